@@ -1,0 +1,155 @@
+"""Compile a bundle of BPMN/DMN/form files into deployable processes.
+
+Every executable BPMN process becomes one `CompiledProcess`: its parsed spec serialized once (the
+spec is stored per deployed version, never per instance), the exact files it depends on and their
+content hash, so that the same content is recognised as the same version.
+"""
+from dataclasses import dataclass, field
+import json
+
+from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
+from SpiffWorkflow.spiff.parser.process import SpiffBpmnParser, VALIDATOR
+from SpiffWorkflow.exceptions import SpiffWorkflowException
+
+from .bundle import content_hash
+from .errors import BundleError
+from .roles import lane_to_role
+from .serializer import spec_serializer
+from .xml_safety import parse_xml
+
+SPIFF_NS = "http://spiffworkflow.org/bpmn/schema/1.0/core"
+BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
+NS = {"bpmn": BPMN_NS, "spiffworkflow": SPIFF_NS}
+FORM_PROPERTIES = ("formJsonSchemaFilename", "formUiSchemaFilename")
+START_ROLES_PROPERTY = "startRoles"
+
+
+@dataclass(frozen=True)
+class CompiledProcess:
+    """A parsed, serialized process ready to be stored as a version."""
+    key: str
+    name: str
+    content_hash: str
+    files: tuple = field(repr=False)
+    spec_json: str = field(repr=False)
+    roles: tuple = ()
+    start_roles: tuple = ()
+    business_key_prefix: str = ""
+
+
+def _problem(exc, default_file):
+    """Turn a SpiffWorkflow validation exception into a report row."""
+    line = getattr(exc, "line_number", None) or None
+    return {"file": getattr(exc, "file_name", None) or default_file,
+            "line": int(line) if str(line or "").isdigit() else None,
+            "element": getattr(exc, "id", None) or None,
+            "message": str(getattr(exc, "error_msg", None) or exc)}
+
+
+def _load_parser(bundle):
+    """Feed every BPMN and DMN file of the bundle into a validating Spiff parser."""
+    parser = SpiffBpmnParser(validator=VALIDATOR)
+    trees, problems = {}, []
+    for source in bundle.of_kind("dmn") + bundle.of_kind("bpmn"):
+        try:
+            tree = parse_xml(source.text, source.name)
+            if source.kind == "dmn":
+                parser.add_dmn_xml(tree.getroot(), filename=source.name)
+            else:
+                parser.add_bpmn_xml(tree, filename=source.name)
+                trees[source.name] = tree
+        except BundleError as exc:
+            problems.extend(exc.problems)
+        except (ValidationException, SpiffWorkflowException) as exc:
+            problems.append(_problem(exc, source.name))
+    if problems:
+        raise BundleError(problems)
+    return parser, trees
+
+
+def _process_node(tree, process_id):
+    nodes = tree.xpath(f"//bpmn:process[@id='{process_id}']", namespaces=NS)
+    return nodes[0] if nodes else None
+
+
+def _properties(node):
+    """The spiffworkflow:properties directly on `node`, as a dict."""
+    return {p.get("name"): p.get("value") for p in node.xpath(
+        "./bpmn:extensionElements/spiffworkflow:properties/spiffworkflow:property", namespaces=NS)}
+
+
+def _referenced_forms(node):
+    return sorted({p.get("value") for p in node.xpath(".//spiffworkflow:property", namespaces=NS)
+                   if p.get("name") in FORM_PROPERTIES and p.get("value")})
+
+
+def _referenced_decisions(node):
+    return sorted({(e.text or "").strip() for e in node.xpath(".//spiffworkflow:calledDecisionId", namespaces=NS)}
+                  - {""})
+
+
+def _dependencies(parser, trees, bundle, process_id):
+    """The source files process `process_id` needs: its BPMN, called processes, DMN and forms."""
+    specs = {process_id: parser.get_spec(process_id)}
+    specs.update(parser.get_subprocess_specs(process_id))
+    names, problems, roles = set(), [], set()
+    for pid in specs:
+        pparser = parser.get_process_parser(pid)
+        names.add(pparser.filename)
+        node = _process_node(trees[pparser.filename], pid)
+        roles.update(filter(None, (lane_to_role(l.get("name")) for l in node.xpath(".//bpmn:lane", namespaces=NS))))
+        for form in _referenced_forms(node):
+            if bundle.get(form) is None:
+                problems.append({"file": pparser.filename, "line": None, "element": pid,
+                                 "message": f"form file {form} is not in the bundle"})
+            names.add(form)
+        for decision in _referenced_decisions(node):
+            dmn = parser.dmn_parsers.get(decision)
+            if dmn is None:
+                problems.append({"file": pparser.filename, "line": None, "element": pid,
+                                 "message": f"decision {decision} is not in the bundle"})
+            else:
+                names.add(dmn.filename)
+    if problems:
+        raise BundleError(problems)
+    return specs, sorted(names - {None}), sorted(roles)
+
+
+def _check_forms(bundle, names):
+    problems = []
+    for name in names:
+        if name.endswith(".json"):
+            try:
+                json.loads(bundle.get(name).text)
+            except ValueError as exc:
+                problems.append({"file": name, "line": getattr(exc, "lineno", None), "element": None,
+                                 "message": f"invalid JSON: {exc}"})
+    if problems:
+        raise BundleError(problems)
+
+
+def compile_bundle(bundle):
+    """Parse and validate `bundle`; return one CompiledProcess per executable process."""
+    parser, trees = _load_parser(bundle)
+    compiled = []
+    for process_id in sorted(parser.get_process_ids()):
+        pparser = parser.get_process_parser(process_id)
+        if not pparser.process_executable or pparser.filename not in trees:
+            continue
+        try:
+            specs, names, roles = _dependencies(parser, trees, bundle, process_id)
+        except (ValidationException, SpiffWorkflowException) as exc:
+            raise BundleError([_problem(exc, pparser.filename)]) from None
+        _check_forms(bundle, names)
+        files = tuple(bundle.get(n) for n in names)
+        props = _properties(_process_node(trees[pparser.filename], process_id))
+        start_roles = tuple(r.strip() for r in (props.get(START_ROLES_PROPERTY) or "").split(",") if r.strip())
+        spec = specs.pop(process_id)
+        compiled.append(CompiledProcess(
+            key=process_id, name=pparser.get_name(), content_hash=content_hash(files), files=files,
+            spec_json=spec_serializer.dumps(spec, specs), roles=tuple(roles), start_roles=start_roles,
+            business_key_prefix=props.get("businessKeyPrefix", "")))
+    if not compiled:
+        raise BundleError([{"file": None, "line": None, "element": None,
+                            "message": "the bundle holds no executable process"}])
+    return compiled

@@ -1,0 +1,142 @@
+"""Run process instances: start, list human tasks, complete them, detect completion.
+
+The Engine caches restored specs per deployed version (keyed by content hash) and re-attaches the
+sandboxed script environment to every workflow it starts or loads, because SpiffWorkflow does not
+serialize the script engine.
+"""
+from collections import OrderedDict
+from dataclasses import dataclass
+from uuid import UUID
+import threading
+
+from SpiffWorkflow.exceptions import SpiffWorkflowException
+from SpiffWorkflow.util.task import TaskState
+
+from .errors import EngineError, ScriptError, TaskNotReady
+from .sandbox import script_engine
+from .serializer import spec_serializer, state_serializer
+from .tasks import HumanTask, describe, is_human
+from .workflow import TraceflowWorkflow, unfinished_tasks
+
+
+@dataclass(frozen=True)
+class VersionRef:
+    """What the engine needs of a deployed version: cache key, serialized spec, form files."""
+    content_hash: str
+    spec_json: str
+    files: dict
+
+
+@dataclass(frozen=True)
+class InstanceSnapshot:
+    """The plain outcome of an engine step: status, data, ready human tasks and lean state."""
+    status: str
+    data: dict
+    ready_tasks: tuple
+    state_json: str
+
+
+class Engine:
+    """Starts, loads and advances workflows; holds a bounded cache of restored specs."""
+
+    def __init__(self, cache_size=64, script_globals=None):
+        self._specs = OrderedDict()
+        self._lock = threading.Lock()
+        self._cache_size = cache_size
+        self._script_globals = script_globals or {}
+
+    def _specs_for(self, version):
+        with self._lock:
+            if version.content_hash in self._specs:
+                self._specs.move_to_end(version.content_hash)
+                return self._specs[version.content_hash]
+        specs = spec_serializer.loads(version.spec_json)
+        with self._lock:
+            self._specs[version.content_hash] = specs
+            while len(self._specs) > self._cache_size:
+                self._specs.popitem(last=False)
+        return specs
+
+    def _attach(self, workflow):
+        workflow.script_engine = script_engine(self._script_globals)
+        return workflow
+
+    def start(self, version, data=None):
+        """Create a workflow for `version`, seed its data and run it to the first wait state."""
+        spec, subprocess_specs = self._specs_for(version)
+        workflow = self._attach(TraceflowWorkflow(spec, subprocess_specs))
+        if data:
+            workflow.task_tree.data.update(data)
+            for task in workflow.get_tasks(state=TaskState.READY):
+                task.data.update(data)
+        self._advance(workflow)
+        return workflow
+
+    def load(self, version, state_json):
+        """Restore a workflow of `version` from lean state JSON."""
+        spec, subprocess_specs = self._specs_for(version)
+        return self._attach(state_serializer.loads(state_json, spec, subprocess_specs))
+
+    def dump(self, workflow):
+        """Lean state JSON of `workflow` (no spec inside)."""
+        return state_serializer.dumps(workflow)
+
+    def ready_human_tasks(self, workflow, version):
+        """The READY user and manual tasks of `workflow`, as HumanTask values."""
+        tasks = [t for t in workflow.tasks.values() if t.state == TaskState.READY and is_human(t.task_spec)]
+        for sub in workflow.subprocesses.values():
+            tasks.extend(t for t in sub.tasks.values() if t.state == TaskState.READY and is_human(t.task_spec))
+        return [describe(t, version.files) for t in sorted(tasks, key=lambda t: t.last_state_change)]
+
+    def complete_task(self, workflow, task_id, data):
+        """Merge `data` into the READY human task `task_id`, run it and the engine steps after it."""
+        task = self._ready_human_task(workflow, task_id)
+        task.data.update(data or {})
+        try:
+            task.run()
+        except SpiffWorkflowException as exc:
+            raise ScriptError(str(exc)) from exc
+        self._advance(workflow)
+
+    def _ready_human_task(self, workflow, task_id):
+        try:
+            task = workflow.get_task_from_id(UUID(str(task_id)))
+        except (ValueError, SpiffWorkflowException, KeyError):
+            task = None
+        if task is None or task.state != TaskState.READY or not is_human(task.task_spec):
+            raise TaskNotReady(f"task {task_id} is not ready")
+        return task
+
+    def _advance(self, workflow):
+        try:
+            workflow.do_engine_steps()
+        except SpiffWorkflowException as exc:
+            raise ScriptError(str(exc)) from exc
+        check_consistent(workflow)
+
+    def status(self, workflow):
+        """'completed' or 'running'."""
+        return "completed" if workflow.is_completed() else "running"
+
+    def data(self, workflow):
+        """The instance's current data: final data when completed, else the latest completed task's."""
+        if workflow.is_completed():
+            return dict(workflow.data)
+        last = workflow.last_task
+        return dict(last.data) if last is not None else dict(workflow.task_tree.data)
+
+    def snapshot(self, workflow, version):
+        """Status, data, ready tasks and lean state of `workflow`, as plain values."""
+        return InstanceSnapshot(status=self.status(workflow), data=self.data(workflow),
+                                ready_tasks=tuple(self.ready_human_tasks(workflow, version)),
+                                state_json=self.dump(workflow))
+
+
+def check_consistent(workflow):
+    """Raise EngineError when SpiffWorkflow says completed while any task is still unfinished."""
+    if workflow.completed or workflow.is_completed():
+        pending = [t for t in unfinished_tasks(workflow) if t.state & (TaskState.READY | TaskState.WAITING |
+                                                                       TaskState.STARTED)]
+        if pending:
+            names = ", ".join(sorted({t.task_spec.name for t in pending}))
+            raise EngineError(f"workflow reported completed while tasks are still pending: {names}")

@@ -1,0 +1,70 @@
+"""What a human task looks like to the rest of Traceflow: a frozen, plain description."""
+from dataclasses import dataclass, field
+import json
+
+from jinja2 import TemplateError
+from jinja2.sandbox import ImmutableSandboxedEnvironment
+
+from SpiffWorkflow.bpmn.specs.mixins import ManualTaskMixin
+from SpiffWorkflow.spiff.specs.defaults import UserTask
+
+from .roles import lane_to_role
+
+_JINJA = ImmutableSandboxedEnvironment(autoescape=False)
+
+
+@dataclass(frozen=True)
+class HumanTask:
+    """A READY user or manual task, with everything the inbox and the form page need."""
+    id: str
+    bpmn_id: str
+    title: str
+    type: str
+    lane: str | None
+    role: str | None
+    instructions: str
+    form: dict | None = field(default=None, repr=False)
+    due_in_days: int | None = None
+    properties: dict = field(default_factory=dict, repr=False)
+
+
+def is_human(task_spec):
+    """True for user and manual tasks, the ones a person completes."""
+    return isinstance(task_spec, (UserTask, ManualTaskMixin))
+
+
+def render_instructions(text, data):
+    """Render instructionsForEndUser (Jinja, sandboxed) against task data; raw text on any error."""
+    if not text:
+        return ""
+    try:
+        return _JINJA.from_string(text).render(**data)
+    except (TemplateError, TypeError, ValueError, AttributeError, KeyError):
+        return text
+
+
+def _form(properties, files):
+    schema_name = properties.get("formJsonSchemaFilename")
+    if not schema_name or schema_name not in files:
+        return None
+    ui_name = properties.get("formUiSchemaFilename")
+    return {"schema": json.loads(files[schema_name]),
+            "ui_schema": json.loads(files[ui_name]) if ui_name in files else {}}
+
+
+def _due_days(properties):
+    value = properties.get("dueInDays")
+    return int(value) if value and str(value).isdigit() else None
+
+
+def describe(task, files):
+    """A HumanTask for the SpiffWorkflow `task`; `files` maps form file names to their text."""
+    spec = task.task_spec
+    extensions = getattr(spec, "extensions", None) or {}
+    properties = dict(extensions.get("properties") or {})
+    return HumanTask(
+        id=str(task.id), bpmn_id=spec.bpmn_id, title=spec.bpmn_name or spec.bpmn_id,
+        type="userTask" if isinstance(spec, UserTask) else "manualTask",
+        lane=spec.lane, role=lane_to_role(spec.lane),
+        instructions=render_instructions(extensions.get("instructionsForEndUser"), task.data),
+        form=_form(properties, files), due_in_days=_due_days(properties), properties=properties)
