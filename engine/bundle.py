@@ -31,14 +31,16 @@ class ProcessBundle:
         self.files = {f.name: f for f in files}
 
     @classmethod
-    def from_directories(cls, *directories):
-        """Collect *.bpmn, *.dmn and *.json files from the given folders (not recursive)."""
+    def from_paths(cls, *paths):
+        """Collect *.bpmn, *.dmn and *.json files from the given files and folders (not recursive)."""
         files = []
-        for folder in directories:
-            for path in sorted(Path(folder).glob("*")):
+        for given in map(Path, paths):
+            for path in sorted(given.glob("*")) if given.is_dir() else [given]:
                 if path.suffix in (BPMN_SUFFIX, DMN_SUFFIX, FORM_SUFFIX) and path.is_file():
                     files.append(SourceFile(path.name, path.read_text(encoding="utf-8")))
         return cls(files)
+
+    from_directories = from_paths
 
     def of_kind(self, kind):
         """The files of one kind, sorted by name."""

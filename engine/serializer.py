@@ -83,4 +83,5 @@ _REGISTRY = _registry()
 spec_serializer = SpecSerializer(_REGISTRY)
 state_serializer = StateSerializer(_REGISTRY)
 # SpiffWorkflow's own serializer, which embeds the spec: used only by the benchmark for comparison.
-full_serializer = BpmnWorkflowSerializer(BpmnWorkflowSerializer.configure(SPIFF_CONFIG))
+full_serializer = BpmnWorkflowSerializer(BpmnWorkflowSerializer.configure(
+    {**SPIFF_CONFIG, TraceflowWorkflow: BpmnWorkflowConverter}))

@@ -1,0 +1,45 @@
+# Two commands: `make run` (app with demo data on SQLite) and `make test` (the whole suite).
+VENV      ?= .venv
+PYTHON    ?= python3
+PY        := $(VENV)/bin/python
+STAMP     := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
+HOST      ?= 127.0.0.1
+PORT      ?= 5000
+
+.PHONY: run test install translations browser bench clean
+
+install: $(STAMP)
+
+$(STAMP): pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -e ".[test]"
+	rm -f $(VENV)/.installed-*; touch $(STAMP)
+
+translations: $(STAMP)
+	$(VENV)/bin/pybabel compile -q -d webapp/translations -D messages
+
+# A real browser for the page tests: Debian's chromium and chromedriver, installed when we may.
+browser:
+	@if command -v chromium >/dev/null && command -v chromedriver >/dev/null; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	  echo "installing chromium and chromium-driver (Debian packages) for the browser tests"; \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null) \
+	  || echo "could not install chromium: the browser tests will skip (and fail in CI)"; \
+	else echo "chromium/chromedriver not found: the browser tests will skip (apt-get install chromium chromium-driver)"; fi
+
+run: install translations
+	$(VENV)/bin/traceflow init
+	$(VENV)/bin/traceflow deploy
+	@echo "Demo logins (username  password  roles):"
+	@$(VENV)/bin/traceflow demo
+	$(VENV)/bin/traceflow serve --host $(HOST) --port $(PORT)
+
+test: install translations browser
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+bench: install
+	$(PY) bench/bench_complete_task.py
+
+clean:
+	rm -rf $(VENV) instance .pytest_cache

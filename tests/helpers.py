@@ -1,0 +1,96 @@
+"""Test helpers: demo users, logins, CSRF tokens and valid form data for change control."""
+import re
+
+from webapp.services.users import create_user
+
+PASSWORD = "Correct-Horse-9"
+USERS = {
+    "requester": ["requester", "employee"],
+    "requester2": ["requester"],
+    "qa": ["qa"],
+    "qa2": ["qa"],
+    "board": ["change_board"],
+    "regulatory": ["regulatory"],
+    "admin": ["admin"],
+}
+
+
+def create_demo_users():
+    """One user per role (two for requester and qa), all with PASSWORD."""
+    for username, roles in USERS.items():
+        create_user(username, PASSWORD, roles, full_name=username.title())
+
+
+def csrf_token(html):
+    """The CSRF token embedded in a page."""
+    match = re.search(r'name="csrf_token" value="([^"]+)"', html)
+    assert match, "page carries no CSRF token"
+    return match.group(1)
+
+
+class Browser:
+    """A logged-in HTML client that posts forms with the CSRF token, like a browser would."""
+
+    def __init__(self, app, username):
+        self.client = app.test_client()
+        self.username = username
+        page = self.client.get("/login")
+        response = self.client.post("/login", data={"username": username, "password": PASSWORD,
+                                                    "csrf_token": csrf_token(page.get_data(as_text=True))})
+        assert response.status_code == 302, response.get_data(as_text=True)
+        self.token = csrf_token(self.client.get("/").get_data(as_text=True))
+
+    def get(self, url, **kwargs):
+        return self.client.get(url, **kwargs)
+
+    def post(self, url, data=None, **kwargs):
+        body = dict(data or {})
+        body.setdefault("csrf_token", self.token)
+        return self.client.post(url, data=body, **kwargs)
+
+
+class Api:
+    """A REST API client holding a bearer token."""
+
+    def __init__(self, app, username, password=PASSWORD):
+        self.client = app.test_client()
+        response = self.client.post("/api/v1/auth/token", json={"username": username, "password": password})
+        assert response.status_code == 200, response.get_json()
+        self.headers = {"Authorization": f"Bearer {response.get_json()['token']}"}
+
+    def get(self, url):
+        return self.client.get(url, headers=self.headers)
+
+    def post(self, url, json=None):
+        return self.client.post(url, json=json if json is not None else {}, headers=self.headers)
+
+
+CHANGE_REQUEST = {
+    "title": "Revise sterilizer pre-conditioning",
+    "description": "Extend EO pre-conditioning from 60 to 75 minutes.",
+    "change_type": "process",
+    "affected_products": [{"code": "CK-100", "name": "Catheter kit"}],
+    "affected_documents": [{"doc_no": "SOP-STE-004", "title": "EO sterilization", "revision": "C"}],
+    "reason": "Seal complaints traced to low humidity.",
+    "proposed_effective_date": "2026-12-15",
+}
+MINOR_IMPACT = {"product_impact": False, "process_impact": True, "validation_required": False,
+                "labelling_impact": False, "registration_impact": "none", "risk_level": "low",
+                "impact_summary": "Parameter change within the validated range."}
+MAJOR_IMPACT = {**MINOR_IMPACT, "registration_impact": "filing", "risk_level": "medium",
+                "impact_summary": "Sterilization process change; filing required."}
+DATA_BY_TASK = {
+    "submit_request": CHANGE_REQUEST,
+    "revise_request": {**CHANGE_REQUEST, "description": "Revised after review."},
+    "impact_assessment": MINOR_IMPACT,
+    "board_review": {"board_decision": "approve", "board_comments": "ok"},
+    "regulatory_review": {"regulatory_decision": "approve", "regulatory_comments": "ok",
+                          "filing_plan": "File a change notification with NMPA."},
+    "qa_review": {"qa_review_decision": "approve", "qa_review_comments": "ok"},
+    "qa_approval": {"approval_decision": "approve", "approval_comments": "approved"},
+    "implementation": {"actions": [{"action": "Update SOP-STE-004", "owner": "requester", "done": True}],
+                       "implementation_notes": "SOP revised and trained."},
+    "verification": {"verification_result": "pass", "verification_evidence": "Three validation runs passed."},
+    "make_effective": {"effective_date": "2026-12-15", "training_completed": True, "documents_released": True},
+}
+USER_FOR_ROLE = {"requester": "requester", "qa": "qa", "change_board": "board", "regulatory": "regulatory"}

@@ -1,0 +1,39 @@
+"""The Traceflow web application: create_app wires settings, extensions and blueprints."""
+from pathlib import Path
+
+from flask import Flask
+
+from engine import Engine
+from . import config as settings
+from .extensions import babel, csrf, db, migrate
+
+MIGRATIONS_DIR = str(Path(__file__).resolve().parent / "migrations")
+
+
+def create_app(config=None):
+    """Build the app; `config` (a dict) overrides settings read from the environment."""
+    app = Flask(__name__, instance_relative_config=True)
+    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    app.config.from_mapping(settings.from_environment(app.instance_path))
+    if config:
+        app.config.from_mapping(config)
+    app.extensions["traceflow_engine"] = Engine()
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=MIGRATIONS_DIR)
+    csrf.init_app(app)
+    from . import i18n, security, http_errors, cli, templating
+    i18n.init_app(app)
+    templating.init_app(app)
+    security.init_app(app)
+    http_errors.init_app(app)
+    cli.init_app(app)
+
+    from .auth.routes import bp as auth_bp
+    from .main.routes import bp as main_bp
+    from .api import bp as api_bp
+    app.register_blueprint(auth_bp)
+    app.register_blueprint(main_bp)
+    app.register_blueprint(api_bp)
+    csrf.exempt(api_bp)
+    return app

@@ -1,0 +1,58 @@
+"""The OpenAPI 3 document, generated from the marshmallow schemas."""
+from functools import lru_cache
+
+from apispec import APISpec
+from apispec.ext.marshmallow import MarshmallowPlugin
+
+from . import schemas
+
+_BEARER = [{"bearerAuth": []}]
+
+
+def _op(summary, request=None, response=None, status="200", errors=(400, 401, 403, 404), params=None):
+    op = {"summary": summary, "security": _BEARER, "responses": {}}
+    if request:
+        op["requestBody"] = {"required": True, "content": {"application/json": {"schema": request}}}
+    if response:
+        op["responses"][status] = {"description": "OK", "content": {"application/json": {"schema": response}}}
+    for code in errors:
+        op["responses"][str(code)] = {"description": "error",
+                                      "content": {"application/json": {"schema": "ErrorResponse"}}}
+    if params:
+        op["parameters"] = params
+    return op
+
+
+def _path(name, type_="string"):
+    return {"name": name, "in": "path", "required": True, "schema": {"type": type_}}
+
+
+@lru_cache(maxsize=1)
+def openapi_document():
+    """Build (once) and return the OpenAPI document as a dict."""
+    spec = APISpec(title="Traceflow API", version="1", openapi_version="3.0.3", plugins=[MarshmallowPlugin()])
+    spec.components.security_scheme("bearerAuth", {"type": "http", "scheme": "bearer"})
+    for name in ("TokenRequest", "TokenResponse", "ErrorResponse", "ProcessDefinition", "Task",
+                 "ProcessInstance", "StartInstanceRequest", "CompleteTaskRequest", "CompleteTaskResponse"):
+        spec.components.schema(name, schema=getattr(schemas, name))
+    token_op = _op("Issue a bearer token", "TokenRequest", "TokenResponse", errors=(400, 401))
+    token_op.pop("security")
+    spec.path("/api/v1/auth/token", operations={"post": token_op})
+    spec.path("/api/v1/process-definitions", operations={"get": _op(
+        "List process definitions", response={"type": "array", "items": {"$ref": "#/components/schemas/ProcessDefinition"}})})
+    spec.path("/api/v1/process-instances", operations={"post": _op(
+        "Start a process instance", "StartInstanceRequest", "ProcessInstance", status="201")})
+    spec.path("/api/v1/process-instances/{id}", operations={"get": _op(
+        "Get a process instance", response="ProcessInstance", params=[_path("id", "integer")])})
+    spec.path("/api/v1/tasks", operations={"get": _op(
+        "List open tasks", response={"type": "array", "items": {"$ref": "#/components/schemas/Task"}},
+        params=[{"name": "process_instance_id", "in": "query", "schema": {"type": "integer"}},
+                {"name": "mine", "in": "query", "schema": {"type": "boolean"}}])})
+    spec.path("/api/v1/tasks/{id}", operations={"get": _op("Get a task", response="Task", params=[_path("id")])})
+    for action in ("claim", "unclaim"):
+        spec.path(f"/api/v1/tasks/{{id}}/{action}", operations={"post": _op(
+            f"{action.capitalize()} a task", response="Task", params=[_path("id")], errors=(401, 403, 404, 409))})
+    spec.path("/api/v1/tasks/{id}/complete", operations={"post": _op(
+        "Complete a task", "CompleteTaskRequest", "CompleteTaskResponse", params=[_path("id")],
+        errors=(400, 401, 403, 404, 409))})
+    return spec.to_dict()

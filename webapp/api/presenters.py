@@ -1,0 +1,33 @@
+"""Turning rows into the API's JSON shapes (the contract), through the marshmallow schemas."""
+from ..services import queries
+from ..services.tasks import task_form
+from . import schemas
+
+_task_schema = schemas.Task()
+_instance_schema = schemas.ProcessInstance()
+
+
+def task_json(row):
+    """A task as the API shows it."""
+    return _task_schema.dump({
+        "id": row.task_id, "process_instance_id": row.instance_id, "bpmn_id": row.bpmn_id, "title": row.title,
+        "type": row.type, "lane": row.lane, "instructions": row.instructions or "", "form": task_form(row),
+        "assignee": row.assignee.username if row.assignee else None, "due_at": row.due_at,
+        "candidate_role": row.candidate_role})
+
+
+def instance_json(instance):
+    """An instance with its data and ready tasks."""
+    ready = [t for t in queries.instance_tasks(instance.id) if t.completed_at is None]
+    return _instance_schema.dump({
+        "id": instance.id, "process_key": instance.version.key, "version": instance.version.version,
+        "status": instance.status, "business_key": instance.business_key, "data": instance.data or {},
+        "ready_tasks": [task_json(t) for t in ready], "initiator": instance.initiator.username,
+        "created_at": instance.created_at, "completed_at": instance.completed_at})
+
+
+def definitions_json(grouped):
+    """Process definitions with their latest version and all versions."""
+    return [schemas.ProcessDefinition().dump({
+        "key": key, "name": versions[0].name, "version": versions[0].version,
+        "versions": sorted(v.version for v in versions)}) for key, versions in sorted(grouped.items())]

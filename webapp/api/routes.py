@@ -1,0 +1,92 @@
+"""API v1 endpoints: each translates HTTP to one service call and back."""
+from flask import current_app, g, jsonify, request
+from marshmallow import ValidationError
+
+from ..errors import InvalidInput, NotFound
+from ..services import instances, queries, tasks
+from ..services.users import authenticate, issue_token
+from . import bp, presenters, schemas
+from .openapi import openapi_document
+
+
+def _load(schema, payload=None):
+    """Validate the JSON body with a marshmallow schema; 400 with per-field errors otherwise."""
+    body = request.get_json(silent=True) if payload is None else payload
+    if not isinstance(body, dict):
+        raise InvalidInput("the request body must be a JSON object")
+    try:
+        return schema.load(body)
+    except ValidationError as exc:
+        raise InvalidInput("the request is invalid", exc.messages) from None
+
+
+@bp.post("/auth/token", endpoint="issue_token")
+def issue_token_():
+    """Exchange username and password for a bearer token."""
+    body = _load(schemas.TokenRequest())
+    user = authenticate(body["username"], body["password"])
+    return jsonify({"token": issue_token(user, current_app.config["API_TOKEN_HOURS"])})
+
+
+@bp.get("/openapi.json")
+def openapi():
+    """The OpenAPI document of this API."""
+    return jsonify(openapi_document())
+
+
+@bp.get("/process-definitions")
+def process_definitions():
+    """Deployed processes with their versions."""
+    return jsonify(presenters.definitions_json(instances.versions_by_key()))
+
+
+@bp.post("/process-instances")
+def start_instance():
+    """Start an instance of a process."""
+    body = _load(schemas.StartInstanceRequest())
+    instance = instances.start_instance(g.user, body["process_key"], body["data"])
+    return jsonify(presenters.instance_json(instance)), 201
+
+
+@bp.get("/process-instances/<int:instance_id>")
+def get_instance(instance_id):
+    """One instance with its data and ready tasks."""
+    instance = instances.get_instance(instance_id)
+    if instance is None:
+        raise NotFound(f"no process instance {instance_id}")
+    return jsonify(presenters.instance_json(instance))
+
+
+@bp.get("/tasks")
+def list_tasks():
+    """Open tasks the caller may work (`mine=true`: only those claimed by the caller)."""
+    instance_id = request.args.get("process_instance_id", type=int)
+    mine = request.args.get("mine", "").lower() in ("1", "true", "yes")
+    rows = queries.open_tasks(g.user, mine=mine, process_instance_id=instance_id)
+    return jsonify([presenters.task_json(r) for r in rows])
+
+
+@bp.get("/tasks/<task_id>")
+def get_task(task_id):
+    """One task."""
+    return jsonify(presenters.task_json(tasks.get_task(task_id)))
+
+
+@bp.post("/tasks/<task_id>/claim")
+def claim_task(task_id):
+    """Claim a task."""
+    return jsonify(presenters.task_json(tasks.claim_task(g.user, task_id)))
+
+
+@bp.post("/tasks/<task_id>/unclaim")
+def unclaim_task(task_id):
+    """Release a claimed task."""
+    return jsonify(presenters.task_json(tasks.unclaim_task(g.user, task_id)))
+
+
+@bp.post("/tasks/<task_id>/complete")
+def complete_task(task_id):
+    """Complete a task with form data."""
+    body = _load(schemas.CompleteTaskRequest())
+    instance = tasks.complete_task(g.user, task_id, body["data"])
+    return jsonify({"process_instance": presenters.instance_json(instance)})

@@ -1,0 +1,69 @@
+"""marshmallow schemas of the API's requests and responses; the OpenAPI document is built from them."""
+from marshmallow import Schema, fields, validate
+
+
+class TokenRequest(Schema):
+    username = fields.String(required=True)
+    password = fields.String(required=True, load_only=True)
+
+
+class TokenResponse(Schema):
+    token = fields.String(required=True)
+
+
+class ErrorResponse(Schema):
+    code = fields.Integer(required=True)
+    message = fields.String(required=True)
+    errors = fields.Dict(required=True)
+
+
+class ProcessDefinition(Schema):
+    key = fields.String(required=True)
+    name = fields.String(required=True)
+    version = fields.Integer(required=True)
+    versions = fields.List(fields.Integer(), required=True)
+
+
+class Form(Schema):
+    schema = fields.Dict(required=True)
+    ui_schema = fields.Dict(required=True)
+
+
+class Task(Schema):
+    id = fields.String(required=True)
+    process_instance_id = fields.Integer(required=True)
+    bpmn_id = fields.String(required=True)
+    title = fields.String(required=True)
+    type = fields.String(required=True, validate=validate.OneOf(["userTask", "manualTask"]))
+    lane = fields.String(allow_none=True)
+    instructions = fields.String(required=True)
+    form = fields.Nested(Form, allow_none=True)
+    assignee = fields.String(allow_none=True)
+    due_at = fields.DateTime(allow_none=True)
+    candidate_role = fields.String(allow_none=True)
+
+
+class ProcessInstance(Schema):
+    id = fields.Integer(required=True)
+    process_key = fields.String(required=True)
+    version = fields.Integer(required=True)
+    status = fields.String(required=True, validate=validate.OneOf(["running", "completed", "error", "cancelled"]))
+    business_key = fields.String(required=True)
+    data = fields.Dict(required=True)
+    ready_tasks = fields.List(fields.Nested(Task), required=True)
+    initiator = fields.String()
+    created_at = fields.DateTime()
+    completed_at = fields.DateTime(allow_none=True)
+
+
+class StartInstanceRequest(Schema):
+    process_key = fields.String(required=True)
+    data = fields.Dict(load_default=dict)
+
+
+class CompleteTaskRequest(Schema):
+    data = fields.Dict(required=True)
+
+
+class CompleteTaskResponse(Schema):
+    process_instance = fields.Nested(ProcessInstance, required=True)

@@ -1,0 +1,49 @@
+"""Login, logout and the language switch."""
+from flask import Blueprint, flash, redirect, render_template, request, session, url_for
+from flask_babel import gettext as _
+
+from ..errors import AuthenticationFailed
+from ..i18n import SUPPORTED
+from ..security import log_in, log_out
+from ..services import audit
+from ..services.uow import transaction
+from ..services.users import authenticate
+
+bp = Blueprint("auth", __name__)
+
+
+def _safe_next(target):
+    """Only same-site relative paths are followed after login."""
+    return target if target and target.startswith("/") and not target.startswith("//") else url_for("main.inbox")
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login():
+    """Show the login form; on POST check the password and start a session."""
+    if request.method == "POST":
+        try:
+            user = authenticate(request.form.get("username", ""), request.form.get("password", ""))
+        except AuthenticationFailed:
+            flash(_("Invalid username or password."), "error")
+            return render_template("auth/login.html"), 401
+        log_in(user)
+        with transaction():
+            audit.record(user, "auth.login", "user", user.id)
+        return redirect(_safe_next(request.args.get("next")))
+    return render_template("auth/login.html")
+
+
+@bp.route("/logout", methods=["POST"])
+def logout():
+    """End the session."""
+    log_out()
+    return redirect(url_for("auth.login"))
+
+
+@bp.route("/locale", methods=["POST"])
+def set_locale():
+    """Switch the interface language for this session."""
+    choice = request.form.get("locale")
+    if choice in SUPPORTED:
+        session["locale"] = choice
+    return redirect(_safe_next(request.form.get("next")))

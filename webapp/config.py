@@ -1,0 +1,43 @@
+"""Settings, read from the environment in one place."""
+from pathlib import Path
+import os
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+def _bool(value, default=False):
+    if value is None:
+        return default
+    return value.strip().lower() in ("1", "true", "yes", "on")
+
+
+def from_environment(instance_path):
+    """The default configuration, overridable by TRACEFLOW_* / DATABASE_URL variables."""
+    env = os.environ
+    database_url = env.get("DATABASE_URL") or f"sqlite:///{Path(instance_path) / 'traceflow.sqlite'}"
+    if database_url.startswith("postgresql://"):
+        database_url = "postgresql+psycopg://" + database_url[len("postgresql://"):]
+    return {
+        "SECRET_KEY": env.get("TRACEFLOW_SECRET_KEY") or _instance_secret(instance_path),
+        "SQLALCHEMY_DATABASE_URI": database_url,
+        "PROCESSES_DIR": env.get("TRACEFLOW_PROCESSES_DIR", str(PROJECT_ROOT / "processes")),
+        "RULES_DIR": env.get("TRACEFLOW_RULES_DIR", str(PROJECT_ROOT / "rules")),
+        "FORMS_DIR": env.get("TRACEFLOW_FORMS_DIR", str(PROJECT_ROOT / "forms")),
+        "BABEL_DEFAULT_LOCALE": env.get("TRACEFLOW_DEFAULT_LOCALE", "zh_CN"),
+        "BABEL_DEFAULT_TIMEZONE": env.get("TRACEFLOW_TIMEZONE", "Asia/Shanghai"),
+        "API_TOKEN_HOURS": int(env.get("TRACEFLOW_API_TOKEN_HOURS", "12")),
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_SECURE": _bool(env.get("TRACEFLOW_SECURE_COOKIES")),
+        "WTF_CSRF_TIME_LIMIT": None,
+    }
+
+
+def _instance_secret(instance_path):
+    """A random secret kept in instance/ so sessions survive restarts without a configured key."""
+    path = Path(instance_path) / "secret_key"
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(os.urandom(32).hex())
+        path.chmod(0o600)
+    return path.read_text().strip()

@@ -1,0 +1,39 @@
+"""Demo data for `make run`: one user per role and a few change requests in different states."""
+from sqlalchemy import select
+
+from .extensions import db
+from .models import User
+from .services import instances, queries, tasks
+from .services.users import create_user
+
+DEMO_USERS = [
+    ("requester", "Requester#2026", ["requester", "employee"], "张伟 Zhang Wei"),
+    ("qa", "QualityAssur#2026", ["qa"], "李娜 Li Na"),
+    ("board", "ChangeBoard#2026", ["change_board"], "王强 Wang Qiang"),
+    ("regulatory", "Regulatory#2026", ["regulatory"], "刘洋 Liu Yang"),
+    ("admin", "Administr#2026", ["admin", "process_owner"], "陈静 Chen Jing"),
+]
+
+SAMPLE_REQUEST = {
+    "title": "环氧乙烷灭菌预处理参数调整 EO pre-conditioning change",
+    "description": "将预处理时间由 60 分钟调整为 75 分钟,以改善包装内湿度均匀性。",
+    "change_type": "process",
+    "affected_products": [{"code": "CK-100", "name": "一次性使用无菌导管套件 Sterile catheter kit"}],
+    "affected_documents": [{"doc_no": "SOP-STE-004", "title": "EO 灭菌作业指导书", "revision": "C"}],
+    "reason": "两起包装密封投诉的调查显示预处理湿度不足。",
+    "proposed_effective_date": "2026-12-15",
+}
+
+
+def load_demo():
+    """Create demo users and instances unless they exist; return (username, password, roles) rows."""
+    for username, password, roles, name in DEMO_USERS:
+        if db.session.scalar(select(User).where(User.username == username)) is None:
+            create_user(username, password, roles, name)
+    requester = db.session.scalar(select(User).where(User.username == "requester"))
+    if not queries.recent_instances(limit=1, initiator_id=requester.id):
+        instances.start_instance(requester, "change_control")
+        submitted = instances.start_instance(requester, "change_control")
+        first = queries.open_tasks(requester, process_instance_id=submitted.id)[0]
+        tasks.complete_task(requester, first.task_id, SAMPLE_REQUEST)
+    return [(u, p, r) for u, p, r, _ in DEMO_USERS]

@@ -1,0 +1,52 @@
+"""Domain errors, defined once; webapp/http_errors.py maps them to HTTP once."""
+
+
+class DomainError(Exception):
+    """Base of every refusal a service can give; `status` is the HTTP status it maps to."""
+    status = 400
+    code = "error"
+
+    def __init__(self, message, errors=None):
+        super().__init__(message)
+        self.message = message
+        self.errors = errors or {}
+
+
+class InvalidInput(DomainError):
+    """The request itself is malformed or names something that does not fit."""
+    status, code = 400, "invalid_input"
+
+
+class FormInvalid(DomainError):
+    """Submitted task data violates the task's JSON Schema; `errors` maps field paths to messages."""
+    status, code = 400, "form_invalid"
+
+
+class AuthenticationFailed(DomainError):
+    """Wrong credentials or no valid token."""
+    status, code = 401, "unauthenticated"
+
+
+class PermissionDenied(DomainError):
+    """The caller is authenticated but may not do this."""
+    status, code = 403, "forbidden"
+
+
+class NotFound(DomainError):
+    """The named record does not exist (or is not visible to the caller)."""
+    status, code = 404, "not_found"
+
+
+class Conflict(DomainError):
+    """The record changed under the caller: completed, claimed or updated concurrently."""
+    status, code = 409, "conflict"
+
+
+class ProcessFailure(DomainError):
+    """The engine failed while running the process; nothing was saved."""
+    status, code = 500, "process_failure"
+
+
+class DeploymentInvalid(DomainError):
+    """A bundle did not validate; `errors` holds the report rows; nothing was deployed."""
+    status, code = 422, "deployment_invalid"

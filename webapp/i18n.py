@@ -1,0 +1,47 @@
+"""Language selection (zh-CN by default, English switchable) and localized labels from forms."""
+from flask import session
+from flask_babel import get_locale
+
+SUPPORTED = {"zh_CN": "中文", "en": "English"}
+
+
+def init_app(app):
+    """Attach Flask-Babel with the session's language choice."""
+    from .extensions import babel
+    babel.init_app(app, locale_selector=select_locale)
+    app.jinja_env.globals.update(supported_locales=SUPPORTED, current_locale=current_language,
+                                 label=label, enum_labels=enum_labels, task_title=task_title)
+
+
+def select_locale():
+    """The language chosen in the session, else the configured default."""
+    choice = session.get("locale")
+    return choice if choice in SUPPORTED else None
+
+
+def current_language():
+    """'en' or 'zh'."""
+    return "en" if str(get_locale()).startswith("en") else "zh"
+
+
+def label(node, key="title", fallback=""):
+    """A schema node's `title`/`description` in the current language (`x-title-en` for English)."""
+    node = node or {}
+    if current_language() == "en" and node.get(f"x-{key}-en"):
+        return node[f"x-{key}-en"]
+    return node.get(key) or fallback
+
+
+def enum_labels(node):
+    """(value, label) pairs for an enum node, labelled from x-enum-titles[-en] when present."""
+    values = node.get("enum") or []
+    titles = (node.get("x-enum-titles-en") if current_language() == "en" else None) or node.get("x-enum-titles")
+    if not titles or len(titles) != len(values):
+        titles = [str(v) for v in values]
+    return list(zip(values, titles))
+
+
+def task_title(task):
+    """A task's title (row or HumanTask): the BPMN name, or its English name in English."""
+    english = getattr(task, "title_en", None) or (getattr(task, "properties", None) or {}).get("name_en")
+    return english if current_language() == "en" and english else task.title

@@ -1,0 +1,92 @@
+"""The task inbox, the start page, the task form and the instance pages."""
+from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+
+from ..errors import FormInvalid
+from ..formrender import fields_for, parse_submission
+from ..services import instances, queries, tasks
+from ..services.deployments import latest_version
+
+bp = Blueprint("main", __name__)
+
+
+@bp.route("/")
+def inbox():
+    """My claimed tasks and the unclaimed tasks of my roles."""
+    open_tasks = queries.open_tasks(g.user)
+    mine = [t for t in open_tasks if t.assignee_id == g.user.id]
+    available = [t for t in open_tasks if t.assignee_id is None]
+    return render_template("main/inbox.html", mine=mine, available=available)
+
+
+@bp.route("/processes")
+def processes():
+    """The processes this user may start."""
+    versions = {key: vs[0] for key, vs in instances.versions_by_key().items()}
+    startable = {k: v for k, v in versions.items() if instances.may_start(g.user, v)}
+    return render_template("main/processes.html", versions=startable)
+
+
+@bp.route("/processes/<key>/start", methods=["POST"])
+def start(key):
+    """Start a new instance of `key` and go to its first task when it is ours."""
+    instance = instances.start_instance(g.user, key)
+    flash(_("Started %(key)s.", key=instance.business_key), "success")
+    for row in queries.open_tasks(g.user, process_instance_id=instance.id):
+        return redirect(url_for("main.task", task_id=row.task_id))
+    return redirect(url_for("main.instance", instance_id=instance.id))
+
+
+@bp.route("/tasks/<task_id>", methods=["GET", "POST"])
+def task(task_id):
+    """Show a task's form; on POST complete it, or show field errors and keep what was typed."""
+    row = tasks.get_task(task_id)
+    if row.completed_at is not None:
+        flash(_("This task is already completed."), "info")
+        return redirect(url_for("main.instance", instance_id=row.instance_id))
+    form = tasks.task_form(row) or {"schema": {}, "ui_schema": {}}
+    values, errors = row.instance.data, {}
+    if request.method == "POST":
+        values = parse_submission(form, request.form)
+        try:
+            tasks.complete_task(g.user, task_id, values)
+        except FormInvalid as exc:
+            errors = exc.errors
+            flash(_("Please correct the marked fields."), "error")
+        else:
+            flash(_("Task completed."), "success")
+            return redirect(url_for("main.instance", instance_id=row.instance_id))
+    status = 400 if errors else 200
+    return render_template("main/task.html", row=row, fields=fields_for(form, values, errors),
+                           may_work=tasks.may_work(g.user, row)), status
+
+
+@bp.route("/tasks/<task_id>/claim", methods=["POST"])
+def claim(task_id):
+    """Take a task from the role queue."""
+    tasks.claim_task(g.user, task_id)
+    return redirect(request.form.get("next") or url_for("main.task", task_id=task_id))
+
+
+@bp.route("/tasks/<task_id>/unclaim", methods=["POST"])
+def unclaim(task_id):
+    """Give a claimed task back to its role queue."""
+    tasks.unclaim_task(g.user, task_id)
+    return redirect(url_for("main.inbox"))
+
+
+@bp.route("/instances")
+def instance_list():
+    """Recent process instances."""
+    return render_template("main/instances.html", instances=queries.recent_instances())
+
+
+@bp.route("/instances/<int:instance_id>")
+def instance(instance_id):
+    """Status, current tasks and history of one instance."""
+    inst = instances.get_instance(instance_id)
+    if inst is None:
+        abort(404)
+    history = queries.instance_tasks(inst.id)
+    return render_template("main/instance.html", instance=inst, history=history,
+                           events=queries.instance_events(inst), latest=latest_version(inst.version.key))

@@ -1,0 +1,7 @@
+"""SQL tables: columns, relationships and small invariants; no Flask, no JSON shaping."""
+from .users import Role, User, ApiToken, user_roles
+from .processes import ProcessVersion, ProcessFile, ProcessInstance, HumanTaskRow, BusinessKeyCounter
+from .audit import AuditEvent
+
+__all__ = ["Role", "User", "ApiToken", "user_roles", "ProcessVersion", "ProcessFile", "ProcessInstance",
+           "HumanTaskRow", "BusinessKeyCounter", "AuditEvent"]

@@ -1,0 +1,99 @@
+"""Deployed process versions, their instances and the human-task index for inbox queries."""
+from sqlalchemy import JSON, ForeignKey, Integer, String, Text, UniqueConstraint, Index
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ..extensions import db
+from ._types import UTCDateTime, utcnow
+from .users import User
+
+
+class ProcessVersion(db.Model):
+    """An immutable deployed version of one process: its files and its serialized spec."""
+    __tablename__ = "process_versions"
+    __table_args__ = (UniqueConstraint("key", "version"), UniqueConstraint("key", "content_hash"))
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(120), index=True)
+    version: Mapped[int] = mapped_column(Integer)
+    name: Mapped[str] = mapped_column(String(200))
+    content_hash: Mapped[str] = mapped_column(String(64))
+    spec_json: Mapped[str] = mapped_column(Text)
+    start_roles: Mapped[list] = mapped_column(JSON, default=list)
+    business_key_prefix: Mapped[str] = mapped_column(String(20), default="")
+    comment: Mapped[str] = mapped_column(String(500), default="")
+    deployed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    deployed_at = mapped_column(UTCDateTime, default=utcnow)
+    files: Mapped[list["ProcessFile"]] = relationship(back_populates="version", lazy="selectin",
+                                                      order_by="ProcessFile.name", cascade="all, delete-orphan")
+    deployed_by: Mapped[User | None] = relationship()
+
+    @property
+    def file_texts(self):
+        """Mapping of file name to text for every source file of this version."""
+        return {f.name: f.text for f in self.files}
+
+
+class ProcessFile(db.Model):
+    """One BPMN, DMN or form source file of a version, stored verbatim."""
+    __tablename__ = "process_files"
+    __table_args__ = (UniqueConstraint("version_id", "name"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    version_id: Mapped[int] = mapped_column(ForeignKey("process_versions.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(String(255))
+    kind: Mapped[str] = mapped_column(String(10))
+    text: Mapped[str] = mapped_column(Text)
+    version: Mapped[ProcessVersion] = relationship(back_populates="files")
+
+
+class ProcessInstance(db.Model):
+    """A running or finished process: lean engine state plus what lists and the API show."""
+    __tablename__ = "process_instances"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    version_id: Mapped[int] = mapped_column(ForeignKey("process_versions.id"), index=True)
+    business_key: Mapped[str] = mapped_column(String(40), unique=True)
+    status: Mapped[str] = mapped_column(String(20), index=True)
+    initiator_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    state_json: Mapped[str] = mapped_column(Text)
+    data: Mapped[dict] = mapped_column(JSON, default=dict)
+    lock_version: Mapped[int] = mapped_column(Integer, default=1)
+    created_at = mapped_column(UTCDateTime, default=utcnow)
+    updated_at = mapped_column(UTCDateTime, default=utcnow)
+    completed_at = mapped_column(UTCDateTime, nullable=True)
+    version: Mapped[ProcessVersion] = relationship(lazy="joined")
+    initiator: Mapped[User] = relationship()
+    __mapper_args__ = {"version_id_col": lock_version}
+
+
+class HumanTaskRow(db.Model):
+    """One row per ready (or once ready) human task, so the inbox needs no engine."""
+    __tablename__ = "human_tasks"
+    __table_args__ = (Index("ix_human_tasks_open_role", "completed_at", "candidate_role"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    instance_id: Mapped[int] = mapped_column(ForeignKey("process_instances.id", ondelete="CASCADE"), index=True)
+    task_id: Mapped[str] = mapped_column(String(36), unique=True)
+    bpmn_id: Mapped[str] = mapped_column(String(120))
+    title: Mapped[str] = mapped_column(String(255))
+    title_en: Mapped[str] = mapped_column(String(255), default="")
+    type: Mapped[str] = mapped_column(String(20))
+    lane: Mapped[str | None] = mapped_column(String(120))
+    instructions: Mapped[str] = mapped_column(Text, default="")
+    form_file: Mapped[str | None] = mapped_column(String(255))
+    form_ui_file: Mapped[str | None] = mapped_column(String(255))
+    candidate_role: Mapped[str | None] = mapped_column(String(80))
+    assignee_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
+    due_at = mapped_column(UTCDateTime, nullable=True)
+    created_at = mapped_column(UTCDateTime, default=utcnow)
+    completed_at = mapped_column(UTCDateTime, nullable=True)
+    completed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    state: Mapped[str] = mapped_column(String(20), default="ready")
+    submitted_data: Mapped[dict | None] = mapped_column(JSON, nullable=True)
+    instance: Mapped[ProcessInstance] = relationship()
+    assignee: Mapped[User | None] = relationship(foreign_keys=[assignee_id])
+    completed_by: Mapped[User | None] = relationship(foreign_keys=[completed_by_id])
+
+
+class BusinessKeyCounter(db.Model):
+    """The last number issued per business-key prefix and year (CC-2026-0001, …)."""
+    __tablename__ = "business_key_counters"
+    prefix: Mapped[str] = mapped_column(String(20), primary_key=True)
+    year: Mapped[int] = mapped_column(Integer, primary_key=True)
+    last_number: Mapped[int] = mapped_column(Integer, default=0)

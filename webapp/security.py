@@ -1,0 +1,81 @@
+"""Who is asking: session login for pages, bearer tokens for the API, checked for every request.
+
+Every endpoint needs an authenticated user unless it is listed in PUBLIC_ENDPOINTS; the check runs
+once here, before any view, so a new route cannot forget it.
+"""
+import uuid
+
+from flask import g, redirect, request, session, url_for
+
+from .errors import AuthenticationFailed
+from .extensions import db
+from .models import User
+from .services.users import user_for_token
+
+PUBLIC_ENDPOINTS = {"auth.login", "auth.set_locale", "static", "api.issue_token", "api.openapi"}
+
+
+def init_app(app):
+    """Install the per-request identity and authentication hooks."""
+    app.before_request(_identify)
+    app.after_request(_security_headers)
+
+
+def is_api_request():
+    """True for requests under /api/."""
+    return request.path.startswith("/api/")
+
+
+def _identify():
+    g.request_id = request.headers.get("X-Request-Id") or uuid.uuid4().hex
+    g.user = _api_user() if is_api_request() else _session_user()
+    if request.endpoint in PUBLIC_ENDPOINTS or request.endpoint is None:
+        return None
+    if g.user is None:
+        if is_api_request():
+            raise AuthenticationFailed("a valid bearer token is required")
+        return redirect(url_for("auth.login", next=request.full_path))
+    return None
+
+
+def _api_user():
+    header = request.headers.get("Authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token:
+        return None
+    return user_for_token(token.strip())
+
+
+def _session_user():
+    user_id = session.get("user_id")
+    user = db.session.get(User, user_id) if user_id else None
+    if user is None or not user.active or session.get("pw") != user.password_hash[-16:]:
+        return None
+    return user
+
+
+def log_in(user):
+    """Start a fresh session for `user` (a new session guards against fixation)."""
+    locale = session.get("locale")
+    session.clear()
+    session["user_id"] = user.id
+    session["pw"] = user.password_hash[-16:]
+    if locale:
+        session["locale"] = locale
+
+
+def log_out():
+    """End the session, keeping only the language choice."""
+    locale = session.get("locale")
+    session.clear()
+    if locale:
+        session["locale"] = locale
+
+
+def _security_headers(response):
+    response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    response.headers.setdefault("X-Frame-Options", "DENY")
+    response.headers.setdefault("Referrer-Policy", "same-origin")
+    response.headers.setdefault("Content-Security-Policy",
+                                "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'")
+    return response

@@ -1,0 +1,1 @@
+"""The service layer: the only place that changes state, one transaction per operation."""

@@ -1,0 +1,76 @@
+"""Starting process instances."""
+from sqlalchemy import select
+
+from engine import EngineError
+from ..errors import PermissionDenied, ProcessFailure
+from ..extensions import db
+from ..models import BusinessKeyCounter, ProcessInstance, ProcessVersion
+from ..models._types import utcnow
+from . import audit
+from .deployments import latest_version, version_ref
+from .engine_access import engine
+from .uow import transaction
+from .workflow_state import apply_snapshot
+
+
+def may_start(user, version):
+    """True when `user` may start `version`: anyone, unless the process names start roles."""
+    return not version.start_roles or bool(user.role_names & set(version.start_roles))
+
+
+def start_instance(actor, process_key, data=None):
+    """Start the active version of `process_key` for `actor`, in one transaction."""
+    version = latest_version(process_key)
+    if not may_start(actor, version):
+        audit_refusal(actor, "process.start_refused", "process", process_key, "not in a start role")
+        raise PermissionDenied(f"you may not start {process_key}")
+    ref = version_ref(version)
+    try:
+        workflow = engine().start(ref, data or {})
+        snapshot = engine().snapshot(workflow, ref)
+    except EngineError as exc:
+        raise ProcessFailure(f"the process failed to start: {exc}") from exc
+    with transaction() as session:
+        instance = ProcessInstance(version_id=version.id, business_key=_next_business_key(session, version),
+                                   status=snapshot.status, initiator_id=actor.id, state_json="", data={})
+        session.add(instance)
+        session.flush()
+        apply_snapshot(session, instance, snapshot)
+        audit.record(actor, "instance.start", "process_instance", instance.id,
+                     after={"process_key": process_key, "version": version.version,
+                            "business_key": instance.business_key, "data": data or {}})
+    return instance
+
+
+def _next_business_key(session, version):
+    """The next number for the version's prefix in the current year, taken under a row lock."""
+    prefix = version.business_key_prefix or "".join(p[0] for p in version.key.split("_") if p).upper()
+    year = utcnow().year
+    counter = session.scalar(select(BusinessKeyCounter).where(BusinessKeyCounter.prefix == prefix,
+                                                              BusinessKeyCounter.year == year).with_for_update())
+    if counter is None:
+        counter = BusinessKeyCounter(prefix=prefix, year=year, last_number=0)
+        session.add(counter)
+    counter.last_number += 1
+    return f"{prefix}-{year}-{counter.last_number:04d}"
+
+
+def audit_refusal(actor, action, entity_type, entity_id, reason):
+    """Record a refused operation in its own transaction (the refused change itself is not made)."""
+    db.session.rollback()
+    with transaction():
+        audit.record(actor, action, entity_type, entity_id, reason=reason)
+
+
+def get_instance(instance_id):
+    """The instance with `id`, or None."""
+    return db.session.get(ProcessInstance, instance_id)
+
+
+def versions_by_key():
+    """All deployed versions grouped by process key, newest first."""
+    grouped = {}
+    for version in db.session.scalars(select(ProcessVersion).order_by(ProcessVersion.key,
+                                                                      ProcessVersion.version.desc())):
+        grouped.setdefault(version.key, []).append(version)
+    return grouped

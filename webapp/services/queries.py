@@ -1,0 +1,43 @@
+"""Read-only queries for the inbox, instance lists and histories."""
+from sqlalchemy import and_, or_, select
+
+from ..extensions import db
+from ..models import AuditEvent, HumanTaskRow, ProcessInstance
+
+
+def open_tasks(user, mine=False, process_instance_id=None):
+    """Open tasks `user` may work: claimed by them, or (unless `mine`) unclaimed in their roles'
+    lanes or lane-less in instances they started."""
+    query = select(HumanTaskRow).join(ProcessInstance).where(HumanTaskRow.completed_at.is_(None))
+    if process_instance_id is not None:
+        query = query.where(HumanTaskRow.instance_id == process_instance_id)
+    claimable = and_(HumanTaskRow.assignee_id.is_(None), or_(
+        HumanTaskRow.candidate_role.in_(sorted(user.role_names)),
+        and_(HumanTaskRow.candidate_role.is_(None), ProcessInstance.initiator_id == user.id)))
+    query = query.where(HumanTaskRow.assignee_id == user.id if mine else
+                        or_(HumanTaskRow.assignee_id == user.id, claimable))
+    return db.session.scalars(query.order_by(HumanTaskRow.due_at.is_(None), HumanTaskRow.due_at,
+                                             HumanTaskRow.id)).all()
+
+
+def instance_tasks(instance_id):
+    """Every task row of an instance, oldest first (the history)."""
+    return db.session.scalars(select(HumanTaskRow).where(HumanTaskRow.instance_id == instance_id)
+                              .order_by(HumanTaskRow.id)).all()
+
+
+def instance_events(instance):
+    """Audit events about an instance and its tasks, oldest first."""
+    task_ids = [t.task_id for t in instance_tasks(instance.id)]
+    return db.session.scalars(select(AuditEvent).where(or_(
+        and_(AuditEvent.entity_type == "process_instance", AuditEvent.entity_id == str(instance.id)),
+        and_(AuditEvent.entity_type == "task", AuditEvent.entity_id.in_(task_ids))))
+        .order_by(AuditEvent.id)).all()
+
+
+def recent_instances(limit=50, initiator_id=None):
+    """The newest instances, optionally only those one user started."""
+    query = select(ProcessInstance).order_by(ProcessInstance.id.desc()).limit(limit)
+    if initiator_id is not None:
+        query = query.where(ProcessInstance.initiator_id == initiator_id)
+    return db.session.scalars(query).all()

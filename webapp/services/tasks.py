@@ -1,0 +1,130 @@
+"""Claiming and completing human tasks: the one place a task moves a process forward.
+
+complete_task is one transaction: authorize → validate the form data → lock the instance row →
+run the engine → write state, task rows and the audit event → commit. Any failure rolls all of it
+back, so a refused or invalid submission leaves every table as it was.
+"""
+import json
+
+from sqlalchemy import select
+from sqlalchemy.orm.exc import StaleDataError
+
+from engine import EngineError, TaskNotReady
+from ..errors import Conflict, NotFound, PermissionDenied, ProcessFailure
+from ..extensions import db
+from ..models import HumanTaskRow, ProcessInstance
+from ..models._types import utcnow
+from . import audit, forms
+from .deployments import version_ref
+from .engine_access import engine
+from .instances import audit_refusal
+from .uow import transaction
+from .workflow_state import apply_snapshot
+
+
+def get_task(task_id):
+    """The task row for `task_id`; NotFound when there is none."""
+    row = db.session.scalar(select(HumanTaskRow).where(HumanTaskRow.task_id == str(task_id)))
+    if row is None:
+        raise NotFound(f"no task {task_id}")
+    return row
+
+
+def may_work(user, row):
+    """True when `user` may claim or complete `row`: holds its lane's role, or is the initiator of a
+    lane-less task, and the task is not claimed by someone else."""
+    if row.candidate_role:
+        allowed = row.candidate_role in user.role_names
+    else:
+        allowed = row.instance.initiator_id == user.id
+    return allowed and row.assignee_id in (None, user.id)
+
+
+def _authorize(actor, row, action):
+    if not may_work(actor, row):
+        reason = (f"task is claimed by another user" if row.assignee_id not in (None, actor.id)
+                  else f"requires role {row.candidate_role}" if row.candidate_role else "only the initiator")
+        audit_refusal(actor, f"task.{action}_refused", "task", row.task_id, reason)
+        raise PermissionDenied(f"you may not {action} this task: {reason}")
+
+
+def _require_open(row):
+    if row.completed_at is not None:
+        raise Conflict("the task is no longer ready")
+
+
+def claim_task(actor, task_id):
+    """Assign an open task to `actor`."""
+    row = get_task(task_id)
+    _require_open(row)
+    _authorize(actor, row, "claim")
+    with transaction():
+        row.assignee_id = actor.id
+        audit.record(actor, "task.claim", "task", row.task_id, after={"assignee": actor.username})
+    return row
+
+
+def unclaim_task(actor, task_id):
+    """Release a task `actor` holds back to its role's queue."""
+    row = get_task(task_id)
+    _require_open(row)
+    if row.assignee_id != actor.id:
+        audit_refusal(actor, "task.unclaim_refused", "task", row.task_id, "not the assignee")
+        raise PermissionDenied("only the assignee may unclaim this task")
+    with transaction():
+        row.assignee_id = None
+        audit.record(actor, "task.unclaim", "task", row.task_id, before={"assignee": actor.username})
+    return row
+
+
+def task_form(row):
+    """The form ({schema, ui_schema}) of task `row`, or None, read from its process version."""
+    if not row.form_file:
+        return None
+    files = row.instance.version.file_texts
+    if row.form_file not in files:
+        return None
+    ui = files.get(row.form_ui_file) if row.form_ui_file else None
+    return {"schema": json.loads(files[row.form_file]), "ui_schema": json.loads(ui) if ui else {}}
+
+
+def complete_task(actor, task_id, data):
+    """Complete task `task_id` with `data` for `actor`; returns the updated instance."""
+    row = get_task(task_id)
+    _require_open(row)
+    _authorize(actor, row, "complete")
+    try:
+        with transaction() as session:
+            instance = _lock_instance(session, row.instance_id)
+            session.refresh(row)
+            _require_open(row)
+            ref = version_ref(instance.version)
+            workflow = engine().load(ref, instance.state_json)
+            task = next((t for t in engine().ready_human_tasks(workflow, ref) if t.id == row.task_id), None)
+            if task is None:
+                raise Conflict("the task is no longer ready")
+            forms.validate(task.form["schema"] if task.form else None, data)
+            before = dict(instance.data)
+            engine().complete_task(workflow, row.task_id, data)
+            snapshot = engine().snapshot(workflow, ref)
+            row.state, row.completed_at, row.completed_by_id = "completed", utcnow(), actor.id
+            row.assignee_id, row.submitted_data = actor.id, data
+            apply_snapshot(session, instance, snapshot)
+            old, new = audit.diff(before, snapshot.data)
+            audit.record(actor, "task.complete", "task", row.task_id,
+                         before={"status": "ready", "data": old},
+                         after={"status": "completed", "instance": instance.business_key,
+                                "instance_status": snapshot.status, "submitted": data, "data": new})
+    except TaskNotReady as exc:
+        raise Conflict(str(exc)) from None
+    except StaleDataError:
+        raise Conflict("the process instance was changed concurrently; reload and try again") from None
+    except EngineError as exc:
+        raise ProcessFailure(f"the process failed: {exc}") from exc
+    return instance
+
+
+def _lock_instance(session, instance_id):
+    """Load the instance row with a row lock (SELECT … FOR UPDATE on PostgreSQL), fresh from the DB."""
+    return session.scalars(select(ProcessInstance).where(ProcessInstance.id == instance_id)
+                           .with_for_update(of=ProcessInstance).execution_options(populate_existing=True)).one()

@@ -1,0 +1,34 @@
+"""Writing an engine snapshot back to the instance row and the human-task index."""
+from datetime import timedelta
+
+from sqlalchemy import select
+
+from ..models import HumanTaskRow
+from ..models._types import utcnow
+
+
+def apply_snapshot(session, instance, snapshot):
+    """Store status, data and state; add rows for new ready tasks, close rows no longer ready."""
+    now = utcnow()
+    instance.state_json = snapshot.state_json
+    instance.status = snapshot.status
+    instance.data = snapshot.data
+    instance.updated_at = now
+    if snapshot.status == "completed":
+        instance.completed_at = now
+    ready = {t.id: t for t in snapshot.ready_tasks}
+    open_rows = session.scalars(select(HumanTaskRow).where(HumanTaskRow.instance_id == instance.id,
+                                                           HumanTaskRow.completed_at.is_(None))).all()
+    known = {row.task_id for row in open_rows}
+    for row in open_rows:
+        if row.task_id not in ready:
+            row.state, row.completed_at = "cancelled", now
+    for task in snapshot.ready_tasks:
+        if task.id not in known:
+            session.add(HumanTaskRow(
+                instance_id=instance.id, task_id=task.id, bpmn_id=task.bpmn_id, title=task.title,
+                title_en=task.properties.get("name_en", ""), instructions=task.instructions,
+                form_file=task.properties.get("formJsonSchemaFilename"),
+                form_ui_file=task.properties.get("formUiSchemaFilename"),
+                type=task.type, lane=task.lane, candidate_role=task.role, created_at=now,
+                due_at=now + timedelta(days=task.due_in_days) if task.due_in_days is not None else None))

@@ -1,0 +1,31 @@
+"""Jinja filters and globals the pages share."""
+import json
+
+import markdown as md
+from markupsafe import Markup, escape
+
+from .models._types import utcnow
+
+
+def init_app(app):
+    """Register the filters and globals."""
+    app.jinja_env.filters["markdown"] = render_markdown
+    app.jinja_env.filters["present"] = present
+    app.context_processor(lambda: {"now": utcnow()})
+
+
+def render_markdown(text):
+    """Markdown to HTML; raw HTML in the source is escaped first, so instructions cannot inject markup."""
+    return Markup(md.markdown(str(escape(text or "")), extensions=["sane_lists"]))
+
+
+def present(value):
+    """A short human-readable rendering of submitted values (lists of rows, booleans, text)."""
+    if isinstance(value, bool):
+        return "✓" if value else "✗"
+    if isinstance(value, list):
+        return "; ".join(", ".join(f"{v}" for v in row.values()) if isinstance(row, dict) else str(row)
+                         for row in value)
+    if isinstance(value, dict):
+        return json.dumps(value, ensure_ascii=False)
+    return value
