@@ -1,7 +1,6 @@
 """Test helpers: demo users, logins, CSRF tokens and valid form data for change control."""
 import re
 
-from webapp.services.users import create_user
 
 PASSWORD = "Correct-Horse-9"
 USERS = {
@@ -15,10 +14,20 @@ USERS = {
 }
 
 
+_HASH = []
+
+
 def create_demo_users():
-    """One user per role (two for requester and qa), all with PASSWORD."""
+    """One user per role (two for requester and qa), all with PASSWORD (hashed once per run)."""
+    from webapp.extensions import db
+    from webapp.models import User
+    from webapp.services.users import ensure_roles, hash_password
+    if not _HASH:
+        _HASH.append(hash_password(PASSWORD))
     for username, roles in USERS.items():
-        create_user(username, PASSWORD, roles, full_name=username.title())
+        db.session.add(User(username=username, full_name=username.title(), password_hash=_HASH[0],
+                            roles=ensure_roles(roles)))
+    db.session.commit()
 
 
 def csrf_token(html):
@@ -94,3 +103,23 @@ DATA_BY_TASK = {
     "make_effective": {"effective_date": "2026-12-15", "training_completed": True, "documents_released": True},
 }
 USER_FOR_ROLE = {"requester": "requester", "qa": "qa", "change_board": "board", "regulatory": "regulatory"}
+
+
+def table_snapshot():
+    """Every row of every table, for asserting that a refused operation changed nothing."""
+    from sqlalchemy import select
+    from webapp.extensions import db
+    db.session.expire_all()
+    snapshot = {}
+    for table in db.metadata.sorted_tables:
+        rows = db.session.execute(select(table).order_by(*table.primary_key.columns)).all()
+        snapshot[table.name] = [tuple(r) for r in rows]
+    return snapshot
+
+
+def user(username):
+    """The User row called `username`."""
+    from sqlalchemy import select
+    from webapp.extensions import db
+    from webapp.models import User
+    return db.session.scalar(select(User).where(User.username == username))

@@ -6,6 +6,8 @@ booleans and arrays of objects (a table whose rows are named `field-<row>-<colum
 from dataclasses import dataclass, field as dc_field
 import re
 
+from flask_babel import gettext
+
 from .i18n import enum_labels, label
 
 _ROW_KEY = re.compile(r"^(?P<name>[A-Za-z0-9_]+)-(?P<row>\d+)-(?P<col>[A-Za-z0-9_]+)$")
@@ -34,12 +36,13 @@ def _ordered(schema, ui_schema):
 
 
 def _kind(node, ui):
+    radio = (ui or {}).get("ui:widget") == "radio"
     if node.get("type") == "array":
         return "table"
     if "enum" in node:
-        return "select"
+        return "radio" if radio else "select"
     if node.get("type") == "boolean":
-        return "checkbox"
+        return "radio" if radio else "checkbox"
     if node.get("type") in ("number", "integer"):
         return node["type"]
     if node.get("format") == "date":
@@ -51,8 +54,8 @@ def _field(name, node, ui, required, value, errors, path):
     kind = _kind(node, ui)
     f = Field(name=name, kind=kind, label=label(node, fallback=name), help=label(node, "description"),
               required=required, value=value, error=errors.get(path))
-    if kind == "select":
-        f.options = enum_labels(node)
+    if kind in ("select", "radio"):
+        f.options = enum_labels(node) if "enum" in node else [(True, gettext("Yes")), (False, gettext("No"))]
     if kind == "table":
         item = node.get("items") or {}
         item_ui = (ui or {}).get("items") or {}
@@ -76,9 +79,11 @@ def fields_for(form, values=None, errors=None):
             for n in _ordered(schema, ui)]
 
 
-def _scalar(node, raw):
+def _scalar(node, raw, ui=None):
     """Convert one submitted string per the schema node; unparseable input is kept for the validator."""
     kind = node.get("type")
+    if kind == "boolean" and (ui or {}).get("ui:widget") == "radio":
+        return {"true": True, "false": False}.get(raw)
     if kind == "boolean":
         return raw is not None
     if raw is None or raw.strip() == "":
@@ -96,13 +101,13 @@ def _scalar(node, raw):
 
 def parse_submission(form, post):
     """Task data from a submitted form (`post` is a MultiDict); empty optional inputs are omitted."""
-    schema = form.get("schema") or {}
+    schema, ui = form.get("schema") or {}, form.get("ui_schema") or {}
     data = {}
     for name, node in (schema.get("properties") or {}).items():
         if node.get("type") == "array":
             data[name] = _parse_rows(name, node.get("items") or {}, post)
             continue
-        value = _scalar(node, post.get(name))
+        value = _scalar(node, post.get(name), ui.get(name))
         if value is not None:
             data[name] = value
     return data
