@@ -17,7 +17,7 @@ $(STAMP): pyproject.toml
 	rm -f $(VENV)/.installed-*; touch $(STAMP)
 
 translations: $(STAMP)
-	$(VENV)/bin/pybabel compile -q -d webapp/translations -D messages
+	$(VENV)/bin/pybabel compile -d webapp/translations -D messages
 
 # A real browser for the page tests: Debian's chromium and chromedriver, installed when we may.
 browser:

@@ -9,11 +9,15 @@ _instance_schema = schemas.ProcessInstance()
 
 def task_json(row):
     """A task as the API shows it."""
-    return _task_schema.dump({
+    return _task_schema.dump(_task_fields(row))
+
+
+def _task_fields(row):
+    return {
         "id": row.task_id, "process_instance_id": row.instance_id, "bpmn_id": row.bpmn_id, "title": row.title,
         "type": row.type, "lane": row.lane, "instructions": row.instructions or "", "form": task_form(row),
         "assignee": row.assignee.username if row.assignee else None, "due_at": row.due_at,
-        "candidate_role": row.candidate_role})
+        "candidate_role": row.candidate_role}
 
 
 def instance_json(instance):
@@ -22,7 +26,7 @@ def instance_json(instance):
     return _instance_schema.dump({
         "id": instance.id, "process_key": instance.version.key, "version": instance.version.version,
         "status": instance.status, "business_key": instance.business_key, "data": instance.data or {},
-        "ready_tasks": [task_json(t) for t in ready], "initiator": instance.initiator.username,
+        "ready_tasks": [_task_fields(t) for t in ready], "initiator": instance.initiator.username,
         "created_at": instance.created_at, "completed_at": instance.completed_at})
 
 
