@@ -132,3 +132,27 @@ def _parse_rows(name, item, post):
                     row.setdefault(col, False)
             result.append(row)
     return result
+
+
+def display_pairs(form, data):
+    """(label, value) pairs of submitted `data` for read-only display, labelled and ordered by the form;
+    enum values shown by their titles. Keys the form does not know are listed after, by name."""
+    schema, ui = (form or {}).get("schema") or {}, (form or {}).get("ui_schema") or {}
+    props = schema.get("properties") or {}
+    pairs = []
+    for name in _ordered(schema, ui):
+        if name in (data or {}):
+            pairs.append((label(props[name], fallback=name), _display(props[name], data[name])))
+    pairs.extend((k, v) for k, v in sorted((data or {}).items()) if k not in props)
+    return pairs
+
+
+def _display(node, value):
+    if "enum" in node:
+        return dict(enum_labels(node)).get(value, value)
+    if node.get("type") == "array" and isinstance(value, list):
+        item = node.get("items") or {}
+        cols = item.get("properties") or {}
+        return [{label(cols.get(k, {}), fallback=k): _display(cols.get(k, {}), v) for k, v in row.items()}
+                if isinstance(row, dict) else row for row in value]
+    return value

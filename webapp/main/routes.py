@@ -3,7 +3,7 @@ from flask import Blueprint, abort, flash, g, redirect, render_template, request
 from flask_babel import gettext as _
 
 from ..errors import FormInvalid
-from ..formrender import fields_for, parse_submission
+from ..formrender import display_pairs, fields_for, parse_submission
 from ..services import instances, queries, tasks
 from ..services.deployments import latest_version
 
@@ -88,5 +88,7 @@ def instance(instance_id):
     if inst is None:
         abort(404)
     history = queries.instance_tasks(inst.id)
-    return render_template("main/instance.html", instance=inst, history=history,
+    submitted = {row.id: display_pairs(tasks.task_form(row), row.submitted_data) for row in history
+                 if row.submitted_data}
+    return render_template("main/instance.html", instance=inst, history=history, submitted=submitted,
                            events=queries.instance_events(inst), latest=latest_version(inst.version.key))

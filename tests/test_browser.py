@@ -1,0 +1,107 @@
+"""A real headless Chromium against the served app: the task form's behaviour as a person sees it."""
+import os
+import shutil
+import socket
+import threading
+
+import pytest
+
+from tests.conftest import IN_CI
+from tests.helpers import PASSWORD
+
+pytestmark = pytest.mark.browser
+
+
+def _chromium():
+    chromium, driver = shutil.which("chromium"), shutil.which("chromedriver")
+    if not (chromium and driver):
+        message = "Debian's chromium and chromium-driver are not installed (make test installs them when run as root)"
+        if IN_CI:
+            pytest.fail(message)
+        pytest.skip(message)
+    return chromium, driver
+
+
+@pytest.fixture
+def live_server(app):
+    """Serve the test app with waitress on a free loopback port for the duration of the test."""
+    from waitress.server import create_server
+    server = create_server(app, host="127.0.0.1", port=0, threads=4)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.effective_port}"
+    server.close()
+    thread.join(timeout=5)
+
+
+@pytest.fixture
+def browser(tmp_path):
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+    chromium, driver = _chromium()
+    options = webdriver.ChromeOptions()
+    options.binary_location = chromium
+    for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                 "--disable-dev-shm-usage", "--window-size=1280,1600", f"--user-data-dir={tmp_path / 'chrome'}"):
+        options.add_argument(flag)
+    drv = webdriver.Chrome(service=Service(executable_path=driver), options=options)
+    drv.implicitly_wait(5)
+    yield drv
+    if os.environ.get("TRACEFLOW_SCREENSHOTS"):
+        drv.save_screenshot(os.path.join(os.environ["TRACEFLOW_SCREENSHOTS"], "last.png"))
+    drv.quit()
+
+
+def _login(browser, base, username):
+    from selenium.webdriver.common.by import By
+    browser.get(f"{base}/login")
+    browser.find_element(By.NAME, "username").send_keys(username)
+    browser.find_element(By.NAME, "password").send_keys(PASSWORD)
+    browser.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
+    from selenium.webdriver.support.ui import WebDriverWait
+    WebDriverWait(browser, 10).until(lambda b: "/login" not in b.current_url)
+
+
+def _wait_for_url(browser, fragment):
+    from selenium.webdriver.support import expected_conditions as EC
+    from selenium.webdriver.support.ui import WebDriverWait
+    WebDriverWait(browser, 10).until(EC.url_contains(fragment))
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_submit_a_change_request_with_added_rows_in_chromium(app, live_server, browser):
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import Select
+    _login(browser, live_server, "requester")
+    assert "待办" in browser.title
+    browser.get(f"{live_server}/processes")
+    browser.find_element(By.CSS_SELECTOR, "form[action$='/start'] button").click()
+    _wait_for_url(browser, "/tasks/")
+    assert "提交变更申请" in browser.find_element(By.TAG_NAME, "h1").text
+
+    # Submitting empty shows field errors next to the fields, in Chinese.
+    browser.find_element(By.CSS_SELECTOR, ".task-form button[type=submit]").click()
+    title_error = browser.find_element(By.CSS_SELECTOR, "[data-field=title] .error")
+    assert title_error.text == "必填"
+
+    browser.find_element(By.NAME, "title").send_keys("更换备用灭菌供应商")
+    browser.find_element(By.NAME, "description").send_keys("增加一家 EO 灭菌备用供应商。")
+    Select(browser.find_element(By.NAME, "change_type")).select_by_value("supplier")
+    browser.find_element(By.NAME, "affected_products-0-code").send_keys("CK-100")
+    # "Add row" (forms.js) adds a second product row with the next index.
+    browser.find_element(By.CSS_SELECTOR, "[data-add-row=affected_products]").click()
+    browser.find_element(By.NAME, "affected_products-1-code").send_keys("CK-200")
+    browser.find_element(By.NAME, "affected_products-1-name").send_keys("导管套件 加长型")
+    browser.find_element(By.NAME, "reason").send_keys("单一来源风险。")
+    date_input = browser.find_element(By.NAME, "proposed_effective_date")
+    browser.execute_script("arguments[0].value = '2027-01-15'", date_input)
+    browser.find_element(By.CSS_SELECTOR, ".task-form button[type=submit]").click()
+    _wait_for_url(browser, "/instances/")
+    history = browser.find_element(By.CSS_SELECTOR, "table.history").text
+    assert "CK-100" in history and "CK-200" in history
+    with app.app_context():
+        from webapp.services import queries
+        [instance] = queries.recent_instances()
+        assert [p["code"] for p in instance.data["affected_products"]] == ["CK-100", "CK-200"]
+        assert instance.data["proposed_effective_date"] == "2027-01-15"
