@@ -88,6 +88,10 @@ class Engine:
             tasks.extend(t for t in sub.tasks.values() if t.state == TaskState.READY and is_human(t.task_spec))
         return [describe(t, version.files) for t in sorted(tasks, key=lambda t: t.last_state_change)]
 
+    def human_task(self, workflow, version, task_id):
+        """The READY human task `task_id` as a HumanTask; TaskNotReady when it is not ready."""
+        return describe(self._ready_human_task(workflow, task_id), version.files)
+
     def complete_task(self, workflow, task_id, data):
         """Merge `data` into the READY human task `task_id`, run it and the engine steps after it."""
         task = self._ready_human_task(workflow, task_id)

@@ -1,5 +1,7 @@
 """What a human task looks like to the rest of Traceflow: a frozen, plain description."""
 from dataclasses import dataclass, field
+from functools import lru_cache
+import copy
 import json
 
 from jinja2 import TemplateError
@@ -33,23 +35,34 @@ def is_human(task_spec):
     return isinstance(task_spec, (UserTask, ManualTaskMixin))
 
 
+@lru_cache(maxsize=1024)
+def _template(text):
+    return _JINJA.from_string(text)
+
+
 def render_instructions(text, data):
     """Render instructionsForEndUser (Jinja, sandboxed) against task data; raw text on any error."""
     if not text:
         return ""
     try:
-        return _JINJA.from_string(text).render(**data)
+        return _template(text).render(**data)
     except (TemplateError, TypeError, ValueError, AttributeError, KeyError):
         return text
 
 
+@lru_cache(maxsize=1024)
+def _parsed(text):
+    return json.loads(text)
+
+
 def _form(properties, files):
+    """The task's form; parsed JSON is cached by text and deep-copied so callers may change it."""
     schema_name = properties.get("formJsonSchemaFilename")
     if not schema_name or schema_name not in files:
         return None
     ui_name = properties.get("formUiSchemaFilename")
-    return {"schema": json.loads(files[schema_name]),
-            "ui_schema": json.loads(files[ui_name]) if ui_name in files else {}}
+    return copy.deepcopy({"schema": _parsed(files[schema_name]),
+                          "ui_schema": _parsed(files[ui_name]) if ui_name in files else {}})
 
 
 def _due_days(properties):

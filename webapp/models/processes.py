@@ -16,13 +16,13 @@ class ProcessVersion(db.Model):
     version: Mapped[int] = mapped_column(Integer)
     name: Mapped[str] = mapped_column(String(200))
     content_hash: Mapped[str] = mapped_column(String(64))
-    spec_json: Mapped[str] = mapped_column(Text)
+    spec_json: Mapped[str] = mapped_column(Text, deferred=True)
     start_roles: Mapped[list] = mapped_column(JSON, default=list)
     business_key_prefix: Mapped[str] = mapped_column(String(20), default="")
     comment: Mapped[str] = mapped_column(String(500), default="")
     deployed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     deployed_at = mapped_column(UTCDateTime, default=utcnow)
-    files: Mapped[list["ProcessFile"]] = relationship(back_populates="version", lazy="selectin",
+    files: Mapped[list["ProcessFile"]] = relationship(back_populates="version", lazy="select",
                                                       order_by="ProcessFile.name", cascade="all, delete-orphan")
     deployed_by: Mapped[User | None] = relationship()
 

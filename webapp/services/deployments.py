@@ -64,6 +64,14 @@ def latest_version(key):
     return version
 
 
+_REFS = {}
+
+
 def version_ref(version):
-    """The engine's view of a stored version."""
-    return VersionRef(version.content_hash, version.spec_json, version.file_texts)
+    """The engine's view of a stored version; versions are immutable, so it is built once per
+    (id, content hash) and process, without reloading the spec and files on every task."""
+    key = (version.id, version.content_hash)
+    ref = _REFS.get(key)
+    if ref is None:
+        ref = _REFS[key] = VersionRef(version.content_hash, version.spec_json, version.file_texts)
+    return ref

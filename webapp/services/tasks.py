@@ -81,7 +81,7 @@ def task_form(row):
     """The form ({schema, ui_schema}) of task `row`, or None, read from its process version."""
     if not row.form_file:
         return None
-    files = row.instance.version.file_texts
+    files = version_ref(row.instance.version).files
     if row.form_file not in files:
         return None
     ui = files.get(row.form_ui_file) if row.form_ui_file else None
@@ -100,9 +100,7 @@ def complete_task(actor, task_id, data):
             _require_open(row)
             ref = version_ref(instance.version)
             workflow = engine().load(ref, instance.state_json)
-            task = next((t for t in engine().ready_human_tasks(workflow, ref) if t.id == row.task_id), None)
-            if task is None:
-                raise Conflict("the task is no longer ready")
+            task = engine().human_task(workflow, ref, row.task_id)
             forms.validate(task.form["schema"] if task.form else None, data)
             before = dict(instance.data)
             engine().complete_task(workflow, row.task_id, data)

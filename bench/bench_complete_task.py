@@ -1,0 +1,141 @@
+"""Per-task cost of completing change-control tasks: service layer vs raw SpiffWorkflow.
+
+Both sides run the same process with the same data in the same process:
+- service: webapp.services.tasks.complete_task on SQLite (authorize, validate, lock, load, run,
+  write state, task rows and audit event, commit) — no HTTP;
+- raw: SpiffWorkflow's default serializer (spec embedded) → deserialize → set data → run →
+  do_engine_steps → serialize, the minimum an application persisting instances must do.
+It also compares the lean state serializer (spec stored once per version) with the default one.
+
+Usage: python bench/bench_complete_task.py [--instances N]
+"""
+from pathlib import Path
+import argparse
+import statistics
+import sys
+import tempfile
+import time
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from SpiffWorkflow.bpmn.workflow import BpmnWorkflow  # noqa: E402
+from SpiffWorkflow.bpmn.serializer import BpmnWorkflowSerializer  # noqa: E402
+from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG  # noqa: E402
+from SpiffWorkflow.util.task import TaskState  # noqa: E402
+
+from engine import Engine, ProcessBundle, compile_bundle  # noqa: E402
+from engine.runtime import VersionRef  # noqa: E402
+from engine.sandbox import script_engine  # noqa: E402
+from engine.serializer import spec_serializer  # noqa: E402
+from tests.helpers import DATA_BY_TASK, USER_FOR_ROLE  # noqa: E402
+
+MS = 1000.0
+
+
+def bench_service(instances):
+    """Milliseconds per complete_task call through the service layer on a fresh SQLite file."""
+    from webapp import create_app
+    from webapp.cli import deploy_paths, upgrade_schema
+    from webapp.extensions import db
+    from webapp.services import instances as inst_service, queries, tasks
+    from tests.helpers import create_demo_users, user
+    tmp = tempfile.mkdtemp()
+    app = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp}/bench.sqlite", "SECRET_KEY": "bench"})
+    timings = []
+    with app.app_context():
+        upgrade_schema()
+        deploy_paths([])
+        create_demo_users()
+        for _ in range(instances):
+            instance = inst_service.start_instance(user("requester"), "change_control")
+            while True:
+                rows = [r for r in queries.instance_tasks(instance.id) if r.completed_at is None]
+                if not rows:
+                    break
+                row = rows[0]
+                actor, data = user(USER_FOR_ROLE[row.candidate_role]), DATA_BY_TASK[row.bpmn_id]
+                task_id = row.task_id
+                db.session.expire_all()
+                started = time.perf_counter()
+                tasks.complete_task(actor, task_id, data)
+                timings.append((time.perf_counter() - started) * MS)
+    return timings
+
+
+def _version():
+    bundle = ProcessBundle.from_paths(ROOT / "processes", ROOT / "rules", ROOT / "forms")
+    compiled = next(c for c in compile_bundle(bundle) if c.key == "change_control")
+    return VersionRef(compiled.content_hash, compiled.spec_json, {f.name: f.text for f in compiled.files})
+
+
+def bench_raw(instances):
+    """Milliseconds per task for plain SpiffWorkflow with its default (spec-embedding) serializer."""
+    ref = _version()
+    spec, subs = spec_serializer.loads(ref.spec_json)
+    serializer = BpmnWorkflowSerializer(BpmnWorkflowSerializer.configure(SPIFF_CONFIG))
+    timings, sizes = [], []
+    for _ in range(instances):
+        workflow = BpmnWorkflow(spec, subs, script_engine=script_engine())
+        workflow.do_engine_steps()
+        state = serializer.serialize_json(workflow)
+        while True:
+            started = time.perf_counter()
+            workflow = serializer.deserialize_json(state)
+            workflow.script_engine = script_engine()
+            ready = workflow.get_tasks(state=TaskState.READY, manual=True)
+            if not ready:
+                break
+            task = ready[0]
+            task.data.update(DATA_BY_TASK[task.task_spec.bpmn_id])
+            task.run()
+            workflow.do_engine_steps()
+            state = serializer.serialize_json(workflow)
+            timings.append((time.perf_counter() - started) * MS)
+            sizes.append(len(state))
+    return timings, sizes
+
+
+def bench_lean(instances):
+    """Milliseconds per task and state sizes for the Engine with the lean serializer (no database)."""
+    ref = _version()
+    engine = Engine()
+    timings, sizes = [], []
+    for _ in range(instances):
+        state = engine.dump(engine.start(ref))
+        while True:
+            started = time.perf_counter()
+            workflow = engine.load(ref, state)
+            ready = engine.ready_human_tasks(workflow, ref)
+            if not ready:
+                break
+            engine.complete_task(workflow, ready[0].id, DATA_BY_TASK[ready[0].bpmn_id])
+            state = engine.dump(workflow)
+            timings.append((time.perf_counter() - started) * MS)
+            sizes.append(len(state))
+    return timings, sizes
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--instances", type=int, default=20)
+    args = parser.parse_args()
+    bench_lean(2), bench_raw(2)  # warm caches and imports on both sides
+    raw, raw_sizes = bench_raw(args.instances)
+    lean, lean_sizes = bench_lean(args.instances)
+    service = bench_service(args.instances)
+    base = statistics.median(raw)
+    print(f"change_control, {args.instances} instances, {len(service)} task completions per side\n")
+    print(f"{'path':<52}{'median ms/task':>15}{'p90 ms':>9}{'ratio':>8}")
+    for name, values in (("raw SpiffWorkflow (default serializer, spec inside)", raw),
+                         ("engine only (lean serializer, no database)", lean),
+                         ("service layer complete_task on SQLite", service)):
+        p90 = statistics.quantiles(values, n=10)[-1]
+        print(f"{name:<52}{statistics.median(values):>15.2f}{p90:>9.2f}{statistics.median(values) / base:>7.2f}x")
+    print(f"\nstate size per instance, median bytes: default {statistics.median(raw_sizes):,.0f}"
+          f" · lean {statistics.median(lean_sizes):,.0f}"
+          f" ({statistics.median(lean_sizes) / statistics.median(raw_sizes):.0%} of default)")
+
+
+if __name__ == "__main__":
+    main()
