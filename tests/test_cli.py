@@ -1,0 +1,56 @@
+"""The `traceflow` CLI: init, deploy, create-user, demo."""
+import pytest
+from sqlalchemy import func, select
+
+from webapp.extensions import db
+from webapp.models import ProcessInstance, ProcessVersion, User
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
+
+
+def test_deploy_twice_creates_no_new_version(app, runner):
+    result = runner.invoke(args=["deploy"])
+    assert result.exit_code == 0 and "change_control v1 unchanged" in result.output
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(ProcessVersion)) == 1
+
+
+def test_deploy_reports_invalid_files_and_fails(app, runner, tmp_path):
+    (tmp_path / "broken.bpmn").write_text("<bpmn:definitions")
+    result = runner.invoke(args=["deploy", str(tmp_path)])
+    assert result.exit_code != 0 and "broken.bpmn" in result.output
+
+
+def test_create_user_with_any_role(app, runner):
+    result = runner.invoke(args=["create-user", "mrb", "--password", "Long-enough-1", "--role", "mrb_member",
+                                 "--role", "qa", "--name", "Material Review"])
+    assert result.exit_code == 0, result.output
+    with app.app_context():
+        created = db.session.scalar(select(User).where(User.username == "mrb"))
+        assert created.role_names == {"mrb_member", "qa"} and created.full_name == "Material Review"
+        assert created.password_hash.startswith("$argon2")
+
+
+def test_create_user_refuses_short_passwords(app, runner):
+    result = runner.invoke(args=["create-user", "x", "--password", "short", "--role", "qa"])
+    assert result.exit_code != 0 and "10" in result.output
+
+
+def test_init_is_idempotent(runner):
+    assert runner.invoke(args=["init"]).exit_code == 0
+
+
+def test_demo_prints_logins_and_starts_instances(app, runner):
+    result = runner.invoke(args=["demo"])
+    assert result.exit_code == 0, result.output
+    from webapp.demo import DEMO_USERS
+    for username, password, _, _ in DEMO_USERS:
+        assert username in result.output and password in result.output
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(ProcessInstance)) == 2
+    assert runner.invoke(args=["demo"]).exit_code == 0
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(ProcessInstance)) == 2
