@@ -233,3 +233,21 @@ def test_same_content_gives_the_same_hash():
     a = compile_bundle(ProcessBundle.from_paths(FIXTURES / "rework_loop.bpmn"))[0]
     b = compile_bundle(ProcessBundle.from_paths(FIXTURES / "rework_loop.bpmn"))[0]
     assert a.content_hash == b.content_hash
+
+
+def test_call_activity_resolves_by_process_id_and_survives_a_reload():
+    compiled = {c.key: c for c in compile_bundle(ProcessBundle.from_paths(FIXTURES / "call"))}
+    assert {f.name for f in compiled["call_parent"].files} == {"parent.bpmn", "child.bpmn"}
+    assert {f.name for f in compiled["call_child"].files} == {"child.bpmn"}
+    ref = _ref(compiled["call_parent"])
+    engine = Engine()
+    workflow = engine.load(ref, engine.dump(engine.start(ref, {"sample": "S-17"})))
+    [task] = engine.ready_human_tasks(workflow, ref)
+    assert (task.bpmn_id, task.type, task.lane, task.instructions) == ("inspect", "manualTask", None,
+                                                                        "Inspect sample S-17")
+    engine.complete_task(workflow, task.id, {})
+    workflow = engine.load(ref, engine.dump(workflow))
+    [after] = engine.ready_human_tasks(workflow, ref)
+    assert after.bpmn_id == "after"
+    engine.complete_task(workflow, after.id, {})
+    assert engine.status(workflow) == "completed" and engine.data(workflow)["shown"] == "yes"
