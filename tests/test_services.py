@@ -164,3 +164,36 @@ def test_parallel_reviews_both_open_for_their_roles(ctx):
         ("board_review", "change_board"), ("regulatory_review", "regulatory")}
     assert db.session.scalar(select(func.count()).select_from(HumanTaskRow)
                              .where(HumanTaskRow.completed_at.is_(None))) == 2
+
+
+def _loop_bundle(replace=None):
+    from engine import SourceFile
+    text = (ROOT / "tests" / "fixtures" / "rework_loop.bpmn").read_text()
+    if replace:
+        text = text.replace(*replace)
+    return ProcessBundle([SourceFile("rework_loop.bpmn", text)])
+
+
+def test_a_failing_script_rolls_everything_back(ctx):
+    from webapp.errors import ProcessFailure
+    deploy_bundle(_loop_bundle(("finished = True", "finished = 1 / 0")))
+    instance = instances.start_instance(user("qa"), "rework_loop")
+    [row] = _open(instance)
+    before = table_snapshot()
+    with pytest.raises(ProcessFailure, match="division by zero"):
+        tasks.complete_task(user("qa"), row.task_id, {"again": False})
+    assert table_snapshot() == before
+    assert instances.get_instance(instance.id).status == "running"
+
+
+def test_deploying_a_lane_with_a_new_role_creates_the_role(ctx):
+    from webapp.models import Role
+    lanes = ('<bpmn:process id="rework_loop" name="Rework loop" isExecutable="true">',
+             '<bpmn:process id="rework_loop" name="Rework loop" isExecutable="true">'
+             '<bpmn:laneSet id="ls"><bpmn:lane id="mrb" name="Material Review Board">'
+             '<bpmn:flowNodeRef>work</bpmn:flowNodeRef></bpmn:lane></bpmn:laneSet>')
+    assert db.session.scalar(select(Role).where(Role.name == "material_review_board")) is None
+    deploy_bundle(_loop_bundle(lanes))
+    assert db.session.scalar(select(Role).where(Role.name == "material_review_board")) is not None
+    instance = instances.start_instance(user("qa"), "rework_loop")
+    assert _open(instance)[0].candidate_role == "material_review_board"
