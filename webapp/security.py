@@ -3,6 +3,7 @@
 Every endpoint needs an authenticated user unless it is listed in PUBLIC_ENDPOINTS; the check runs
 once here, before any view, so a new route cannot forget it.
 """
+import hashlib
 import uuid
 
 from flask import g, redirect, request, session, url_for
@@ -49,9 +50,15 @@ def _api_user():
 def _session_user():
     user_id = session.get("user_id")
     user = db.session.get(User, user_id) if user_id else None
-    if user is None or not user.active or session.get("pw") != user.password_hash[-16:]:
+    if user is None or not user.active or session.get("credential") != credential_stamp(user):
         return None
     return user
+
+
+def credential_stamp(user):
+    """A digest of the password hash: a password change ends every session of the user, while the
+    (readable, only signed) session cookie carries nothing of the hash itself."""
+    return hashlib.sha256(f"traceflow-session:{user.password_hash}".encode()).hexdigest()[:24]
 
 
 def log_in(user):
@@ -59,7 +66,7 @@ def log_in(user):
     locale = session.get("locale")
     session.clear()
     session["user_id"] = user.id
-    session["pw"] = user.password_hash[-16:]
+    session["credential"] = credential_stamp(user)
     if locale:
         session["locale"] = locale
 
