@@ -58,3 +58,27 @@ def test_pages_escape_submitted_text_and_send_security_headers(app):
     import re
     qa_task = re.search(r'href="/tasks/([0-9a-f-]{36})"', inbox).group(1)
     assert "<script>alert(1)</script>" not in qa.get(f"/tasks/{qa_task}").get_data(as_text=True)
+
+
+def test_every_endpoint_declares_a_permission_held_by_some_role(app):
+    from webapp.permissions import ENDPOINT_PERMISSIONS
+    import json
+    from tests.conftest import ROOT
+    policy = json.loads((ROOT / "rules" / "access_policy.json").read_text())
+    for rule in app.url_map.iter_rules():
+        if rule.endpoint in PUBLIC_ENDPOINTS:
+            continue
+        permission = ENDPOINT_PERMISSIONS.get(rule.endpoint)
+        assert permission, f"{rule.endpoint} declares no permission"
+        assert policy["permissions"].get(permission), f"{permission} is held by no role"
+
+
+def test_an_undeclared_endpoint_is_refused_to_everyone(app):
+    from webapp.permissions import ENDPOINT_PERMISSIONS
+    client = Browser(app, "admin")
+    del ENDPOINT_PERMISSIONS["main.instance_list"]
+    try:
+        assert client.get("/instances").status_code == 403
+    finally:
+        ENDPOINT_PERMISSIONS["main.instance_list"] = "workflow.use"
+    assert client.get("/instances").status_code == 200

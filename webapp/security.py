@@ -8,9 +8,10 @@ import uuid
 
 from flask import g, redirect, request, session, url_for
 
-from .errors import AuthenticationFailed
+from .errors import AuthenticationFailed, PermissionDenied
 from .extensions import db
 from .models import User
+from .permissions import has_permission, permission_for
 from .services.users import user_for_token
 
 PUBLIC_ENDPOINTS = {"auth.login", "auth.set_locale", "static", "api.issue_token", "api.openapi"}
@@ -36,7 +37,18 @@ def _identify():
         if is_api_request():
             raise AuthenticationFailed("a valid bearer token is required")
         return redirect(url_for("auth.login", next=request.full_path))
+    permission = permission_for(request.endpoint)
+    if not has_permission(g.user, permission):
+        refuse(g.user, "access.denied", "endpoint", request.endpoint,
+               f"requires permission {permission}" if permission else "no permission declared")
     return None
+
+
+def refuse(user, action, entity_type, entity_id, reason):
+    """Audit a refused request and raise PermissionDenied (403)."""
+    from .services.instances import audit_refusal
+    audit_refusal(user, action, entity_type, entity_id, reason)
+    raise PermissionDenied(f"not allowed: {reason}")
 
 
 def _api_user():
