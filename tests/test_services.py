@@ -25,6 +25,10 @@ def _open(instance, bpmn_id=None):
     return [r for r in rows if bpmn_id is None or r.bpmn_id == bpmn_id]
 
 
+def _last_action():
+    return db.session.scalars(select(AuditEvent.action).order_by(AuditEvent.seq.desc()).limit(1)).first()
+
+
 def _bundle(text_replace=None):
     bundle = ProcessBundle.from_paths(ROOT / "processes", ROOT / "rules", ROOT / "forms")
     if text_replace:
@@ -71,9 +75,8 @@ def test_starting_is_restricted_to_start_roles(ctx):
     with pytest.raises(PermissionDenied):
         instances.start_instance(user("qa"), "change_control")
     after = table_snapshot()
-    refused = after.pop("audit_events")[len(before["audit_events"]):]
-    before.pop("audit_events")
-    assert after == before and refused and refused[0][4] == "process.start_refused"
+    after.pop("audit_events"), before.pop("audit_events")
+    assert after == before and _last_action() == "process.start_refused"
 
 
 def test_completing_moves_the_process_and_writes_one_audit_event(ctx):
@@ -97,9 +100,8 @@ def test_wrong_role_is_refused_and_nothing_changes(ctx):
     with pytest.raises(PermissionDenied):
         tasks.complete_task(user("qa"), row.task_id, DATA_BY_TASK["submit_request"])
     after = table_snapshot()
-    assert after.pop("audit_events")[-1][4] == "task.complete_refused"
-    before.pop("audit_events")
-    assert after == before
+    after.pop("audit_events"), before.pop("audit_events")
+    assert after == before and _last_action() == "task.complete_refused"
 
 
 def test_invalid_data_gives_field_errors_and_changes_nothing(ctx):

@@ -159,6 +159,7 @@ def test_invalid_form_shows_field_errors_and_keeps_input(app, browsers):
 
 def test_wrong_role_gets_403_page(app, browsers):
     task_id = start_change(browsers)
+    browsers("qa")
     with app.app_context():
         before = table_snapshot()
     response = browsers("qa").post(f"/tasks/{task_id}", form_fields(DATA_BY_TASK["submit_request"]))

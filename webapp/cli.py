@@ -10,7 +10,7 @@ from engine import ProcessBundle
 
 def init_app(app):
     """Register the commands on the app's CLI."""
-    for command in (init_command, deploy_command, create_user_command, demo_command, serve_command):
+    for command in (init_command, deploy_command, create_user_command, demo_command, serve_command, audit_group):
         app.cli.add_command(command)
 
 
@@ -98,3 +98,22 @@ def serve_command(host, port):
     from waitress import serve
     click.echo(f"Traceflow on http://{host}:{port}/")
     serve(current_app._get_current_object(), host=host, port=port, threads=8)
+
+
+@click.group("audit")
+def audit_group():
+    """The audit trail."""
+
+
+@audit_group.command("verify")
+@with_appcontext
+def audit_verify_command():
+    """Verify the hash chain of the audit trail; exit code 1 when it was tampered with."""
+    from .services.audit import verify_chain
+    report = verify_chain()
+    if report.intact:
+        click.echo(f"audit trail intact: {report.events} events")
+        return
+    click.echo(f"audit trail TAMPERED at event seq {report.first_bad_seq} (id {report.first_bad_id}): "
+               f"{report.problem}", err=True)
+    raise SystemExit(1)

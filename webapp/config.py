@@ -28,8 +28,13 @@ def from_environment(instance_path):
         "API_TOKEN_HOURS": int(env.get("TRACEFLOW_API_TOKEN_HOURS", "12")),
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
-        "SESSION_COOKIE_SECURE": _bool(env.get("TRACEFLOW_SECURE_COOKIES")),
+        "SESSION_COOKIE_SECURE": _bool(env.get("TRACEFLOW_SECURE_COOKIES"), default=True),
         "WTF_CSRF_TIME_LIMIT": None,
+        "PASSWORD_MIN_LENGTH": int(env.get("TRACEFLOW_PASSWORD_MIN_LENGTH", "10")),
+        "PASSWORD_HISTORY": int(env.get("TRACEFLOW_PASSWORD_HISTORY", "5")),
+        "PASSWORD_MAX_AGE_DAYS": int(env.get("TRACEFLOW_PASSWORD_MAX_AGE_DAYS", "180")),
+        "LOCKOUT_THRESHOLD": int(env.get("TRACEFLOW_LOCKOUT_THRESHOLD", "5")),
+        "SESSION_IDLE_MINUTES": int(env.get("TRACEFLOW_SESSION_IDLE_MINUTES", "15")),
     }
 
 

@@ -12,6 +12,9 @@ ANY_USER = "*"
 
 ENDPOINT_PERMISSIONS = {
     "auth.logout": "session.use",
+    "auth.change_password": "session.use",
+    "api.revoke_token": "session.use",
+    "api.audit_verify": "audit.view",
     "main.inbox": "workflow.use",
     "main.processes": "workflow.use",
     "main.start": "workflow.use",

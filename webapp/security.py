@@ -4,17 +4,21 @@ Every endpoint needs an authenticated user unless it is listed in PUBLIC_ENDPOIN
 once here, before any view, so a new route cannot forget it.
 """
 import hashlib
+import time
 import uuid
 
-from flask import g, redirect, request, session, url_for
+from flask import current_app, flash, g, redirect, request, session, url_for
+from flask_babel import gettext as _
 
 from .errors import AuthenticationFailed, PermissionDenied
 from .extensions import db
 from .models import User
 from .permissions import has_permission, permission_for
-from .services.users import user_for_token
+from .services.users import password_change_required, user_for_token
 
 PUBLIC_ENDPOINTS = {"auth.login", "auth.set_locale", "static", "api.issue_token", "api.openapi"}
+# Reachable while a password change is pending (after an admin reset or expiry).
+PASSWORD_CHANGE_ENDPOINTS = {"auth.change_password", "auth.logout"}
 
 
 def init_app(app):
@@ -37,6 +41,10 @@ def _identify():
         if is_api_request():
             raise AuthenticationFailed("a valid bearer token is required")
         return redirect(url_for("auth.login", next=request.full_path))
+    if password_change_required(g.user) and request.endpoint not in PASSWORD_CHANGE_ENDPOINTS:
+        if is_api_request():
+            raise PermissionDenied("a password change is required: log in to the web app and change it")
+        return redirect(url_for("auth.change_password"))
     permission = permission_for(request.endpoint)
     if not has_permission(g.user, permission):
         refuse(g.user, "access.denied", "endpoint", request.endpoint,
@@ -62,8 +70,16 @@ def _api_user():
 def _session_user():
     user_id = session.get("user_id")
     user = db.session.get(User, user_id) if user_id else None
-    if user is None or not user.active or session.get("credential") != credential_stamp(user):
+    if user is None or not user.active or user.locked_at is not None \
+            or session.get("credential") != credential_stamp(user):
         return None
+    now = time.time()
+    idle_limit = current_app.config["SESSION_IDLE_MINUTES"] * 60
+    if now - session.get("seen", 0) > idle_limit:
+        log_out()
+        flash(_("Your session ended after inactivity; please log in again."), "info")
+        return None
+    session["seen"] = now
     return user
 
 
@@ -79,6 +95,7 @@ def log_in(user):
     session.clear()
     session["user_id"] = user.id
     session["credential"] = credential_stamp(user)
+    session["seen"] = time.time()
     if locale:
         session["locale"] = locale
 

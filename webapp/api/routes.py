@@ -4,7 +4,8 @@ from marshmallow import ValidationError
 
 from ..errors import InvalidInput, NotFound
 from ..services import instances, queries, tasks
-from ..services.users import authenticate, issue_token
+from ..services.audit import verify_chain
+from ..services.users import authenticate, issue_token, revoke_token
 from . import bp, presenters, schemas
 from .openapi import openapi_document
 
@@ -26,6 +27,19 @@ def issue_token_():
     body = _load(schemas.TokenRequest())
     user = authenticate(body["username"], body["password"])
     return jsonify({"token": issue_token(user, current_app.config["API_TOKEN_HOURS"])})
+
+
+@bp.delete("/auth/token", endpoint="revoke_token")
+def revoke_token_():
+    """Revoke the bearer token this request carries."""
+    revoke_token(g.user, request.headers.get("Authorization", "").partition(" ")[2].strip())
+    return "", 204
+
+
+@bp.get("/audit/verify", endpoint="audit_verify")
+def audit_verify():
+    """Verify the audit trail's hash chain: intact, or the first tampered event."""
+    return jsonify(verify_chain().as_dict())
 
 
 @bp.get("/openapi.json")

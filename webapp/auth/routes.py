@@ -2,12 +2,14 @@
 from flask import Blueprint, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 
-from ..errors import AuthenticationFailed
+from flask import g
+
+from ..errors import AuthenticationFailed, InvalidInput
 from ..i18n import SUPPORTED
 from ..security import log_in, log_out
 from ..services import audit
 from ..services.uow import transaction
-from ..services.users import authenticate
+from ..services.users import authenticate, change_password as change_password_service
 
 bp = Blueprint("auth", __name__)
 
@@ -47,3 +49,25 @@ def set_locale():
     if choice in SUPPORTED:
         session["locale"] = choice
     return redirect(_safe_next(request.form.get("next")))
+
+
+@bp.route("/password", methods=["GET", "POST"])
+def change_password():
+    """Change one's own password (forced after an admin reset or when it has expired)."""
+    errors = {}
+    if request.method == "POST":
+        new = request.form.get("new_password", "")
+        if new != request.form.get("confirm_password", ""):
+            errors = {"confirm_password": _("The two new passwords differ.")}
+        else:
+            try:
+                change_password_service(g.user, request.form.get("current_password", ""), new)
+            except AuthenticationFailed:
+                errors = {"current_password": _("The current password is wrong.")}
+            except InvalidInput as exc:
+                errors = {"new_password": exc.message}
+            else:
+                log_in(g.user)
+                flash(_("Password changed."), "success")
+                return redirect(url_for("main.inbox"))
+    return render_template("auth/password.html", errors=errors), 400 if errors else 200

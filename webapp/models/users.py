@@ -29,6 +29,11 @@ class User(db.Model):
     password_hash: Mapped[str] = mapped_column(String(255))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at = mapped_column(UTCDateTime, default=utcnow)
+    failed_logins: Mapped[int] = mapped_column(Integer, default=0)
+    locked_at = mapped_column(UTCDateTime, nullable=True)
+    password_changed_at = mapped_column(UTCDateTime, default=utcnow)
+    must_change_password: Mapped[bool] = mapped_column(Boolean, default=False)
+    last_login_at = mapped_column(UTCDateTime, nullable=True)
     roles: Mapped[list[Role]] = relationship(secondary=user_roles, lazy="selectin", order_by=Role.name)
 
     @property
@@ -50,4 +55,14 @@ class ApiToken(db.Model):
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     created_at = mapped_column(UTCDateTime, default=utcnow)
     expires_at = mapped_column(UTCDateTime)
+    revoked_at = mapped_column(UTCDateTime, nullable=True)
     user: Mapped[User] = relationship()
+
+
+class PasswordHistory(db.Model):
+    """Earlier password hashes of a user, so the last ones cannot be reused."""
+    __tablename__ = "password_history"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    password_hash: Mapped[str] = mapped_column(String(255))
+    created_at = mapped_column(UTCDateTime, default=utcnow)

@@ -1,15 +1,16 @@
-"""Users, roles, passwords and API tokens."""
+"""Users, roles, passwords, lockout and API tokens (21 CFR 11.300: unique IDs, aging, lockout)."""
 from datetime import timedelta
 import hashlib
 import secrets
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
+from flask import current_app
 from sqlalchemy import select
 
-from ..errors import AuthenticationFailed, InvalidInput
+from ..errors import AuthenticationFailed, InvalidInput, NotFound
 from ..extensions import db
-from ..models import ApiToken, Role, User
+from ..models import ApiToken, PasswordHistory, Role, User
 from ..models._types import utcnow
 from . import audit
 from .uow import transaction
@@ -17,12 +18,23 @@ from .uow import transaction
 _hasher = PasswordHasher()
 # Verified against when the username is unknown, so a login takes as long either way.
 _DUMMY_HASH = _hasher.hash("traceflow-dummy-password")
-MIN_PASSWORD_LENGTH = 10
+LOGIN_FAILED = "login failed: wrong username or password, or the account is locked or inactive"
+
+
+def _setting(name, default):
+    return current_app.config.get(name, default)
 
 
 def hash_password(password):
     """An argon2id hash of `password`."""
     return _hasher.hash(password)
+
+
+def _matches(password_hash, password):
+    try:
+        return _hasher.verify(password_hash, password or "")
+    except (VerificationError, InvalidHashError):
+        return False
 
 
 def ensure_roles(names):
@@ -36,19 +48,32 @@ def ensure_roles(names):
     return [existing[n] for n in names]
 
 
-def create_user(username, password, roles=(), full_name="", actor=None):
+def check_password_policy(password, user=None):
+    """Raise InvalidInput unless `password` is long enough and not one of the user's last ones."""
+    minimum = _setting("PASSWORD_MIN_LENGTH", 10)
+    if len(password or "") < minimum:
+        raise InvalidInput(f"the password must have at least {minimum} characters",
+                           {"password": f"at least {minimum} characters"})
+    if user is not None:
+        keep = _setting("PASSWORD_HISTORY", 5)
+        recent = db.session.scalars(select(PasswordHistory.password_hash).where(PasswordHistory.user_id == user.id)
+                                    .order_by(PasswordHistory.id.desc()).limit(keep)).all()
+        if any(_matches(h, password) for h in [user.password_hash, *recent][:keep]):
+            raise InvalidInput(f"the password must differ from the last {keep}",
+                               {"password": f"used within the last {keep} passwords"})
+
+
+def create_user(username, password, roles=(), full_name="", actor=None, must_change=False):
     """Create a user with an argon2 password hash and the given roles (created when new)."""
     username = (username or "").strip()
     if not username:
         raise InvalidInput("username is required", {"username": "required"})
-    if len(password or "") < MIN_PASSWORD_LENGTH:
-        raise InvalidInput(f"password must have at least {MIN_PASSWORD_LENGTH} characters",
-                           {"password": f"at least {MIN_PASSWORD_LENGTH} characters"})
+    check_password_policy(password)
     with transaction() as session:
         if session.scalar(select(User).where(User.username == username)):
             raise InvalidInput(f"user {username} exists", {"username": "exists"})
         user = User(username=username, full_name=full_name, password_hash=hash_password(password),
-                    roles=ensure_roles(roles))
+                    roles=ensure_roles(roles), must_change_password=must_change, password_changed_at=utcnow())
         session.add(user)
         session.flush()
         audit.record(actor, "user.create", "user", user.id,
@@ -56,17 +81,97 @@ def create_user(username, password, roles=(), full_name="", actor=None):
     return user
 
 
+def _fail_login(user, username, action="auth.login_failed", count=True):
+    """Count a failed attempt, lock the account at the threshold, audit both; then refuse."""
+    with transaction():
+        if user is not None and count:
+            user.failed_logins += 1
+            if user.locked_at is None and user.failed_logins >= _setting("LOCKOUT_THRESHOLD", 5):
+                user.locked_at = utcnow()
+                audit.record(user, "auth.lockout", "user", user.id, after={"failed_logins": user.failed_logins})
+        audit.record(user, action, "user", user.id if user else username or "", after={"username": username})
+    raise AuthenticationFailed(LOGIN_FAILED)
+
+
 def authenticate(username, password):
-    """Return the active user whose password matches, else raise AuthenticationFailed."""
+    """Return the active, unlocked user whose password matches; else count, audit and refuse."""
     user = db.session.scalar(select(User).where(User.username == (username or "")))
-    try:
-        _hasher.verify(user.password_hash if user else _DUMMY_HASH, password or "")
-    except (VerificationError, InvalidHashError):
-        user = None
-    if user is None or not user.active:
-        with transaction():
-            audit.record(None, "auth.login_failed", "user", username or "", after={"username": username})
-        raise AuthenticationFailed("invalid username or password")
+    ok = _matches(user.password_hash if user else _DUMMY_HASH, password)
+    if user is None or not ok:
+        _fail_login(user, username)
+    if not user.active or user.locked_at is not None:
+        _fail_login(user, username, "auth.login_refused", count=False)
+    with transaction():
+        user.failed_logins, user.last_login_at = 0, utcnow()
+    return user
+
+
+def reauthenticate(user, password, username=None):
+    """Signature re-authentication (11.200): the password, and the username when it is asked for."""
+    if username is not None and username != user.username:
+        _fail_login(user, username, "signature.failed")
+    if not _matches(user.password_hash, password) or user.locked_at is not None or not user.active:
+        _fail_login(user, user.username, "signature.failed")
+    with transaction():
+        user.failed_logins = 0
+
+
+def password_change_required(user):
+    """True after an admin reset or when the password is older than PASSWORD_MAX_AGE_DAYS."""
+    max_age = _setting("PASSWORD_MAX_AGE_DAYS", 180)
+    expired = bool(max_age) and user.password_changed_at + timedelta(days=max_age) < utcnow()
+    return user.must_change_password or expired
+
+
+def change_password(user, current, new):
+    """The user's own password change: checks the current one and the policy, keeps history."""
+    if not _matches(user.password_hash, current):
+        _fail_login(user, user.username, "auth.password_change_failed")
+    check_password_policy(new, user)
+    with transaction() as session:
+        session.add(PasswordHistory(user_id=user.id, password_hash=user.password_hash))
+        user.password_hash, user.password_changed_at, user.must_change_password = hash_password(new), utcnow(), False
+        audit.record(user, "auth.password_change", "user", user.id)
+
+
+def reset_password(admin, user_id):
+    """Admin reset: a random one-time password the user must replace at the next login."""
+    temporary = secrets.token_urlsafe(12)
+    with transaction() as session:
+        user = _get(session, user_id)
+        session.add(PasswordHistory(user_id=user.id, password_hash=user.password_hash))
+        user.password_hash, user.must_change_password = hash_password(temporary), True
+        user.failed_logins, user.locked_at = 0, None
+        audit.record(admin, "user.password_reset", "user", user.id, reason="admin reset; change forced at next login")
+    return temporary
+
+
+def _get(session, user_id):
+    user = session.get(User, user_id)
+    if user is None:
+        raise NotFound(f"no user {user_id}")
+    return user
+
+
+def update_user(admin, user_id, roles=None, active=None, full_name=None, unlock=False):
+    """Admin changes to roles, activity, name or lock state; audited with before/after."""
+    with transaction() as session:
+        user = _get(session, user_id)
+        before = {"roles": sorted(user.role_names), "active": user.active, "full_name": user.full_name,
+                  "locked": user.locked_at is not None}
+        if roles is not None:
+            user.roles = ensure_roles(roles)
+        if active is not None:
+            user.active = active
+        if full_name is not None:
+            user.full_name = full_name
+        if unlock:
+            user.locked_at, user.failed_logins = None, 0
+        after = {"roles": sorted(r.name for r in user.roles), "active": user.active, "full_name": user.full_name,
+                 "locked": user.locked_at is not None}
+        old, new = audit.diff(before, after)
+        if new or old:
+            audit.record(admin, "user.update", "user", user.id, before=old, after=new)
     return user
 
 
@@ -80,12 +185,22 @@ def issue_token(user, hours):
     return token
 
 
+def revoke_token(user, token):
+    """Revoke one of the user's tokens."""
+    with transaction() as session:
+        row = session.scalar(select(ApiToken).where(ApiToken.token_hash == _token_hash(token or "")))
+        if row is not None and row.user_id == user.id and row.revoked_at is None:
+            row.revoked_at = utcnow()
+            audit.record(user, "auth.token_revoked", "user", user.id)
+
+
 def user_for_token(token):
-    """The active user a bearer token belongs to, or None when unknown or expired."""
+    """The active user a bearer token belongs to, or None when unknown, expired or revoked."""
     row = db.session.scalar(select(ApiToken).where(ApiToken.token_hash == _token_hash(token or "")))
-    if row is None or row.expires_at < utcnow() or not row.user.active:
+    if row is None or row.revoked_at is not None or row.expires_at < utcnow():
         return None
-    return row.user
+    user = row.user
+    return user if user.active and user.locked_at is None else None
 
 
 def _token_hash(token):
