@@ -103,6 +103,21 @@ DATA_BY_TASK = {
     "make_effective": {"effective_date": "2026-12-15", "training_completed": True, "documents_released": True},
 }
 USER_FOR_ROLE = {"requester": "requester", "qa": "qa", "change_board": "board", "regulatory": "regulatory"}
+# Segregation of duties: QA approval must be signed by someone other than the assessor/reviewer.
+USER_FOR_TASK = {"qa_approval": "qa2"}
+
+
+def worker_for(bpmn_id, role):
+    """The demo user who works task `bpmn_id` in a lane of `role`."""
+    return USER_FOR_TASK.get(bpmn_id) or USER_FOR_ROLE[role]
+
+
+def signature_for(meaning, username=None):
+    """The API's signature object for a signature step."""
+    body = {"password": PASSWORD, "meaning": meaning}
+    if username:
+        body["username"] = username
+    return body
 
 
 def table_snapshot():

@@ -1,7 +1,7 @@
 """REST API v1: the fixed contract, end to end, through HTTP alone."""
 import pytest
 
-from tests.helpers import Api, DATA_BY_TASK, MAJOR_IMPACT, USER_FOR_ROLE
+from tests.helpers import Api, DATA_BY_TASK, MAJOR_IMPACT, signature_for, worker_for
 
 TASK_KEYS = {"id", "process_instance_id", "bpmn_id", "title", "type", "lane", "instructions", "form", "assignee"}
 INSTANCE_KEYS = {"id", "process_key", "version", "status", "business_key", "data", "ready_tasks"}
@@ -24,12 +24,15 @@ def run_through_api(api, instance, choices):
     while instance["status"] == "running":
         task = instance["ready_tasks"][0]
         assert TASK_KEYS <= set(task)
-        worker = api(USER_FOR_ROLE[task["lane"].lower().replace(" ", "_")])
+        worker = api(worker_for(task["bpmn_id"], task["lane"].lower().replace(" ", "_")))
         listed = worker.get(f"/api/v1/tasks?process_instance_id={instance['id']}").get_json()
         assert task["id"] in [t["id"] for t in listed]
         data = choices.get(task["bpmn_id"])
         data = data.pop(0) if isinstance(data, list) else data
-        response = worker.post(f"/api/v1/tasks/{task['id']}/complete", {"data": data or DATA_BY_TASK[task["bpmn_id"]]})
+        body = {"data": data or DATA_BY_TASK[task["bpmn_id"]]}
+        if task["signature"]:
+            body["signature"] = signature_for(task["signature"]["meaning"])
+        response = worker.post(f"/api/v1/tasks/{task['id']}/complete", body)
         assert response.status_code == 200, response.get_json()
         instance = response.get_json()["process_instance"]
         assert INSTANCE_KEYS <= set(instance)

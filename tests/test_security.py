@@ -5,6 +5,7 @@ from webapp.security import PUBLIC_ENDPOINTS
 from tests.helpers import Browser, DATA_BY_TASK
 
 DUMMY = {"task_id": "00000000-0000-0000-0000-000000000000", "instance_id": 1, "key": "change_control",
+         "user_id": 1, "entity_type": "user", "entity_id": "1",
          "filename": "app.css"}
 
 

@@ -3,7 +3,8 @@ import re
 
 import pytest
 
-from tests.helpers import Browser, DATA_BY_TASK, MAJOR_IMPACT, USER_FOR_ROLE, csrf_token, table_snapshot
+from tests.helpers import (PASSWORD, Browser, DATA_BY_TASK, MAJOR_IMPACT, csrf_token, table_snapshot,
+                           worker_for)
 
 RADIO_FIELDS = {"product_impact", "process_impact", "validation_required", "labelling_impact"}
 
@@ -57,7 +58,10 @@ def _open_row(app, instance_id):
     with app.app_context():
         from webapp.services import queries
         rows = [r for r in queries.instance_tasks(instance_id) if r.completed_at is None]
-        return (rows[0].task_id, rows[0].bpmn_id, rows[0].candidate_role) if rows else None
+        if not rows:
+            return None
+        meaning = (rows[0].signature_properties or {}).get("signature")
+        return rows[0].task_id, rows[0].bpmn_id, rows[0].candidate_role, meaning
 
 
 def _instance_of(app, task_id):
@@ -71,13 +75,16 @@ def work_until_closed(app, browsers, task_id, choices):
     seen = []
     instance_id = _instance_of(app, task_id)
     while (row := _open_row(app, instance_id)) is not None:
-        task_id, bpmn_id, role = row
-        worker = browsers(USER_FOR_ROLE[role])
+        task_id, bpmn_id, role, meaning = row
+        worker = browsers(worker_for(bpmn_id, role))
         assert task_id in task_links(worker.get("/").get_data(as_text=True)), "task not in the inbox"
         assert worker.get(f"/tasks/{task_id}").status_code == 200
         data = choices.get(bpmn_id)
         data = data.pop(0) if isinstance(data, list) else data
-        response = worker.post(f"/tasks/{task_id}", form_fields(data or DATA_BY_TASK[bpmn_id]))
+        fields = form_fields(data or DATA_BY_TASK[bpmn_id])
+        if meaning:
+            fields.update(signature_password=PASSWORD, signature_meaning=meaning, signature_username=worker.username)
+        response = worker.post(f"/tasks/{task_id}", fields)
         assert response.status_code == 302, response.get_data(as_text=True)[-3000:]
         seen.append(bpmn_id)
     with app.app_context():

@@ -32,6 +32,10 @@ def create_app(config=None):
     from .auth.routes import bp as auth_bp
     from .main.routes import bp as main_bp
     from .api import bp as api_bp
+    from .admin.routes import bp as admin_bp
+    from .audit_views.routes import bp as audit_bp
+    app.register_blueprint(admin_bp)
+    app.register_blueprint(audit_bp)
     app.register_blueprint(auth_bp)
     app.register_blueprint(main_bp)
     app.register_blueprint(api_bp)

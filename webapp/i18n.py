@@ -10,7 +10,13 @@ def init_app(app):
     from .extensions import babel
     babel.init_app(app, locale_selector=select_locale)
     app.jinja_env.globals.update(supported_locales=SUPPORTED, current_locale=current_language,
-                                 label=label, enum_labels=enum_labels, task_title=task_title)
+                                 label=label, enum_labels=enum_labels, task_title=task_title,
+                                 meaning_label=meaning_label, may=_may)
+
+
+def _may(permission):
+    from .permissions import may
+    return may(permission)
 
 
 def select_locale():
@@ -45,3 +51,11 @@ def task_title(task):
     """A task's title (row or HumanTask): the BPMN name, or its English name in English."""
     english = getattr(task, "title_en", None) or (getattr(task, "properties", None) or {}).get("name_en")
     return english if current_language() == "en" and english else task.title
+
+
+def meaning_label(meaning):
+    """The signature meaning in the current language (11.50: shown with every signature)."""
+    from flask_babel import gettext as _
+    labels = {"approved": _("Approved"), "reviewed": _("Reviewed"), "released": _("Released"),
+              "rejected": _("Rejected"), "authored": _("Authored")}
+    return labels.get(meaning, meaning)

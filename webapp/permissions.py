@@ -15,6 +15,14 @@ ENDPOINT_PERMISSIONS = {
     "auth.change_password": "session.use",
     "api.revoke_token": "session.use",
     "api.audit_verify": "audit.view",
+    "audit.events": "audit.view",
+    "audit.record": "audit.view",
+    "audit.export_csv": "audit.view",
+    "audit.export_pdf": "audit.view",
+    "audit.instance_pdf": "workflow.use",
+    "admin.user_list": "admin.users",
+    "admin.user_new": "admin.users",
+    "admin.user_edit": "admin.users",
     "main.inbox": "workflow.use",
     "main.processes": "workflow.use",
     "main.start": "workflow.use",
@@ -55,3 +63,10 @@ def has_permission(user, permission):
     if not roles:
         return False
     return ANY_USER in roles or bool(user.role_names & set(roles))
+
+
+def may(permission):
+    """Template helper: may the current user use `permission`?"""
+    from flask import g
+    user = getattr(g, "user", None)
+    return user is not None and has_permission(user, permission)

@@ -11,6 +11,7 @@ def init_app(app):
     """Register the filters and globals."""
     app.jinja_env.filters["markdown"] = render_markdown
     app.jinja_env.filters["present"] = present
+    app.jinja_env.filters["changes"] = changes
     app.context_processor(lambda: {"now": utcnow()})
 
 
@@ -29,3 +30,12 @@ def present(value):
     if isinstance(value, dict):
         return json.dumps(value, ensure_ascii=False)
     return value
+
+
+def changes(event):
+    """(field, old, new) rows of an audit event: its before/after values side by side."""
+    before, after = event.before or {}, event.after or {}
+    before = before.get("data", before) if isinstance(before.get("data"), dict) else before
+    after = after.get("data", after) if isinstance(after.get("data"), dict) else after
+    keys = sorted(set(before) | set(after))
+    return [(k, before.get(k, "—"), after.get(k, "—")) for k in keys]

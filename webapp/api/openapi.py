@@ -37,7 +37,14 @@ def openapi_document():
         spec.components.schema(name, schema=getattr(schemas, name))
     token_op = _op("Issue a bearer token", "TokenRequest", "TokenResponse", errors=(400, 401))
     token_op.pop("security")
-    spec.path("/api/v1/auth/token", operations={"post": token_op})
+    revoke_op = {"summary": "Revoke the bearer token of this request", "security": _BEARER,
+                 "responses": {"204": {"description": "revoked"}}}
+    spec.path("/api/v1/auth/token", operations={"post": token_op, "delete": revoke_op})
+    spec.path("/api/v1/audit/verify", operations={"get": _op(
+        "Verify the audit trail's hash chain", response={"type": "object", "properties": {
+            "intact": {"type": "boolean"}, "events": {"type": "integer"},
+            "first_bad_seq": {"type": "integer", "nullable": True}, "first_bad_id": {"type": "integer", "nullable": True},
+            "problem": {"type": "string", "nullable": True}}}, errors=(401, 403))})
     spec.path("/api/v1/process-definitions", operations={"get": _op(
         "List process definitions", response={"type": "array", "items": {"$ref": "#/components/schemas/ProcessDefinition"}})})
     spec.path("/api/v1/process-instances", operations={"post": _op(

@@ -1,5 +1,5 @@
 """Turning rows into the API's JSON shapes (the contract), through the marshmallow schemas."""
-from ..services import queries
+from ..services import queries, signatures
 from ..services.tasks import task_form
 from . import schemas
 
@@ -17,7 +17,22 @@ def _task_fields(row):
         "id": row.task_id, "process_instance_id": row.instance_id, "bpmn_id": row.bpmn_id, "title": row.title,
         "type": row.type, "lane": row.lane, "instructions": row.instructions or "", "form": task_form(row),
         "assignee": row.assignee.username if row.assignee else None, "due_at": row.due_at,
-        "candidate_role": row.candidate_role}
+        "candidate_role": row.candidate_role, "signature": _signature_requirement(row)}
+
+
+def _signature_requirement(row):
+    req = signatures.requirement_of(row)
+    if req is None:
+        return None
+    return {**req.as_dict(), "signed": len(signatures.signatures_on(row.task_id))}
+
+
+def signature_fields(signature):
+    """A signature as every representation of its record shows it (11.50)."""
+    return {"id": signature.id, "task_id": signature.task_id, "bpmn_id": signature.bpmn_id,
+            "signer": signature.signer.username, "printed_name": signature.printed_name,
+            "signed_at": signature.signed_at, "meaning": signature.meaning,
+            "content_hash": signature.content_hash, "valid": signatures.verify(signature)}
 
 
 def instance_json(instance):
@@ -27,7 +42,8 @@ def instance_json(instance):
         "id": instance.id, "process_key": instance.version.key, "version": instance.version.version,
         "status": instance.status, "business_key": instance.business_key, "data": instance.data or {},
         "ready_tasks": [_task_fields(t) for t in ready], "initiator": instance.initiator.username,
-        "created_at": instance.created_at, "completed_at": instance.completed_at})
+        "created_at": instance.created_at, "completed_at": instance.completed_at,
+        "signatures": [signature_fields(s) for s in queries.instance_signatures(instance.id)]})
 
 
 def definitions_json(grouped):

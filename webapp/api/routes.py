@@ -102,5 +102,5 @@ def unclaim_task(task_id):
 def complete_task(task_id):
     """Complete a task with form data."""
     body = _load(schemas.CompleteTaskRequest())
-    instance = tasks.complete_task(g.user, task_id, body["data"])
+    instance = tasks.complete_task(g.user, task_id, body["data"], body.get("signature"))
     return jsonify({"process_instance": presenters.instance_json(instance)})

@@ -29,6 +29,33 @@ class Form(Schema):
     ui_schema = fields.Dict(required=True)
 
 
+class SignatureRequirement(Schema):
+    required = fields.Boolean(required=True)
+    meaning = fields.String(required=True)
+    count = fields.Integer()
+    separate_from = fields.List(fields.String())
+    signed = fields.Integer()
+
+
+class SignatureRecord(Schema):
+    id = fields.Integer(required=True)
+    task_id = fields.String(required=True)
+    bpmn_id = fields.String(required=True)
+    signer = fields.String(required=True)
+    printed_name = fields.String(required=True)
+    signed_at = fields.DateTime(required=True)
+    meaning = fields.String(required=True)
+    content_hash = fields.String(required=True)
+    valid = fields.Boolean(required=True)
+
+
+class SignatureRequest(Schema):
+    password = fields.String(required=True, load_only=True)
+    meaning = fields.String(required=True, validate=validate.OneOf(
+        ["approved", "reviewed", "released", "rejected", "authored"]))
+    username = fields.String()
+
+
 class Task(Schema):
     id = fields.String(required=True)
     process_instance_id = fields.Integer(required=True)
@@ -41,6 +68,7 @@ class Task(Schema):
     assignee = fields.String(allow_none=True)
     due_at = fields.DateTime(allow_none=True)
     candidate_role = fields.String(allow_none=True)
+    signature = fields.Nested(SignatureRequirement, allow_none=True)
 
 
 class ProcessInstance(Schema):
@@ -54,6 +82,7 @@ class ProcessInstance(Schema):
     initiator = fields.String()
     created_at = fields.DateTime()
     completed_at = fields.DateTime(allow_none=True)
+    signatures = fields.List(fields.Nested(SignatureRecord))
 
 
 class StartInstanceRequest(Schema):
@@ -63,6 +92,7 @@ class StartInstanceRequest(Schema):
 
 class CompleteTaskRequest(Schema):
     data = fields.Dict(required=True)
+    signature = fields.Nested(SignatureRequest)
 
 
 class CompleteTaskResponse(Schema):

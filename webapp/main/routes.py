@@ -1,10 +1,10 @@
 """The task inbox, the start page, the task form and the instance pages."""
-from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, g, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 
-from ..errors import FormInvalid
+from ..errors import AuthenticationFailed, FormInvalid, InvalidInput
 from ..formrender import display_pairs, fields_for, parse_submission
-from ..services import instances, queries, tasks
+from ..services import instances, queries, signatures, tasks
 from ..services.deployments import latest_version
 
 bp = Blueprint("main", __name__)
@@ -45,20 +45,38 @@ def task(task_id):
         flash(_("This task is already completed."), "info")
         return redirect(url_for("main.instance", instance_id=row.instance_id))
     form = tasks.task_form(row) or {"schema": {}, "ui_schema": {}}
-    values, errors = row.instance.data, {}
+    requirement = signatures.requirement_of(row)
+    values, errors, status = row.instance.data, {}, 200
     if request.method == "POST":
         values = parse_submission(form, request.form)
         try:
-            tasks.complete_task(g.user, task_id, values)
+            instance = tasks.complete_task(g.user, task_id, values, _signature_from(request.form, requirement),
+                                           username_required=not session.get("has_signed"))
         except FormInvalid as exc:
-            errors = exc.errors
+            errors, status = exc.errors, 400
             flash(_("Please correct the marked fields."), "error")
+        except InvalidInput as exc:
+            errors, status = exc.errors, 400
+            flash(_("The signature is incomplete."), "error")
+        except AuthenticationFailed:
+            errors, status = {"signature": _("Signature refused: wrong username or password.")}, 401
+            flash(_("Signature refused: wrong username or password."), "error")
         else:
-            flash(_("Task completed."), "success")
-            return redirect(url_for("main.instance", instance_id=row.instance_id))
-    status = 400 if errors else 200
-    return render_template("main/task.html", row=row, fields=fields_for(form, values, errors),
+            session["has_signed"] = session.get("has_signed") or requirement is not None
+            flash(_("Signed and completed.") if requirement else _("Task completed."), "success")
+            return redirect(url_for("main.instance", instance_id=instance.id))
+    return render_template("main/task.html", row=row, fields=fields_for(form, values, errors), errors=errors,
+                           requirement=requirement, ask_username=not session.get("has_signed"),
+                           signed=signatures.signatures_on(row.task_id) if requirement else [],
                            may_work=tasks.may_work(g.user, row)), status
+
+
+def _signature_from(form, requirement):
+    """The signature fields of a task form, or None for an ordinary task."""
+    if requirement is None:
+        return None
+    return {"password": form.get("signature_password", ""), "meaning": form.get("signature_meaning", ""),
+            "username": form.get("signature_username") or None}
 
 
 @bp.route("/tasks/<task_id>/claim", methods=["POST"])
@@ -90,5 +108,7 @@ def instance(instance_id):
     history = queries.instance_tasks(inst.id)
     submitted = {row.id: display_pairs(tasks.task_form(row), row.submitted_data) for row in history
                  if row.submitted_data}
+    signature_rows = [(s, signatures.verify(s)) for s in queries.instance_signatures(inst.id)]
     return render_template("main/instance.html", instance=inst, history=history, submitted=submitted,
+                           signature_rows=signature_rows,
                            events=queries.instance_events(inst), latest=latest_version(inst.version.key))

@@ -78,6 +78,7 @@ class HumanTaskRow(db.Model):
     instructions: Mapped[str] = mapped_column(Text, default="")
     form_file: Mapped[str | None] = mapped_column(String(255))
     form_ui_file: Mapped[str | None] = mapped_column(String(255))
+    signature_properties: Mapped[dict | None] = mapped_column(JSON, nullable=True)
     candidate_role: Mapped[str | None] = mapped_column(String(80))
     assignee_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
     due_at = mapped_column(UTCDateTime, nullable=True)

@@ -2,7 +2,7 @@
 from sqlalchemy import and_, or_, select
 
 from ..extensions import db
-from ..models import AuditEvent, HumanTaskRow, ProcessInstance
+from ..models import AuditEvent, HumanTaskRow, ProcessInstance, Signature
 
 
 def open_tasks(user, mine=False, process_instance_id=None):
@@ -31,8 +31,10 @@ def instance_events(instance):
     task_ids = [t.task_id for t in instance_tasks(instance.id)]
     return db.session.scalars(select(AuditEvent).where(or_(
         and_(AuditEvent.entity_type == "process_instance", AuditEvent.entity_id == str(instance.id)),
-        and_(AuditEvent.entity_type == "task", AuditEvent.entity_id.in_(task_ids))))
-        .order_by(AuditEvent.id)).all()
+        and_(AuditEvent.entity_type == "task", AuditEvent.entity_id.in_(task_ids)),
+        and_(AuditEvent.entity_type == "signature",
+             AuditEvent.entity_id.in_([str(s.id) for s in instance_signatures(instance.id)]))))
+        .order_by(AuditEvent.seq)).all()
 
 
 def recent_instances(limit=50, initiator_id=None):
@@ -41,3 +43,9 @@ def recent_instances(limit=50, initiator_id=None):
     if initiator_id is not None:
         query = query.where(ProcessInstance.initiator_id == initiator_id)
     return db.session.scalars(query).all()
+
+
+def instance_signatures(instance_id):
+    """The signatures given in an instance, oldest first."""
+    return db.session.scalars(select(Signature).where(Signature.instance_id == instance_id)
+                              .order_by(Signature.id)).all()

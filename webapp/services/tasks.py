@@ -10,15 +10,16 @@ from sqlalchemy import select
 from sqlalchemy.orm.exc import StaleDataError
 
 from engine import EngineError, TaskNotReady
-from ..errors import Conflict, NotFound, PermissionDenied, ProcessFailure
+from ..errors import Conflict, InvalidInput, NotFound, PermissionDenied, ProcessFailure
 from ..extensions import db
 from ..models import HumanTaskRow, ProcessInstance
 from ..models._types import utcnow
-from . import audit, forms
+from . import audit, forms, signatures
 from .deployments import version_ref
 from .engine_access import engine
 from .instances import audit_refusal
 from .uow import transaction
+from .users import reauthenticate
 from .workflow_state import apply_snapshot
 
 
@@ -88,11 +89,20 @@ def task_form(row):
     return {"schema": json.loads(files[row.form_file]), "ui_schema": json.loads(ui) if ui else {}}
 
 
-def complete_task(actor, task_id, data):
-    """Complete task `task_id` with `data` for `actor`; returns the updated instance."""
+def complete_task(actor, task_id, data, signature=None, username_required=False):
+    """Complete task `task_id` with `data` for `actor`; returns the updated instance.
+
+    A signature step also takes `signature` ({"password", "meaning"[, "username"]}): the password is
+    re-checked now (401 when wrong, counted towards lockout), the meaning must be the step's, and
+    the segregation-of-duties rules must hold (403). `username_required` is set for the first
+    signing of a web session (11.200). A step that needs several signers completes at the last one.
+    """
     row = get_task(task_id)
     _require_open(row)
     _authorize(actor, row, "complete")
+    req = signatures.requirement_of(row)
+    if req is not None:
+        _reauthenticate(actor, req, signature, username_required)
     try:
         with transaction() as session:
             instance = _lock_instance(session, row.instance_id)
@@ -102,17 +112,13 @@ def complete_task(actor, task_id, data):
             workflow = engine().load(ref, instance.state_json)
             task = engine().human_task(workflow, ref, row.task_id)
             forms.validate(task.form["schema"] if task.form else None, data)
-            before = dict(instance.data)
-            engine().complete_task(workflow, row.task_id, data)
-            snapshot = engine().snapshot(workflow, ref)
-            row.state, row.completed_at, row.completed_by_id = "completed", utcnow(), actor.id
-            row.assignee_id, row.submitted_data = actor.id, data
-            apply_snapshot(session, instance, snapshot)
-            old, new = audit.diff(before, snapshot.data)
-            audit.record(actor, "task.complete", "task", row.task_id,
-                         before={"status": "ready", "data": old},
-                         after={"status": "completed", "instance": instance.business_key,
-                                "instance_status": snapshot.status, "submitted": data, "data": new})
+            if req is not None and not _sign(session, actor, instance, row, req, data):
+                row.assignee_id = None  # open for the next, different signer
+                return instance
+            _run(session, actor, instance, workflow, ref, row, data)
+    except PermissionDenied as exc:
+        audit_refusal(actor, "task.sign_refused", "task", row.task_id, exc.message)
+        raise
     except TaskNotReady as exc:
         raise Conflict(str(exc)) from None
     except StaleDataError:
@@ -120,6 +126,42 @@ def complete_task(actor, task_id, data):
     except EngineError as exc:
         raise ProcessFailure(f"the process failed: {exc}") from exc
     return instance
+
+
+def _reauthenticate(actor, req, signature, username_required):
+    signatures.check_request(req, signature)
+    username = signature.get("username")
+    if username_required and not username:
+        raise InvalidInput("the first signature of a session needs the username as well",
+                           {"signature.username": "required"})
+    reauthenticate(actor, signature["password"], username)
+
+
+def _sign(session, actor, instance, row, req, data):
+    """Record `actor`'s signature; True when the step now has all the signatures it needs."""
+    signatures.check_segregation(actor, req, instance, row)
+    signature = signatures.sign(session, actor, instance, row, req, data)
+    given = len(signatures.signatures_on(row.task_id))
+    audit.record(actor, "task.sign", "signature", signature.id,
+                 after={"task": row.task_id, "instance": instance.business_key, "meaning": req.meaning,
+                        "printed_name": signature.printed_name, "content_hash": signature.content_hash,
+                        "signature": f"{given}/{req.count}"})
+    return given >= req.count
+
+
+def _run(session, actor, instance, workflow, ref, row, data):
+    """Run the engine for the completed task and write state, task rows and the audit event."""
+    before = dict(instance.data)
+    engine().complete_task(workflow, row.task_id, data)
+    snapshot = engine().snapshot(workflow, ref)
+    row.state, row.completed_at, row.completed_by_id = "completed", utcnow(), actor.id
+    row.assignee_id, row.submitted_data = actor.id, data
+    apply_snapshot(session, instance, snapshot)
+    old, new = audit.diff(before, snapshot.data)
+    audit.record(actor, "task.complete", "task", row.task_id,
+                 before={"status": "ready", "data": old},
+                 after={"status": "completed", "instance": instance.business_key,
+                        "instance_status": snapshot.status, "submitted": data, "data": new})
 
 
 def _lock_instance(session, instance_id):

@@ -30,5 +30,6 @@ def apply_snapshot(session, instance, snapshot):
                 title_en=task.properties.get("name_en", ""), instructions=task.instructions,
                 form_file=task.properties.get("formJsonSchemaFilename"),
                 form_ui_file=task.properties.get("formUiSchemaFilename"),
+                signature_properties={k: v for k, v in task.properties.items() if k.startswith("signature")} or None,
                 type=task.type, lane=task.lane, candidate_role=task.role, created_at=now,
                 due_at=now + timedelta(days=task.due_in_days) if task.due_in_days is not None else None))

@@ -81,6 +81,9 @@ def upgrade():
     with op.batch_alter_table('api_tokens', schema=None) as batch_op:
         batch_op.add_column(sa.Column('revoked_at', sa.DateTime(timezone=True), nullable=True))
 
+    with op.batch_alter_table('human_tasks', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('signature_properties', sa.JSON(), nullable=True))
+
     with op.batch_alter_table('audit_events', schema=None) as batch_op:
         batch_op.add_column(sa.Column('seq', sa.Integer(), nullable=True))
         batch_op.add_column(sa.Column('prev_hash', sa.String(length=64), nullable=True))
@@ -125,6 +128,9 @@ def downgrade():
 
     with op.batch_alter_table('api_tokens', schema=None) as batch_op:
         batch_op.drop_column('revoked_at')
+
+    with op.batch_alter_table('human_tasks', schema=None) as batch_op:
+        batch_op.drop_column('signature_properties')
 
     with op.batch_alter_table('signatures', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_signatures_task_id'))

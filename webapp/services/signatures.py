@@ -1,0 +1,113 @@
+"""Electronic signatures on task completion (21 CFR 11.50, 11.70, 11.200) and segregation of duties.
+
+A user task declares in BPMN spiffworkflow properties:
+- `signature`: the meaning — approved | reviewed | released | rejected | authored;
+- `signatureSeparateFrom`: comma-separated `initiator` and/or BPMN ids of earlier tasks whose
+  completer may not sign this one;
+- `signaturesRequired`: how many distinct signers the step needs (default 1).
+The signature stores the SHA-256 of the canonical JSON of exactly what was signed: the submitted
+task data and the snapshot of the record (instance data) it approves.
+"""
+from dataclasses import dataclass
+import hashlib
+
+from sqlalchemy import select
+
+from ..errors import InvalidInput, PermissionDenied
+from ..extensions import db
+from ..models import HumanTaskRow, Signature
+from ..models._types import utcnow
+from .audit import canonical_json
+
+MEANINGS = ("approved", "reviewed", "released", "rejected", "authored")
+
+
+@dataclass(frozen=True)
+class Requirement:
+    """What a signature step asks for."""
+    meaning: str
+    separate_from: tuple = ()
+    count: int = 1
+
+    def as_dict(self):
+        """JSON-ready form for task representations."""
+        return {"required": True, "meaning": self.meaning, "count": self.count,
+                "separate_from": list(self.separate_from)}
+
+
+def requirement(properties):
+    """The Requirement a task's properties declare, or None for an ordinary task."""
+    meaning = (properties or {}).get("signature")
+    if not meaning:
+        return None
+    separate = tuple(p.strip() for p in (properties.get("signatureSeparateFrom") or "").split(",") if p.strip())
+    count = properties.get("signaturesRequired") or "1"
+    return Requirement(meaning, separate, int(count) if str(count).isdigit() else 1)
+
+
+def requirement_of(row):
+    """The Requirement of a task row (stored on the row when the task became ready)."""
+    return requirement(row.signature_properties or {})
+
+
+def check_request(req, signature):
+    """Raise InvalidInput when a signature is missing or its meaning is not the step's meaning."""
+    if not isinstance(signature, dict) or not signature.get("password"):
+        raise InvalidInput("this step must be signed: password and meaning are required",
+                           {"signature": "required"})
+    if signature.get("meaning") != req.meaning:
+        raise InvalidInput(f"this step is signed with the meaning '{req.meaning}'",
+                           {"signature.meaning": f"must be {req.meaning}"})
+
+
+def signatures_on(task_id):
+    """The signatures already given on a task, oldest first."""
+    return db.session.scalars(select(Signature).where(Signature.task_id == task_id).order_by(Signature.id)).all()
+
+
+def check_segregation(actor, req, instance, row):
+    """Raise PermissionDenied when `actor` may not sign `row` under the step's segregation rules."""
+    if "initiator" in req.separate_from and instance.initiator_id == actor.id:
+        raise PermissionDenied("segregation of duties: the initiator may not sign this step")
+    for bpmn_id in (s for s in req.separate_from if s != "initiator"):
+        earlier = db.session.scalars(select(HumanTaskRow).where(
+            HumanTaskRow.instance_id == instance.id, HumanTaskRow.bpmn_id == bpmn_id,
+            HumanTaskRow.state == "completed").order_by(HumanTaskRow.id.desc()).limit(1)).first()
+        if earlier is not None and earlier.completed_by_id == actor.id:
+            raise PermissionDenied(f"segregation of duties: the signer of '{earlier.title}' may not sign this step")
+    if any(s.signer_id == actor.id for s in signatures_on(row.task_id)):
+        raise PermissionDenied("segregation of duties: this step needs a different, additional signer")
+
+
+def signed_content(instance, row, data):
+    """Exactly what a signature covers: the task, its submitted data and the record it approves."""
+    return {"process_key": instance.version.key, "version": instance.version.version,
+            "business_key": instance.business_key, "task_id": row.task_id, "bpmn_id": row.bpmn_id,
+            "task": row.title, "data": data, "record": instance.data}
+
+
+def content_hash(content):
+    """SHA-256 of the canonical JSON of `content`."""
+    return hashlib.sha256(canonical_json(content).encode("utf-8")).hexdigest()
+
+
+def sign(session, actor, instance, row, req, data):
+    """Add the signature of `actor` for `row` to the session and return it."""
+    content = signed_content(instance, row, data)
+    signature = Signature(instance_id=instance.id, task_id=row.task_id, bpmn_id=row.bpmn_id, signer_id=actor.id,
+                          printed_name=actor.display_name, signed_at=utcnow(), meaning=req.meaning,
+                          content=content, content_hash=content_hash(content))
+    session.add(signature)
+    session.flush()
+    return signature
+
+
+def verify(signature, row=None):
+    """True when the signature still matches what it signed: its stored content hashes to the stored
+    hash and, once the task is completed, the task's recorded data is the data that was signed."""
+    if content_hash(signature.content) != signature.content_hash:
+        return False
+    row = row or db.session.scalar(select(HumanTaskRow).where(HumanTaskRow.task_id == signature.task_id))
+    if row is not None and row.state == "completed" and row.submitted_data != signature.content.get("data"):
+        return False
+    return True
