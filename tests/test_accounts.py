@@ -1,0 +1,136 @@
+"""Account security (21 CFR 11.300): lockout, password policy and aging, sessions, tokens, cookies."""
+import time
+from datetime import timedelta
+
+import pytest
+
+from webapp.extensions import db
+from webapp.models._types import utcnow
+from tests.helpers import PASSWORD, Api, Browser, csrf_token, user
+
+
+def _login(client, username, password):
+    token = csrf_token(client.get("/login").get_data(as_text=True))
+    return client.post("/login", data={"username": username, "password": password, "csrf_token": token})
+
+
+def _last_actions(app, n=3):
+    with app.app_context():
+        from webapp.models import AuditEvent
+        return [e.action for e in db.session.query(AuditEvent).order_by(AuditEvent.seq.desc()).limit(n)]
+
+
+def test_lockout_after_five_failures_is_audited_and_admin_unlocks(app):
+    client = app.test_client()
+    for _ in range(5):
+        assert _login(client, "qa", "wrong-password-x").status_code == 401
+    assert "auth.lockout" in _last_actions(app, 2)
+    assert _login(client, "qa", PASSWORD).status_code == 401
+    assert _last_actions(app, 1) == ["auth.login_refused"]
+    admin = Browser(app, "admin")
+    with app.app_context():
+        qa_id = user("qa").id
+    admin.post(f"/admin/users/{qa_id}", {"action": "unlock", "active": "true", "roles": "qa"})
+    assert _login(client, "qa", PASSWORD).status_code == 302
+
+
+def test_unknown_user_and_wrong_password_look_the_same(app):
+    client = app.test_client()
+    unknown, wrong = _login(client, "nobody-here", "whatever-123"), _login(client, "qa", "whatever-123")
+    assert unknown.status_code == wrong.status_code == 401
+    strip = lambda r: r.get_data(as_text=True).split('name="csrf_token"')[0]  # noqa: E731
+    assert strip(unknown) == strip(wrong)
+    api = app.test_client()
+    a = api.post("/api/v1/auth/token", json={"username": "nobody-here", "password": "x"}).get_json()
+    b = api.post("/api/v1/auth/token", json={"username": "qa", "password": "x"}).get_json()
+    assert a == b
+
+
+@pytest.mark.parametrize("new, message", [("short", "at least 10"), (PASSWORD, "last 5")])
+def test_password_policy(app, new, message):
+    browser = Browser(app, "qa")
+    response = browser.post("/password", {"current_password": PASSWORD, "new_password": new,
+                                          "confirm_password": new})
+    assert response.status_code == 400 and message in response.get_data(as_text=True)
+
+
+def test_no_reuse_of_the_last_five_passwords(app):
+    with app.app_context():
+        from webapp.errors import InvalidInput
+        from webapp.services.users import change_password
+        passwords = [PASSWORD] + [f"Rotation-{i}-abcdef" for i in range(5)]
+        for old, new in zip(passwords, passwords[1:]):
+            change_password(user("qa"), old, new)
+        with pytest.raises(InvalidInput):
+            change_password(user("qa"), passwords[-1], passwords[2])
+        change_password(user("qa"), passwords[-1], PASSWORD)  # six changes ago: allowed again
+
+
+def test_admin_reset_forces_a_change_and_admin_never_learns_the_kept_password(app):
+    admin = Browser(app, "admin")
+    with app.app_context():
+        qa_id, old_hash = user("qa").id, user("qa").password_hash
+    page = admin.post(f"/admin/users/{qa_id}", {"action": "reset"}, follow_redirects=True).get_data(as_text=True)
+    import re
+    temporary = re.search(r"(?:shown once|仅显示一次)[^:：]*[:：]\s*(\S+?)</p>", page).group(1)
+    client = app.test_client()
+    assert _login(client, "qa", PASSWORD).status_code == 401
+    response = _login(client, "qa", temporary)
+    assert client.get("/").headers["Location"].endswith("/password")
+    token = Api(app, "qa", temporary)
+    assert token.get("/api/v1/tasks").status_code == 403
+    form = csrf_token(client.get("/password").get_data(as_text=True))
+    changed = client.post("/password", data={"current_password": temporary, "new_password": "Mine-Alone-2026",
+                                             "confirm_password": "Mine-Alone-2026", "csrf_token": form})
+    assert changed.status_code == 302 and client.get("/").status_code == 200
+    with app.app_context():
+        assert user("qa").password_hash not in (old_hash,) and not user("qa").must_change_password
+    assert "user.password_reset" in _last_actions(app, 10)
+    assert response.status_code == 302
+
+
+def test_expired_password_must_be_changed(app):
+    with app.app_context():
+        user("qa").password_changed_at = utcnow() - timedelta(days=181)
+        db.session.commit()
+    client = app.test_client()
+    _login(client, "qa", PASSWORD)
+    assert client.get("/").headers["Location"].endswith("/password")
+
+
+def test_idle_session_ends(app):
+    browser = Browser(app, "qa")
+    assert browser.get("/").status_code == 200
+    with browser.client.session_transaction() as session:
+        session["seen"] = time.time() - 16 * 60
+    response = browser.get("/")
+    assert response.status_code == 302 and "/login" in response.headers["Location"]
+
+
+def test_expired_and_revoked_tokens_are_refused(app):
+    api = Api(app, "qa")
+    assert api.get("/api/v1/tasks").status_code == 200
+    assert api.client.delete("/api/v1/auth/token", headers=api.headers).status_code == 204
+    assert api.get("/api/v1/tasks").status_code == 401
+    other = Api(app, "qa")
+    with app.app_context():
+        from webapp.models import ApiToken
+        for row in db.session.query(ApiToken).all():
+            row.expires_at = utcnow() - timedelta(seconds=1)
+        db.session.commit()
+    assert other.get("/api/v1/tasks").status_code == 401
+
+
+def test_tokens_are_stored_hashed(app):
+    api = Api(app, "qa")
+    raw = api.headers["Authorization"].split()[1]
+    with app.app_context():
+        from webapp.models import ApiToken
+        assert all(raw not in (row.token_hash,) for row in db.session.query(ApiToken))
+
+
+def test_session_cookie_flags_by_default(app):
+    """The app fixture keeps the default cookie settings."""
+    response = app.test_client().get("/login")
+    cookie = response.headers["Set-Cookie"]
+    assert "HttpOnly" in cookie and "SameSite=Lax" in cookie and "Secure" in cookie
