@@ -40,11 +40,11 @@ def csrf_token(html):
 class Browser:
     """A logged-in HTML client that posts forms with the CSRF token, like a browser would."""
 
-    def __init__(self, app, username):
+    def __init__(self, app, username, password=PASSWORD):
         self.client = app.test_client()
         self.username = username
         page = self.client.get("/login")
-        response = self.client.post("/login", data={"username": username, "password": PASSWORD,
+        response = self.client.post("/login", data={"username": username, "password": password,
                                                     "csrf_token": csrf_token(page.get_data(as_text=True))})
         assert response.status_code == 302, response.get_data(as_text=True)
         self.token = csrf_token(self.client.get("/").get_data(as_text=True))

@@ -199,3 +199,18 @@ def test_deploying_a_lane_with_a_new_role_creates_the_role(ctx):
     assert db.session.scalar(select(Role).where(Role.name == "material_review_board")) is not None
     instance = instances.start_instance(user("qa"), "rework_loop")
     assert _open(instance)[0].candidate_role == "material_review_board"
+
+
+def test_cancel_needs_a_reason_and_closes_open_tasks(ctx):
+    from webapp.errors import InvalidInput
+    instance = instances.start_instance(user("requester"), "change_control")
+    before = table_snapshot()
+    with pytest.raises(InvalidInput):
+        instances.cancel_instance(user("admin"), instance.id, "  ")
+    assert table_snapshot() == before
+    cancelled = instances.cancel_instance(user("admin"), instance.id, "Raised twice by mistake")
+    assert cancelled.status == "cancelled" and _open(cancelled) == []
+    event = db.session.scalars(select(AuditEvent).order_by(AuditEvent.seq.desc())).first()
+    assert (event.action, event.reason) == ("instance.cancel", "Raised twice by mistake")
+    with pytest.raises(Conflict):
+        instances.cancel_instance(user("admin"), instance.id, "again")

@@ -9,6 +9,8 @@ from .services.users import create_user
 DEMO_USERS = [
     ("requester", "Requester#2026", ["requester", "employee"], "张伟 Zhang Wei"),
     ("qa", "QualityAssur#2026", ["qa"], "李娜 Li Na"),
+    ("qa2", "QualityAppr#2026", ["qa"], "周敏 Zhou Min"),
+    ("qamanager", "QAManager#2026", ["qa_manager"], "孙丽 Sun Li"),
     ("board", "ChangeBoard#2026", ["change_board"], "王强 Wang Qiang"),
     ("regulatory", "Regulatory#2026", ["regulatory"], "刘洋 Liu Yang"),
     ("admin", "Administr#2026", ["admin", "process_owner"], "陈静 Chen Jing"),

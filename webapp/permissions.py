@@ -15,6 +15,8 @@ ENDPOINT_PERMISSIONS = {
     "auth.change_password": "session.use",
     "api.revoke_token": "session.use",
     "api.audit_verify": "audit.view",
+    "main.cancel": "instance.cancel",
+    "api.cancel_instance": "instance.cancel",
     "audit.events": "audit.view",
     "audit.record": "audit.view",
     "audit.export_csv": "audit.view",

@@ -33,7 +33,8 @@ def openapi_document():
     spec = APISpec(title="Traceflow API", version="1", openapi_version="3.0.3", plugins=[MarshmallowPlugin()])
     spec.components.security_scheme("bearerAuth", {"type": "http", "scheme": "bearer"})
     for name in ("TokenRequest", "TokenResponse", "ErrorResponse", "ProcessDefinition", "Task",
-                 "ProcessInstance", "StartInstanceRequest", "CompleteTaskRequest", "CompleteTaskResponse"):
+                 "ProcessInstance", "StartInstanceRequest", "CompleteTaskRequest", "CompleteTaskResponse",
+                 "CancelRequest"):
         spec.components.schema(name, schema=getattr(schemas, name))
     token_op = _op("Issue a bearer token", "TokenRequest", "TokenResponse", errors=(400, 401))
     token_op.pop("security")
@@ -51,6 +52,9 @@ def openapi_document():
         "Start a process instance", "StartInstanceRequest", "ProcessInstance", status="201")})
     spec.path("/api/v1/process-instances/{id}", operations={"get": _op(
         "Get a process instance", response="ProcessInstance", params=[_path("id", "integer")])})
+    spec.path("/api/v1/process-instances/{id}/cancel", operations={"post": _op(
+        "Cancel a running instance (reason required)", "CancelRequest", "ProcessInstance",
+        params=[_path("id", "integer")], errors=(400, 401, 403, 404, 409))})
     spec.path("/api/v1/tasks", operations={"get": _op(
         "List open tasks", response={"type": "array", "items": {"$ref": "#/components/schemas/Task"}},
         params=[{"name": "process_instance_id", "in": "query", "schema": {"type": "integer"}},

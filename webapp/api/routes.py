@@ -71,6 +71,13 @@ def get_instance(instance_id):
     return jsonify(presenters.instance_json(instance))
 
 
+@bp.post("/process-instances/<int:instance_id>/cancel")
+def cancel_instance(instance_id):
+    """Cancel a running instance; `reason` is required."""
+    body = _load(schemas.CancelRequest())
+    return jsonify(presenters.instance_json(instances.cancel_instance(g.user, instance_id, body["reason"])))
+
+
 @bp.get("/tasks")
 def list_tasks():
     """Open tasks the caller may work (`mine=true`: only those claimed by the caller)."""

@@ -97,3 +97,7 @@ class CompleteTaskRequest(Schema):
 
 class CompleteTaskResponse(Schema):
     process_instance = fields.Nested(ProcessInstance, required=True)
+
+
+class CancelRequest(Schema):
+    reason = fields.String(required=True, validate=validate.Length(min=1))

@@ -93,6 +93,18 @@ def unclaim(task_id):
     return redirect(url_for("main.inbox"))
 
 
+@bp.route("/instances/<int:instance_id>/cancel", methods=["POST"])
+def cancel(instance_id):
+    """Cancel a running process, with the reason the user gives."""
+    try:
+        instances.cancel_instance(g.user, instance_id, request.form.get("reason", ""))
+    except InvalidInput:
+        flash(_("A reason is required to cancel a process."), "error")
+    else:
+        flash(_("The process was cancelled."), "success")
+    return redirect(url_for("main.instance", instance_id=instance_id))
+
+
 @bp.route("/instances")
 def instance_list():
     """Recent process instances."""

@@ -74,3 +74,26 @@ def versions_by_key():
                                                                       ProcessVersion.version.desc())):
         grouped.setdefault(version.key, []).append(version)
     return grouped
+
+
+def cancel_instance(actor, instance_id, reason):
+    """Cancel a running instance with a reason (required); open tasks close, all in one transaction."""
+    from ..errors import Conflict, InvalidInput, NotFound
+    from .deployments import version_ref
+    from .tasks import _lock_instance
+    if not (reason or "").strip():
+        raise InvalidInput("a reason is required to cancel a process", {"reason": "required"})
+    with transaction() as session:
+        instance = _lock_instance(session, instance_id) if get_instance(instance_id) else None
+        if instance is None:
+            raise NotFound(f"no process instance {instance_id}")
+        if instance.status != "running":
+            raise Conflict(f"the process is {instance.status}, not running")
+        workflow = engine().load(version_ref(instance.version), instance.state_json)
+        workflow.cancel()
+        snapshot = engine().snapshot(workflow, version_ref(instance.version))
+        apply_snapshot(session, instance, snapshot)
+        instance.status = "cancelled"
+        audit.record(actor, "instance.cancel", "process_instance", instance.id, before={"status": "running"},
+                     after={"status": "cancelled"}, reason=reason.strip())
+    return instance

@@ -1,0 +1,74 @@
+"""Every route × every role: the allow/deny matrix, asserted over HTTP.
+
+The expectation below is written out by hand from the role descriptions (README, rules/
+access_policy.json); a new endpoint fails this test until someone decides who may use it.
+"""
+import pytest
+
+from webapp.security import PUBLIC_ENDPOINTS
+from tests.helpers import Api, Browser
+
+ROLES = ["admin", "process_owner", "qa", "qa_manager", "regulatory", "purchasing", "warehouse", "production",
+         "sales", "employee"]
+EVERYONE = set(ROLES)
+AUDITORS = {"qa", "qa_manager", "regulatory", "admin"}
+EXPECTED = {
+    "auth.logout": EVERYONE, "auth.change_password": EVERYONE,
+    "main.inbox": EVERYONE, "main.processes": EVERYONE, "main.start": EVERYONE, "main.task": EVERYONE,
+    "main.claim": EVERYONE, "main.unclaim": EVERYONE, "main.instance_list": EVERYONE, "main.instance": EVERYONE,
+    "api.process_definitions": EVERYONE, "api.start_instance": EVERYONE, "api.get_instance": EVERYONE,
+    "api.list_tasks": EVERYONE, "api.get_task": EVERYONE, "api.claim_task": EVERYONE,
+    "api.unclaim_task": EVERYONE, "api.complete_task": EVERYONE, "api.revoke_token": EVERYONE,
+    "api.audit_verify": AUDITORS, "audit.events": AUDITORS, "audit.record": AUDITORS,
+    "audit.export_csv": AUDITORS, "audit.export_pdf": AUDITORS, "audit.instance_pdf": EVERYONE,
+    "admin.user_list": {"admin"}, "admin.user_new": {"admin"}, "admin.user_edit": {"admin"},
+    "main.cancel": {"qa_manager", "admin"}, "api.cancel_instance": {"qa_manager", "admin"},
+}
+SESSION_ENDERS = {"auth.logout": ("POST", "/logout"), "api.revoke_token": ("DELETE", "/api/v1/auth/token")}
+ARGS = {"task_id": "00000000-0000-0000-0000-000000000000", "instance_id": "999", "key": "nothing",
+        "user_id": "999", "entity_type": "user", "entity_id": "999", "filename": "app.css"}
+
+
+def _routes(app):
+    for rule in app.url_map.iter_rules():
+        if rule.endpoint in PUBLIC_ENDPOINTS:
+            continue
+        url = rule.rule
+        for arg in rule.arguments:
+            url = url.replace(f"<int:{arg}>", ARGS[arg]).replace(f"<{arg}>", ARGS[arg])
+        for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
+            if rule.endpoint in SESSION_ENDERS:
+                continue  # would end the session the walk relies on; walked last, below
+            yield rule.endpoint, method, url
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_role_route_matrix(app):
+    with app.app_context():
+        from webapp.services.users import create_user
+        for role in ROLES:
+            create_user(f"only_{role}", "Matrix-Password-1", [role])
+    routes = list(_routes(app))
+    assert {e for e, _, _ in routes} | set(SESSION_ENDERS) == set(EXPECTED), "update EXPECTED for new endpoints"
+    mismatches = []
+    for role in ROLES:
+        page, api = Browser(app, f"only_{role}", "Matrix-Password-1"), Api(app, f"only_{role}", "Matrix-Password-1")
+        for endpoint, method, url in routes:
+            client = api if url.startswith("/api/") else page
+            if method == "GET":
+                response = client.get(url)
+            elif url.startswith("/api/"):
+                response = client.client.open(url, method=method, json={}, headers=client.headers)
+            else:
+                response = client.post(url, {})
+            _check(mismatches, role, endpoint, method, response)
+        revoked = api.client.delete("/api/v1/auth/token", headers=api.headers)
+        _check(mismatches, role, "api.revoke_token", "DELETE", revoked)
+        _check(mismatches, role, "auth.logout", "POST", page.post("/logout"))
+    assert mismatches == []
+
+
+def _check(mismatches, role, endpoint, method, response):
+    assert response.status_code != 401, (role, endpoint, "lost the session during the walk")
+    if (response.status_code == 403) == (role in EXPECTED[endpoint]):
+        mismatches.append((role, endpoint, method, response.status_code))
