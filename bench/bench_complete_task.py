@@ -28,7 +28,7 @@ from engine import Engine, ProcessBundle, compile_bundle  # noqa: E402
 from engine.runtime import VersionRef  # noqa: E402
 from engine.sandbox import script_engine  # noqa: E402
 from engine.serializer import spec_serializer  # noqa: E402
-from tests.helpers import DATA_BY_TASK, USER_FOR_ROLE  # noqa: E402
+from tests.helpers import DATA_BY_TASK, signature_for, worker_for  # noqa: E402
 
 MS = 1000.0
 
@@ -42,7 +42,7 @@ def bench_service(instances):
     from tests.helpers import create_demo_users, user
     tmp = tempfile.mkdtemp()
     app = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp}/bench.sqlite", "SECRET_KEY": "bench"})
-    timings = []
+    timings, signed = [], []
     with app.app_context():
         upgrade_schema()
         deploy_paths([])
@@ -54,13 +54,14 @@ def bench_service(instances):
                 if not rows:
                     break
                 row = rows[0]
-                actor, data = user(USER_FOR_ROLE[row.candidate_role]), DATA_BY_TASK[row.bpmn_id]
+                actor, data = user(worker_for(row.bpmn_id, row.candidate_role)), DATA_BY_TASK[row.bpmn_id]
+                meaning = (row.signature_properties or {}).get("signature")
                 task_id = row.task_id
                 db.session.expire_all()
                 started = time.perf_counter()
-                tasks.complete_task(actor, task_id, data)
-                timings.append((time.perf_counter() - started) * MS)
-    return timings
+                tasks.complete_task(actor, task_id, data, signature_for(meaning) if meaning else None)
+                (signed if meaning else timings).append((time.perf_counter() - started) * MS)
+    return timings, signed
 
 
 def _version():
@@ -123,13 +124,15 @@ def main():
     bench_lean(2), bench_raw(2)  # warm caches and imports on both sides
     raw, raw_sizes = bench_raw(args.instances)
     lean, lean_sizes = bench_lean(args.instances)
-    service = bench_service(args.instances)
+    service, signed = bench_service(args.instances)
     base = statistics.median(raw)
-    print(f"change_control, {args.instances} instances, {len(service)} task completions per side\n")
+    print(f"change_control, {args.instances} instances, {len(raw)} task completions per side "
+          f"(service: {len(service)} plain + {len(signed)} signature steps)\n")
     print(f"{'path':<52}{'median ms/task':>15}{'p90 ms':>9}{'ratio':>8}")
     for name, values in (("raw SpiffWorkflow (default serializer, spec inside)", raw),
                          ("engine only (lean serializer, no database)", lean),
-                         ("service layer complete_task on SQLite", service)):
+                         ("service layer complete_task on SQLite", service),
+                         ("service layer, signature steps (argon2 re-check)", signed)):
         p90 = statistics.quantiles(values, n=10)[-1]
         print(f"{name:<52}{statistics.median(values):>15.2f}{p90:>9.2f}{statistics.median(values) / base:>7.2f}x")
     print(f"\nstate size per instance, median bytes: default {statistics.median(raw_sizes):,.0f}"
