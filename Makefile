@@ -36,7 +36,8 @@ run: install translations
 	$(VENV)/bin/traceflow serve --host $(HOST) --port $(PORT)
 
 test: install translations browser
-	$(PY) -m pytest $(PYTEST_ARGS)
+	mkdir -p instance
+	$(PY) -m pytest --junitxml=instance/test-results.xml $(PYTEST_ARGS)
 
 bench: install
 	$(PY) bench/bench_complete_task.py

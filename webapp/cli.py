@@ -10,7 +10,8 @@ from engine import ProcessBundle
 
 def init_app(app):
     """Register the commands on the app's CLI."""
-    for command in (init_command, deploy_command, create_user_command, demo_command, serve_command, audit_group):
+    for command in (init_command, deploy_command, create_user_command, demo_command, serve_command, audit_group,
+                    validation_report_command):
         app.cli.add_command(command)
 
 
@@ -117,3 +118,21 @@ def audit_verify_command():
     click.echo(f"audit trail TAMPERED at event seq {report.first_bad_seq} (id {report.first_bad_id}): "
                f"{report.problem}", err=True)
     raise SystemExit(1)
+
+
+@click.command("validation-report")
+@click.option("--output", default=None, help="HTML file to write (default instance/validation-report.html).")
+@click.option("--results", default=None, help="JUnit XML of the last test run (default instance/test-results.xml).")
+@with_appcontext
+def validation_report_command(output, results):
+    """Write the traceability matrix: Part 11 / GSP requirement → features → tests and their last result."""
+    from .models._types import utcnow
+    from .reports.validation import build_rows, render_html
+    instance = Path(current_app.instance_path)
+    results = results or str(instance / "test-results.xml")
+    output = Path(output or instance / "validation-report.html")
+    rows = build_rows(Path(current_app.config["RULES_DIR"]) / "validation_matrix.json", results)
+    output.write_text(render_html(rows, utcnow(), results), encoding="utf-8")
+    summary = ", ".join(f"{s}: {sum(r.status == s for r in rows)}" for s in ("passed", "failed", "incomplete",
+                                                                             "not covered"))
+    click.echo(f"validation report written to {output} ({summary})")
