@@ -7,12 +7,13 @@ passed to the workflow explicitly.
 from .bundle import ProcessBundle, SourceFile
 from .errors import EngineError, BundleError, TaskNotReady, ScriptError
 from .roles import lane_to_role
-from .deployment import CompiledProcess, compile_bundle
+from .deployment import CompiledProcess, ValidationReport, compile_bundle, validate_bundle
+from .validation import Operation, SIGNATURE_MEANINGS
 from .runtime import Engine, InstanceSnapshot, VersionRef, check_consistent
 from .tasks import HumanTask
 
 __all__ = [
     "ProcessBundle", "SourceFile", "EngineError", "BundleError", "TaskNotReady", "ScriptError",
     "lane_to_role", "CompiledProcess", "compile_bundle", "Engine", "HumanTask", "InstanceSnapshot",
-    "VersionRef", "check_consistent",
+    "VersionRef", "check_consistent", "ValidationReport", "validate_bundle", "Operation", "SIGNATURE_MEANINGS",
 ]

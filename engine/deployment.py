@@ -15,6 +15,7 @@ from .bundle import content_hash
 from .errors import BundleError
 from .roles import lane_to_role
 from .serializer import spec_serializer
+from .validation import Findings, check_bpmn, check_dmn
 from .xml_safety import parse_xml
 
 SPIFF_NS = "http://spiffworkflow.org/bpmn/schema/1.0/core"
@@ -46,15 +47,26 @@ def _problem(exc, default_file):
             "message": str(getattr(exc, "error_msg", None) or exc)}
 
 
-def _load_parser(bundle):
-    """Feed every BPMN and DMN file of the bundle into a validating Spiff parser."""
+@dataclass(frozen=True)
+class ValidationReport:
+    """The outcome of validating a bundle: compiled processes (only when there are no errors),
+    errors that block a deployment and warnings that do not."""
+    processes: tuple = ()
+    errors: tuple = ()
+    warnings: tuple = ()
+
+
+def _load_parser(bundle, library):
+    """Feed every BPMN and DMN file of the bundle into a validating Spiff parser, then the files of
+    `library` (already deployed) that the bundle does not replace, so references can resolve."""
     parser = SpiffBpmnParser(validator=VALIDATOR)
-    trees, problems = {}, []
+    trees, dmn_trees, problems = {}, {}, []
     for source in bundle.of_kind("dmn") + bundle.of_kind("bpmn"):
         try:
             tree = parse_xml(source.text, source.name)
             if source.kind == "dmn":
                 parser.add_dmn_xml(tree.getroot(), filename=source.name)
+                dmn_trees[source.name] = tree
             else:
                 parser.add_bpmn_xml(tree, filename=source.name)
                 trees[source.name] = tree
@@ -64,7 +76,28 @@ def _load_parser(bundle):
             problems.append(_problem(exc, source.name))
     if problems:
         raise BundleError(problems)
-    return parser, trees
+    _add_library(parser, bundle, library)
+    return parser, trees, dmn_trees
+
+
+def _add_library(parser, bundle, library):
+    """Deployed DMN and BPMN files the bundle lacks; skipped where they would redefine its ids."""
+    if library is None:
+        return
+    known = set(parser.get_process_ids())
+    for source in library.of_kind("dmn") + library.of_kind("bpmn"):
+        if bundle.get(source.name) is not None:
+            continue
+        tree = parse_xml(source.text, source.name)
+        if source.kind == "dmn":
+            ids = {d.get("id") for d in tree.iter("{*}decision")}
+            if not ids & set(parser.dmn_parsers):
+                parser.add_dmn_xml(tree.getroot(), filename=source.name)
+        else:
+            ids = {p.get("id") for p in tree.xpath("//bpmn:process", namespaces=NS)}
+            if not ids & known:
+                parser.add_bpmn_xml(tree, filename=source.name)
+                known |= ids
 
 
 def _process_node(tree, process_id):
@@ -96,7 +129,7 @@ def _dependencies(parser, trees, bundle, process_id):
     for pid in specs:
         pparser = parser.get_process_parser(pid)
         names.add(pparser.filename)
-        node = _process_node(trees[pparser.filename], pid)
+        node = _process_node(pparser.node.getroottree(), pid)
         roles.update(filter(None, (lane_to_role(l.get("name")) for l in node.xpath(".//bpmn:lane", namespaces=NS))))
         for form in _referenced_forms(node):
             if bundle.get(form) is None:
@@ -128,28 +161,56 @@ def _check_forms(bundle, names):
         raise BundleError(problems)
 
 
-def compile_bundle(bundle):
-    """Parse and validate `bundle`; return one CompiledProcess per executable process."""
-    parser, trees = _load_parser(bundle)
+def validate_bundle(bundle, library=None, operations=None, known_roles=None):
+    """Validate `bundle` completely and compile its executable processes; never raises for content."""
+    from .bundle import ProcessBundle
+    merged = ProcessBundle(list((library.files if library else {}).values()) + list(bundle.files.values()))
+    try:
+        parser, trees, dmn_trees = _load_parser(bundle, library)
+    except BundleError as exc:
+        return ValidationReport(errors=tuple(exc.problems))
+    findings = Findings()
+    for name, tree in trees.items():
+        check_bpmn(name, tree, findings, operations, known_roles)
+    for name, tree in dmn_trees.items():
+        check_dmn(name, tree, findings)
     compiled = []
     for process_id in sorted(parser.get_process_ids()):
         pparser = parser.get_process_parser(process_id)
         if not pparser.process_executable or pparser.filename not in trees:
             continue
         try:
-            specs, names, roles = _dependencies(parser, trees, bundle, process_id)
+            compiled.append(_compile_process(parser, trees, merged, process_id))
+        except BundleError as exc:
+            findings.errors.extend(exc.problems)
         except (ValidationException, SpiffWorkflowException) as exc:
-            raise BundleError([_problem(exc, pparser.filename)]) from None
-        _check_forms(bundle, names)
-        files = tuple(bundle.get(n) for n in names)
-        props = _properties(_process_node(trees[pparser.filename], process_id))
-        start_roles = tuple(r.strip() for r in (props.get(START_ROLES_PROPERTY) or "").split(",") if r.strip())
-        spec = specs.pop(process_id)
-        compiled.append(CompiledProcess(
-            key=process_id, name=pparser.get_name(), content_hash=content_hash(files), files=files,
-            spec_json=spec_serializer.dumps(spec, specs), roles=tuple(roles), start_roles=start_roles,
-            business_key_prefix=props.get("businessKeyPrefix", "")))
-    if not compiled:
-        raise BundleError([{"file": None, "line": None, "element": None,
-                            "message": "the bundle holds no executable process"}])
-    return compiled
+            findings.errors.append(_problem(exc, pparser.filename))
+    if not compiled and not findings.errors:
+        findings.errors.append({"file": None, "line": None, "element": None,
+                                "message": "the bundle holds no executable process"})
+    return ValidationReport(tuple(compiled) if not findings.errors else (), tuple(findings.errors),
+                            tuple(findings.warnings))
+
+
+def compile_bundle(bundle, library=None, operations=None):
+    """Parse and validate `bundle`; return one CompiledProcess per executable process or raise
+    BundleError with every problem found."""
+    report = validate_bundle(bundle, library, operations)
+    if report.errors:
+        raise BundleError(report.errors)
+    return list(report.processes)
+
+
+def _compile_process(parser, trees, bundle, process_id):
+    """One executable process: its specs, dependency files and properties."""
+    pparser = parser.get_process_parser(process_id)
+    specs, names, roles = _dependencies(parser, trees, bundle, process_id)
+    _check_forms(bundle, names)
+    files = tuple(bundle.get(n) for n in names)
+    props = _properties(_process_node(trees[pparser.filename], process_id))
+    start_roles = tuple(r.strip() for r in (props.get(START_ROLES_PROPERTY) or "").split(",") if r.strip())
+    spec = specs.pop(process_id)
+    return CompiledProcess(
+        key=process_id, name=pparser.get_name(), content_hash=content_hash(files), files=files,
+        spec_json=spec_serializer.dumps(spec, specs), roles=tuple(roles), start_roles=start_roles,
+        business_key_prefix=props.get("businessKeyPrefix", ""))

@@ -1,33 +1,106 @@
-"""A restricted environment for BPMN scripts, conditions and DMN expressions.
+"""A restricted environment for BPMN scripts, conditions, timer expressions and DMN cells.
 
-Scripts come from process files that process owners edit, so they get no imports, no dunder names
-or attributes, no file or eval access, and a whitelist of builtins. The source is checked with the
-`ast` module before it is compiled; compiled code is cached per source text.
+Scripts come from process files that process owners edit, so they get:
+- no imports, no `global`, no class definitions;
+- no names or attributes starting with `_` and none of the introspection attributes that reach
+  frames or code (`gi_frame`, `f_globals`, `format`, …), so `().__class__.__base__.__subclasses__()`
+  and `"{0.__class__}".format(x)` cannot be written;
+- a whitelist of builtins (no `open`, `eval`, `exec`, `getattr`, `type`, `vars`, `globals`);
+- bounded `**`, `*` and `range`, and a wall-clock limit per evaluation (a trace function stops
+  `while True: pass`), so a script cannot hang or exhaust a web worker.
+The source is checked and rewritten with `ast` before it is compiled; compiled code is cached.
 """
 from functools import lru_cache
 import ast
+import builtins
 import datetime
 import decimal
 import math
+import sys
+import time
+import types
 
 from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine, TaskDataEnvironment
 
 from .errors import ScriptError
 
-SAFE_BUILTINS = {name: __builtins__[name] if isinstance(__builtins__, dict) else getattr(__builtins__, name)
-                 for name in (
-                     "abs", "all", "any", "bool", "dict", "divmod", "enumerate", "filter", "float", "frozenset",
-                     "int", "isinstance", "len", "list", "map", "max", "min", "range", "reversed", "round",
-                     "set", "sorted", "str", "sum", "tuple", "zip", "True", "False", "None", "ValueError",
-                     "KeyError", "TypeError", "Exception",
-                 )}
-SAFE_GLOBALS = {"datetime": datetime, "decimal": decimal, "math": math}
+TIME_LIMIT_SECONDS = 1.0
+MAX_RANGE = 1_000_000
+MAX_SEQUENCE = 1_000_000
+MAX_EXPONENT_BITS = 4_096
+
+SAFE_BUILTIN_NAMES = (
+    "abs", "all", "any", "bool", "dict", "divmod", "enumerate", "filter", "float", "frozenset", "int",
+    "isinstance", "len", "list", "map", "max", "min", "reversed", "round", "set", "sorted", "str", "sum",
+    "tuple", "zip", "True", "False", "None", "ValueError", "KeyError", "TypeError", "Exception",
+)
+def _namespace(module, names):
+    """Only the listed members of a module: the module object itself (and its imports, such as
+    `datetime.sys`) stays out of reach."""
+    return types.SimpleNamespace(**{name: getattr(module, name) for name in names})
+
+
+SAFE_GLOBALS = {
+    "datetime": _namespace(datetime, ("date", "datetime", "time", "timedelta", "timezone", "MINYEAR", "MAXYEAR")),
+    "decimal": _namespace(decimal, ("Decimal", "ROUND_HALF_UP", "ROUND_HALF_EVEN", "ROUND_DOWN", "ROUND_UP")),
+    "math": _namespace(math, ("ceil", "floor", "sqrt", "exp", "log", "log10", "pow", "fabs", "isclose", "pi", "e",
+                              "inf", "isnan", "isinf", "trunc", "fsum", "prod")),
+}
 FORBIDDEN_NODES = (ast.Import, ast.ImportFrom, ast.Global, ast.Nonlocal, ast.AsyncFunctionDef, ast.Await,
-                   ast.Yield, ast.YieldFrom, ast.ClassDef)
+                   ast.Yield, ast.YieldFrom, ast.ClassDef, ast.AsyncFor, ast.AsyncWith)
+FORBIDDEN_ATTRIBUTES = {"format", "format_map", "mro", "gi_frame", "gi_code", "gi_yieldfrom", "cr_frame",
+                        "cr_code", "ag_frame", "ag_code", "f_globals", "f_locals", "f_builtins", "f_back", "f_code",
+                        "tb_frame", "tb_next", "co_code", "func_globals", "func_code"}
+
+
+class _Guard(ast.NodeTransformer):
+    """Routes `**`, `*` and `range` through the bounded helpers."""
+
+    def visit_BinOp(self, node):
+        self.generic_visit(node)
+        helper = {ast.Pow: "__tf_pow", ast.Mult: "__tf_mul"}.get(type(node.op))
+        if helper is None:
+            return node
+        return ast.copy_location(ast.Call(ast.Name(helper, ast.Load()), [node.left, node.right], []), node)
+
+    def visit_AugAssign(self, node):
+        self.generic_visit(node)
+        if isinstance(node.op, (ast.Pow, ast.Mult)):
+            target = ast.Name(node.target.id, ast.Load()) if isinstance(node.target, ast.Name) else None
+            if target is not None:
+                value = self.visit_BinOp(ast.BinOp(target, node.op, node.value))
+                return ast.copy_location(ast.Assign([node.target], value), node)
+        return node
+
+
+def _safe_pow(base, exponent):
+    if isinstance(exponent, int) and isinstance(base, int) and abs(base) > 1 and \
+            exponent * max(abs(base).bit_length(), 1) > MAX_EXPONENT_BITS:
+        raise ScriptError("power too large for a process script")
+    return base ** exponent
+
+
+def _safe_mul(left, right):
+    for seq, count in ((left, right), (right, left)):
+        if isinstance(seq, (str, bytes, list, tuple)) and isinstance(count, int) and len(seq) * count > MAX_SEQUENCE:
+            raise ScriptError("sequence too large for a process script")
+    return left * right
+
+
+def _safe_range(*args):
+    result = range(*args)
+    if len(result) > MAX_RANGE:
+        raise ScriptError(f"range longer than {MAX_RANGE} in a process script")
+    return result
+
+
+SAFE_BUILTINS = {name: getattr(builtins, name) for name in SAFE_BUILTIN_NAMES}
+SAFE_BUILTINS["range"] = _safe_range
+HELPERS = {"__tf_pow": _safe_pow, "__tf_mul": _safe_mul}
 
 
 def check_source(source, mode):
-    """Raise ScriptError if `source` uses imports, dunder names or attributes, or cannot compile."""
+    """Raise ScriptError if `source` cannot compile or uses anything the sandbox forbids; return the tree."""
     try:
         tree = ast.parse(source, mode=mode)
     except SyntaxError as exc:
@@ -35,31 +108,55 @@ def check_source(source, mode):
     for node in ast.walk(tree):
         if isinstance(node, FORBIDDEN_NODES):
             raise ScriptError(f"{type(node).__name__} is not allowed in process scripts")
-        name = getattr(node, "id", None) or getattr(node, "attr", None) or getattr(node, "name", None)
+        name = getattr(node, "id", None) or getattr(node, "attr", None) or getattr(node, "name", None) \
+            or getattr(node, "arg", None)
         if isinstance(name, str) and name.startswith("_"):
             raise ScriptError(f"names starting with '_' are not allowed in process scripts: {name}")
+        if isinstance(node, ast.Attribute) and node.attr in FORBIDDEN_ATTRIBUTES:
+            raise ScriptError(f"attribute '{node.attr}' is not allowed in process scripts")
     return tree
 
 
 @lru_cache(maxsize=2048)
 def _compiled(source, mode):
-    check_source(source, mode)
-    return compile(source, "<bpmn script>", mode)
+    tree = ast.fix_missing_locations(_Guard().visit(check_source(source, mode)))
+    return compile(tree, "<bpmn script>", mode)
+
+
+def _run_limited(func):
+    """Run `func()` with a wall-clock limit enforced by a trace function on every line and call."""
+    deadline = time.monotonic() + TIME_LIMIT_SECONDS
+
+    def tracer(frame, event, arg):
+        # Opcode events: a one-line `while True: pass` produces no further line events.
+        frame.f_trace_opcodes = True
+        if time.monotonic() > deadline:
+            raise ScriptError(f"a process script ran longer than {TIME_LIMIT_SECONDS} s")
+        return tracer
+
+    previous = sys.gettrace()
+    sys.settrace(tracer)
+    try:
+        return func()
+    finally:
+        sys.settrace(previous)
 
 
 class SandboxedEnvironment(TaskDataEnvironment):
-    """TaskDataEnvironment whose code is checked and runs with whitelisted builtins only."""
+    """TaskDataEnvironment whose code is checked, bounded and run with whitelisted builtins only."""
 
     def __init__(self, extra_globals=None):
         super().__init__({**SAFE_GLOBALS, **(extra_globals or {}), "__builtins__": SAFE_BUILTINS})
 
     def evaluate(self, expression, context, external_context=None):
         """Evaluate a condition or expression against task data."""
+        code = _compiled(expression.strip(), "eval")
         my_globals = dict(self.globals)
         my_globals.update(external_context or {})
         my_globals.update(context)
+        my_globals.update(HELPERS)
         my_globals["__builtins__"] = SAFE_BUILTINS
-        return eval(_compiled(expression.strip(), "eval"), my_globals)
+        return _run_limited(lambda: eval(code, my_globals))
 
     def execute(self, script, context, external_context=None):
         """Run a script task or pre/post script; its assignments land in the task data."""
@@ -67,10 +164,13 @@ class SandboxedEnvironment(TaskDataEnvironment):
         self.check_for_overwrite(context, external_context or {})
         context.update(self.globals)
         context.update(external_context or {})
+        context.update(HELPERS)
         context["__builtins__"] = SAFE_BUILTINS
         try:
-            exec(code, context)
+            _run_limited(lambda: exec(code, context))
         finally:
+            for name in HELPERS:
+                context.pop(name, None)
             self._remove_globals_and_functions_from_context(context, external_context)
         return True
 
