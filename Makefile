@@ -28,6 +28,8 @@ browser:
 	  || echo "could not install chromium: the browser tests will skip (and fail in CI)"; \
 	else echo "chromium/chromedriver not found: the browser tests will skip (apt-get install chromium chromium-driver)"; fi
 
+# The local demo deploys without QA approval (TRACEFLOW_DEPLOYMENT_APPROVAL=0); production keeps it on.
+run: export TRACEFLOW_DEPLOYMENT_APPROVAL ?= 0
 run: install translations
 	$(VENV)/bin/traceflow init
 	$(VENV)/bin/traceflow deploy

@@ -1,9 +1,16 @@
 """A process bundle: the BPMN, DMN and form files that make up deployable processes."""
 from dataclasses import dataclass
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 import hashlib
+import io
+import zipfile
+
+from .errors import BundleError
 
 BPMN_SUFFIX, DMN_SUFFIX, FORM_SUFFIX = ".bpmn", ".dmn", ".json"
+# Files SpiffArena exports next to the diagrams that carry nothing to deploy.
+IGNORED_NAMES = {"process_model.json", "process_group.json"}
+MAX_ZIP_FILES, MAX_UNPACKED_BYTES = 500, 50 * 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -42,6 +49,30 @@ class ProcessBundle:
 
     from_directories = from_paths
 
+    @classmethod
+    def from_uploads(cls, uploads):
+        """Build from uploaded (filename, bytes) pairs; .zip archives are unpacked (folders flattened).
+        Raises BundleError for undecodable files, duplicate names and oversized archives."""
+        files, problems = {}, []
+        for filename, data in uploads:
+            entries = _unzip(filename, data, problems) if filename.lower().endswith(".zip") else [(filename, data)]
+            for name, content in entries:
+                name = PurePosixPath(name.replace("\\", "/")).name
+                if name in IGNORED_NAMES or Path(name).suffix not in (BPMN_SUFFIX, DMN_SUFFIX, FORM_SUFFIX):
+                    continue
+                try:
+                    text = content.decode("utf-8-sig")
+                except UnicodeDecodeError:
+                    problems.append({"file": name, "line": None, "element": None, "message": "not UTF-8 text"})
+                    continue
+                if name in files:
+                    problems.append({"file": name, "line": None, "element": None,
+                                     "message": "two files in the upload have this name"})
+                files[name] = SourceFile(name, text)
+        if problems:
+            raise BundleError(problems)
+        return cls(files.values())
+
     def of_kind(self, kind):
         """The files of one kind, sorted by name."""
         return [f for name, f in sorted(self.files.items()) if f.kind == kind]
@@ -57,3 +88,17 @@ def content_hash(files):
     for f in sorted(files, key=lambda f: f.name):
         digest.update(f.name.encode("utf-8") + b"\0" + f.text.encode("utf-8") + b"\0")
     return digest.hexdigest()
+
+
+def _unzip(filename, data, problems):
+    """The members of a zip archive, refusing archives too large once unpacked (zip bombs)."""
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(data))
+    except zipfile.BadZipFile:
+        problems.append({"file": filename, "line": None, "element": None, "message": "not a valid zip archive"})
+        return []
+    members = [m for m in archive.infolist() if not m.is_dir()]
+    if len(members) > MAX_ZIP_FILES or sum(m.file_size for m in members) > MAX_UNPACKED_BYTES:
+        problems.append({"file": filename, "line": None, "element": None, "message": "archive too large"})
+        return []
+    return [(m.filename, archive.read(m)) for m in members]

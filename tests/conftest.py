@@ -95,7 +95,8 @@ def _truncate(url):
 @pytest.fixture
 def app(database_url, tmp_path):
     """The app on a fresh database, with change control deployed and one user per demo role."""
-    app = create_app({"SQLALCHEMY_DATABASE_URI": database_url, "SECRET_KEY": "test-secret", "TESTING": True})
+    app = create_app({"SQLALCHEMY_DATABASE_URI": database_url, "SECRET_KEY": "test-secret", "TESTING": True,
+                      "DEPLOYMENT_APPROVAL": False})
     with app.app_context():
         from webapp.cli import deploy_paths
         deploy_paths([])

@@ -34,6 +34,7 @@ def from_environment(instance_path):
         "PASSWORD_HISTORY": int(env.get("TRACEFLOW_PASSWORD_HISTORY", "5")),
         "PASSWORD_MAX_AGE_DAYS": int(env.get("TRACEFLOW_PASSWORD_MAX_AGE_DAYS", "180")),
         "LOCKOUT_THRESHOLD": int(env.get("TRACEFLOW_LOCKOUT_THRESHOLD", "5")),
+        "DEPLOYMENT_APPROVAL": _bool(env.get("TRACEFLOW_DEPLOYMENT_APPROVAL"), default=True),
         "SESSION_IDLE_MINUTES": int(env.get("TRACEFLOW_SESSION_IDLE_MINUTES", "15")),
     }
 

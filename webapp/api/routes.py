@@ -58,7 +58,7 @@ def process_definitions():
 def start_instance():
     """Start an instance of a process."""
     body = _load(schemas.StartInstanceRequest())
-    instance = instances.start_instance(g.user, body["process_key"], body["data"])
+    instance = instances.start_instance(g.user, body["process_key"], body["data"], body["version"])
     return jsonify(presenters.instance_json(instance)), 201
 
 

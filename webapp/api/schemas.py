@@ -88,6 +88,7 @@ class ProcessInstance(Schema):
 class StartInstanceRequest(Schema):
     process_key = fields.String(required=True)
     data = fields.Dict(load_default=dict)
+    version = fields.Integer(load_default=None, allow_none=True)
 
 
 class CompleteTaskRequest(Schema):

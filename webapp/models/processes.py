@@ -7,6 +7,22 @@ from ._types import UTCDateTime, utcnow
 from .users import User
 
 
+class Deployment(db.Model):
+    """One upload of a bundle: who, when, why, and whether QA approved it (when approval is on)."""
+    __tablename__ = "deployments"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    comment: Mapped[str] = mapped_column(String(500), default="")
+    status: Mapped[str] = mapped_column(String(20), default="active")  # active | pending | rejected
+    deployed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    deployed_at = mapped_column(UTCDateTime, default=utcnow)
+    decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    decided_at = mapped_column(UTCDateTime, nullable=True)
+    warnings: Mapped[list] = mapped_column(JSON, default=list)
+    versions: Mapped[list["ProcessVersion"]] = relationship(back_populates="deployment", order_by="ProcessVersion.key")
+    deployed_by: Mapped[User | None] = relationship(foreign_keys=[deployed_by_id])
+    decided_by: Mapped[User | None] = relationship(foreign_keys=[decided_by_id])
+
+
 class ProcessVersion(db.Model):
     """An immutable deployed version of one process: its files and its serialized spec."""
     __tablename__ = "process_versions"
@@ -22,6 +38,9 @@ class ProcessVersion(db.Model):
     comment: Mapped[str] = mapped_column(String(500), default="")
     deployed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     deployed_at = mapped_column(UTCDateTime, default=utcnow)
+    deployment_id: Mapped[int | None] = mapped_column(ForeignKey("deployments.id"), index=True)
+    status: Mapped[str] = mapped_column(String(20), default="active")  # active | pending | rejected
+    deployment: Mapped["Deployment | None"] = relationship(back_populates="versions")
     files: Mapped[list["ProcessFile"]] = relationship(back_populates="version", lazy="select",
                                                       order_by="ProcessFile.name", cascade="all, delete-orphan")
     deployed_by: Mapped[User | None] = relationship()

@@ -12,7 +12,8 @@ class Signature(db.Model):
     canonical JSON of exactly what was signed (kept beside it, so it can be shown and re-verified)."""
     __tablename__ = "signatures"
     id: Mapped[int] = mapped_column(primary_key=True)
-    instance_id: Mapped[int] = mapped_column(ForeignKey("process_instances.id"), index=True)
+    instance_id: Mapped[int | None] = mapped_column(ForeignKey("process_instances.id"), index=True)
+    record_type: Mapped[str] = mapped_column(String(30), default="task")  # task | deployment
     task_id: Mapped[str] = mapped_column(String(36), index=True)
     bpmn_id: Mapped[str] = mapped_column(String(120))
     signer_id: Mapped[int] = mapped_column(ForeignKey("users.id"))

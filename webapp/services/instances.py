@@ -2,12 +2,12 @@
 from sqlalchemy import select
 
 from engine import EngineError
-from ..errors import PermissionDenied, ProcessFailure
+from ..errors import Conflict, PermissionDenied, ProcessFailure
 from ..extensions import db
 from ..models import BusinessKeyCounter, ProcessInstance, ProcessVersion
 from ..models._types import utcnow
 from . import audit
-from .deployments import latest_version, version_ref
+from .deployments import get_version, latest_version, version_ref
 from .engine_access import engine
 from .uow import transaction
 from .workflow_state import apply_snapshot
@@ -18,9 +18,11 @@ def may_start(user, version):
     return not version.start_roles or bool(user.role_names & set(version.start_roles))
 
 
-def start_instance(actor, process_key, data=None):
-    """Start the active version of `process_key` for `actor`, in one transaction."""
-    version = latest_version(process_key)
+def start_instance(actor, process_key, data=None, version_number=None):
+    """Start the active (or the pinned, if active) version of `process_key` for `actor`, in one transaction."""
+    version = latest_version(process_key) if version_number is None else get_version(process_key, version_number)
+    if version.status != "active":
+        raise Conflict(f"version {version.version} of {process_key} is {version.status}, not active")
     if not may_start(actor, version):
         audit_refusal(actor, "process.start_refused", "process", process_key, "not in a start role")
         raise PermissionDenied(f"you may not start {process_key}")
@@ -68,17 +70,17 @@ def get_instance(instance_id):
 
 
 def versions_by_key():
-    """All deployed versions grouped by process key, newest first."""
+    """All active versions grouped by process key, newest first."""
     grouped = {}
-    for version in db.session.scalars(select(ProcessVersion).order_by(ProcessVersion.key,
-                                                                      ProcessVersion.version.desc())):
+    for version in db.session.scalars(select(ProcessVersion).where(ProcessVersion.status == "active")
+                                      .order_by(ProcessVersion.key, ProcessVersion.version.desc())):
         grouped.setdefault(version.key, []).append(version)
     return grouped
 
 
 def cancel_instance(actor, instance_id, reason):
     """Cancel a running instance with a reason (required); open tasks close, all in one transaction."""
-    from ..errors import Conflict, InvalidInput, NotFound
+    from ..errors import InvalidInput, NotFound
     from .deployments import version_ref
     from .tasks import _lock_instance
     if not (reason or "").strip():

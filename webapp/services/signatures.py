@@ -13,13 +13,16 @@ import hashlib
 
 from sqlalchemy import select
 
+from engine import SIGNATURE_MEANINGS
+
 from ..errors import InvalidInput, PermissionDenied
 from ..extensions import db
 from ..models import HumanTaskRow, Signature
 from ..models._types import utcnow
+from . import audit
 from .audit import canonical_json
 
-MEANINGS = ("approved", "reviewed", "released", "rejected", "authored")
+MEANINGS = SIGNATURE_MEANINGS  # one list, shared with bundle validation
 
 
 @dataclass(frozen=True)
@@ -111,3 +114,16 @@ def verify(signature, row=None):
     if row is not None and row.state == "completed" and row.submitted_data != signature.content.get("data"):
         return False
     return True
+
+
+def sign_record(session, actor, record_type, record_id, meaning, content):
+    """A signature on a record that is not a task (e.g. a deployment approval)."""
+    signature = Signature(instance_id=None, record_type=record_type, task_id=f"{record_type}-{record_id}",
+                          bpmn_id=record_type, signer_id=actor.id, printed_name=actor.display_name,
+                          signed_at=utcnow(), meaning=meaning, content=content, content_hash=content_hash(content))
+    session.add(signature)
+    session.flush()
+    audit.record(actor, "record.sign", record_type, record_id,
+                 after={"meaning": meaning, "printed_name": signature.printed_name,
+                        "content_hash": signature.content_hash})
+    return signature
