@@ -12,6 +12,7 @@ import threading
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 from SpiffWorkflow.util.task import TaskState
 
+from . import migration
 from .errors import EngineError, ScriptError, TaskNotReady
 from .sandbox import script_engine
 from .serializer import spec_serializer, state_serializer
@@ -117,6 +118,17 @@ class Engine:
         except SpiffWorkflowException as exc:
             raise ScriptError(str(exc)) from exc
         check_consistent(workflow)
+
+    def migration_check(self, workflow, new_version):
+        """Whether `workflow` can safely move to `new_version` (a MigrationCheck)."""
+        spec, subprocess_specs = self._specs_for(new_version)
+        return migration.check(spec_serializer.registry, workflow, spec, subprocess_specs)
+
+    def migrate(self, workflow, new_version):
+        """Move `workflow` to `new_version`'s specs and run the engine steps that follow."""
+        spec, subprocess_specs = self._specs_for(new_version)
+        migration.migrate(spec_serializer.registry, workflow, spec, subprocess_specs)
+        self._advance(workflow)
 
     def status(self, workflow):
         """'completed' or 'running'."""

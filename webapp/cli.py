@@ -11,7 +11,7 @@ from engine import ProcessBundle
 def init_app(app):
     """Register the commands on the app's CLI."""
     for command in (init_command, deploy_command, create_user_command, demo_command, serve_command, audit_group,
-                    validation_report_command):
+                    validation_report_command, validate_command):
         app.cli.add_command(command)
 
 
@@ -39,12 +39,48 @@ def init_command():
     click.echo(f"schema ready: {current_app.config['SQLALCHEMY_DATABASE_URI'].split('@')[-1]}")
 
 
-def deploy_paths(paths, comment=""):
-    """Deploy the BPMN/DMN/form files in `paths` (folders or files); return the results."""
-    from .services.deployments import deploy_bundle
+def _bundle(paths):
+    """The bundle in `paths` (folders, files or zip archives), or the configured process folders."""
     folders = [Path(p) for p in paths] or [Path(current_app.config[k]) for k in ("PROCESSES_DIR", "RULES_DIR",
                                                                                  "FORMS_DIR")]
-    return deploy_bundle(ProcessBundle.from_paths(*folders), comment=comment)
+    uploads = []
+    for folder in folders:
+        for path in sorted(folder.glob("*")) if folder.is_dir() else [folder]:
+            if path.is_file():
+                uploads.append((path.name, path.read_bytes()))
+    return ProcessBundle.from_uploads(uploads)
+
+
+def deploy_paths(paths, comment=""):
+    """Deploy the BPMN/DMN/form files in `paths` (folders, files or zips); return the outcome."""
+    from .services.deployments import deploy_bundle
+    return deploy_bundle(_bundle(paths), comment=comment)
+
+
+def _print_rows(rows, prefix, err=True):
+    for row in rows:
+        where = ":".join(str(x) for x in (row.get("file") or "-", row.get("line") or "") if x != "")
+        click.echo(f"{prefix} {where} {row.get('element') or ''} {row['message']}".replace("  ", " "), err=err)
+
+
+@click.command("validate")
+@click.argument("paths", nargs=-1, type=click.Path(exists=True))
+@with_appcontext
+def validate_command(paths):
+    """Validate BPMN/DMN/form files (or zips) as a deployment would; exit 1 on errors."""
+    from engine import BundleError
+    from .services.deployments import validate
+    try:
+        report = validate(_bundle(paths))
+    except BundleError as exc:
+        _print_rows(exc.problems, "error")
+        raise SystemExit(1)
+    _print_rows(report.errors, "error")
+    _print_rows(report.warnings, "warning")
+    for process in report.processes:
+        click.echo(f"ok {process.key} {process.content_hash[:12]}")
+    if report.errors:
+        raise SystemExit(1)
 
 
 @click.command("deploy")
@@ -54,14 +90,19 @@ def deploy_paths(paths, comment=""):
 def deploy_command(paths, comment):
     """Deploy processes/, rules/ and forms/ (or PATHS): new versions only where content changed."""
     from .errors import DeploymentInvalid
+    from engine import BundleError
     try:
-        results = deploy_paths(paths, comment)
+        outcome = deploy_paths(paths, comment)
+    except BundleError as exc:
+        _print_rows(exc.problems, "error")
+        raise click.ClickException("the bundle is invalid; nothing was deployed")
     except DeploymentInvalid as exc:
-        for row in exc.errors["errors"]:
-            click.echo(f"{row['file']}:{row.get('line') or ''} {row.get('element') or ''} {row['message']}", err=True)
+        _print_rows(exc.errors["errors"], "error")
         raise click.ClickException(exc.message)
-    for r in results:
-        click.echo(f"{r.key} v{r.version} {'deployed' if r.created else 'unchanged'} {r.content_hash[:12]}")
+    _print_rows(outcome.warnings, "warning")
+    for r in outcome:
+        click.echo(f"{r.key} v{r.version} {'deployed' if r.created else 'unchanged'} {r.content_hash[:12]}"
+                   f"{' (pending QA approval)' if r.created and outcome.status == 'pending' else ''}")
 
 
 @click.command("create-user")

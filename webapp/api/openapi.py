@@ -34,7 +34,7 @@ def openapi_document():
     spec.components.security_scheme("bearerAuth", {"type": "http", "scheme": "bearer"})
     for name in ("TokenRequest", "TokenResponse", "ErrorResponse", "ProcessDefinition", "Task",
                  "ProcessInstance", "StartInstanceRequest", "CompleteTaskRequest", "CompleteTaskResponse",
-                 "CancelRequest"):
+                 "CancelRequest", "DeploymentResponse", "DeploymentDecisionRequest", "MigrateRequest"):
         spec.components.schema(name, schema=getattr(schemas, name))
     token_op = _op("Issue a bearer token", "TokenRequest", "TokenResponse", errors=(400, 401))
     token_op.pop("security")
@@ -54,6 +54,22 @@ def openapi_document():
         "Get a process instance", response="ProcessInstance", params=[_path("id", "integer")])})
     spec.path("/api/v1/process-instances/{id}/cancel", operations={"post": _op(
         "Cancel a running instance (reason required)", "CancelRequest", "ProcessInstance",
+        params=[_path("id", "integer")], errors=(400, 401, 403, 404, 409))})
+    deploy_op = _op("Deploy BPMN/DMN/form files or zip archives", None, "DeploymentResponse", status="201",
+                    errors=(400, 401, 403))
+    deploy_op["requestBody"] = {"required": True, "content": {"multipart/form-data": {"schema": {
+        "type": "object", "properties": {"files": {"type": "array", "items": {"type": "string", "format": "binary"}},
+                                         "comment": {"type": "string"}}}}}}
+    deploy_op["responses"]["422"] = {"description": "validation report; nothing deployed", "content": {
+        "application/json": {"schema": {"type": "object", "properties": {"errors": {"type": "array", "items": {
+            "type": "object", "properties": {k: {"type": "string", "nullable": True}
+                                             for k in ("file", "line", "element", "message")}}}}}}}}
+    spec.path("/api/v1/deployments", operations={"post": deploy_op})
+    spec.path("/api/v1/deployments/{id}/decision", operations={"post": _op(
+        "Approve (signed) or reject a pending deployment", "DeploymentDecisionRequest",
+        params=[_path("id", "integer")], errors=(400, 401, 403, 404, 409))})
+    spec.path("/api/v1/process-instances/{id}/migrate", operations={"post": _op(
+        "Migrate a running instance to another version", "MigrateRequest", "ProcessInstance",
         params=[_path("id", "integer")], errors=(400, 401, 403, 404, 409))})
     spec.path("/api/v1/tasks", operations={"get": _op(
         "List open tasks", response={"type": "array", "items": {"$ref": "#/components/schemas/Task"}},

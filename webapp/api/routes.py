@@ -2,8 +2,8 @@
 from flask import current_app, g, jsonify, request
 from marshmallow import ValidationError
 
-from ..errors import InvalidInput, NotFound
-from ..services import instances, queries, tasks
+from ..errors import DeploymentInvalid, InvalidInput, NotFound
+from ..services import deployments, instances, migrations, queries, tasks
 from ..services.audit import verify_chain
 from ..services.users import authenticate, issue_token, revoke_token
 from . import bp, presenters, schemas
@@ -40,6 +40,39 @@ def revoke_token_():
 def audit_verify():
     """Verify the audit trail's hash chain: intact, or the first tampered event."""
     return jsonify(verify_chain().as_dict())
+
+
+@bp.post("/deployments")
+def create_deployment():
+    """Upload BPMN/DMN/form files or zips (multipart `files`, optional `comment`): 201 or 422 report."""
+    uploads = [(f.filename or "", f.read()) for f in request.files.getlist("files")]
+    if not uploads:
+        raise InvalidInput("no files uploaded", {"files": "required"})
+    try:
+        outcome = deployments.deploy_uploads(uploads, g.user, request.form.get("comment", ""))
+    except DeploymentInvalid as exc:
+        return jsonify({"code": 422, "message": exc.message, "errors": exc.errors["errors"],
+                        "warnings": exc.errors.get("warnings", [])}), 422
+    return jsonify(schemas.DeploymentResponse().dump({
+        "id": outcome.id, "status": outcome.status, "warnings": list(outcome.warnings),
+        "processes": [r.__dict__ for r in outcome.results]})), 201
+
+
+@bp.post("/deployments/<int:deployment_id>/decision")
+def decide_deployment(deployment_id):
+    """QA approves (with a signature) or rejects (with a reason) a pending deployment."""
+    body = _load(schemas.DeploymentDecisionRequest())
+    deployment = deployments.decide_deployment(g.user, deployment_id, body["approve"], body.get("signature"),
+                                               body["reason"])
+    return jsonify({"id": deployment.id, "status": deployment.status})
+
+
+@bp.post("/process-instances/<int:instance_id>/migrate")
+def migrate_instance(instance_id):
+    """Move a running instance to another version of its process, when that is safe."""
+    body = _load(schemas.MigrateRequest())
+    instance = migrations.migrate_instance(g.user, instance_id, body["version"], body["reason"])
+    return jsonify(presenters.instance_json(instance))
 
 
 @bp.get("/openapi.json")

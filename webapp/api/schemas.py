@@ -102,3 +102,28 @@ class CompleteTaskResponse(Schema):
 
 class CancelRequest(Schema):
     reason = fields.String(required=True, validate=validate.Length(min=1))
+
+
+class DeployedProcess(Schema):
+    key = fields.String(required=True)
+    version = fields.Integer(required=True)
+    content_hash = fields.String(required=True)
+    created = fields.Boolean()
+
+
+class DeploymentResponse(Schema):
+    id = fields.Integer(required=True)
+    status = fields.String(required=True)
+    processes = fields.List(fields.Nested(DeployedProcess), required=True)
+    warnings = fields.List(fields.Dict())
+
+
+class DeploymentDecisionRequest(Schema):
+    approve = fields.Boolean(required=True)
+    signature = fields.Nested(SignatureRequest)
+    reason = fields.String(load_default="")
+
+
+class MigrateRequest(Schema):
+    version = fields.Integer(required=True)
+    reason = fields.String(required=True, validate=validate.Length(min=1))
