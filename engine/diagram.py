@@ -180,3 +180,9 @@ def render_diff_svg(old_text, new_text, process_id, labels=None, *, embed_style=
     ghosts = read_diagram(old_root, process_id).only(removed) if removed else None
     marks = Highlights.of(diff=changes, labels=labels)
     return _render(read_diagram(new_root, process_id), marks, extra=ghosts, embed_style=embed_style)
+
+
+def flows_between(bpmn_text, pairs, process_id=None):
+    """The ids of sequence flows whose (source, target) BPMN ids are in `pairs` (the path taken)."""
+    elements = diagram_elements(bpmn_text, process_id)
+    return {e.id for e in elements.values() if e.type == "sequenceFlow" and (e.source, e.target) in pairs}

@@ -119,6 +119,28 @@ class Engine:
             raise ScriptError(str(exc)) from exc
         check_consistent(workflow)
 
+    def element_states(self, workflow):
+        """BPMN id → 'completed' | 'active' | 'waiting' | 'failed' | 'cancelled' for the diagram, and the
+        (source, target) BPMN id pairs of the flows the instance has taken."""
+        rank = {"completed": 1, "cancelled": 1, "waiting": 2, "active": 3, "failed": 4}
+        states, pairs = {}, set()
+        tasks = list(workflow.tasks.values())
+        for sub in workflow.subprocesses.values():
+            tasks.extend(sub.tasks.values())
+        for task in tasks:
+            state = _DIAGRAM_STATE.get(task.state)
+            bpmn_id = getattr(task.task_spec, "bpmn_id", None)
+            if state is None or bpmn_id is None:
+                continue
+            if rank[state] >= rank.get(states.get(bpmn_id), 0):
+                states[bpmn_id] = state
+            parent = task.parent
+            while parent is not None and getattr(parent.task_spec, "bpmn_id", None) is None:
+                parent = parent.parent
+            if parent is not None and parent.state == TaskState.COMPLETED:
+                pairs.add((parent.task_spec.bpmn_id, bpmn_id))
+        return states, pairs
+
     def migration_check(self, workflow, new_version):
         """Whether `workflow` can safely move to `new_version` (a MigrationCheck)."""
         spec, subprocess_specs = self._specs_for(new_version)
@@ -146,6 +168,10 @@ class Engine:
         return InstanceSnapshot(status=self.status(workflow), data=self.data(workflow),
                                 ready_tasks=tuple(self.ready_human_tasks(workflow, version)),
                                 state_json=self.dump(workflow))
+
+
+_DIAGRAM_STATE = {TaskState.COMPLETED: "completed", TaskState.READY: "active", TaskState.STARTED: "active",
+                  TaskState.WAITING: "waiting", TaskState.ERROR: "failed", TaskState.CANCELLED: "cancelled"}
 
 
 def check_consistent(workflow):

@@ -23,10 +23,17 @@ EXPECTED = {
     "audit.export_csv": AUDITORS, "audit.export_pdf": AUDITORS, "audit.instance_pdf": EVERYONE,
     "admin.user_list": {"admin"}, "admin.user_new": {"admin"}, "admin.user_edit": {"admin"},
     "main.cancel": {"qa_manager", "admin"}, "api.cancel_instance": {"qa_manager", "admin"},
+    "api.create_deployment": {"admin", "process_owner"}, "api.decide_deployment": {"qa", "qa_manager"},
+    "api.migrate_instance": {"admin", "process_owner"},
+    "processes.definition": EVERYONE, "processes.version_diagram": EVERYONE, "processes.version_file": EVERYONE,
+    "processes.version_diff": EVERYONE, "processes.diff_svg": EVERYONE, "processes.instance_diagram": EVERYONE,
+    "processes.deployment_list": EVERYONE, "processes.upload": {"admin", "process_owner"},
+    "processes.decide": {"qa", "qa_manager"}, "processes.migration_list": {"admin", "process_owner"},
+    "processes.migrate": {"admin", "process_owner"},
 }
 SESSION_ENDERS = {"auth.logout": ("POST", "/logout"), "api.revoke_token": ("DELETE", "/api/v1/auth/token")}
 ARGS = {"task_id": "00000000-0000-0000-0000-000000000000", "instance_id": "999", "key": "nothing",
-        "user_id": "999", "entity_type": "user", "entity_id": "999", "filename": "app.css"}
+        "user_id": "999", "deployment_id": "999", "number": "999", "name": "x.bpmn", "entity_type": "user", "entity_id": "999", "filename": "app.css"}
 
 
 def _routes(app):

@@ -5,7 +5,8 @@ from webapp.security import PUBLIC_ENDPOINTS
 from tests.helpers import Browser, DATA_BY_TASK
 
 DUMMY = {"task_id": "00000000-0000-0000-0000-000000000000", "instance_id": 1, "key": "change_control",
-         "user_id": 1, "entity_type": "user", "entity_id": "1",
+         "user_id": 1, "entity_type": "user", "entity_id": "1", "deployment_id": 1, "number": 1,
+         "name": "x.bpmn",
          "filename": "app.css"}
 
 

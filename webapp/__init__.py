@@ -34,6 +34,8 @@ def create_app(config=None):
     from .api import bp as api_bp
     from .admin.routes import bp as admin_bp
     from .audit_views.routes import bp as audit_bp
+    from .processes_views.routes import bp as processes_bp
+    app.register_blueprint(processes_bp)
     app.register_blueprint(admin_bp)
     app.register_blueprint(audit_bp)
     app.register_blueprint(auth_bp)
