@@ -187,3 +187,25 @@ def test_migration_api_refuses_unsafe_with_the_reason(app):
     assert response.status_code == 409 and "Second step" in response.get_json()["message"]
     assert Api(app, "qa").post(f"/api/v1/process-instances/{instance_id}/migrate",
                                {"version": 2, "reason": "x"}).status_code == 403
+
+
+def test_missing_called_process_is_reported(ctx):
+    with pytest.raises(DeploymentInvalid) as info:
+        deploy_bundle(ProcessBundle.from_paths(FIXTURES / "call" / "parent.bpmn"))
+    assert any("call_child" in row["message"] for row in info.value.errors["errors"])
+
+
+def test_called_process_already_deployed_resolves(ctx):
+    deploy_bundle(ProcessBundle.from_paths(FIXTURES / "call" / "child.bpmn"))
+    [parent] = [r for r in deploy_bundle(ProcessBundle.from_paths(FIXTURES / "call" / "parent.bpmn"))]
+    assert parent.key == "call_parent" and parent.created
+
+
+def test_validate_command_reports_and_exits_non_zero(app, tmp_path):
+    bad = (FIXTURES / "rework_loop.bpmn").read_text().replace("finished = True", "import os")
+    (tmp_path / "loop.bpmn").write_text(bad)
+    runner = app.test_cli_runner()
+    result = runner.invoke(args=["validate", str(tmp_path)])
+    assert result.exit_code == 1 and "loop.bpmn" in result.output and "Import is not allowed" in result.output
+    ok = runner.invoke(args=["validate", str(FIXTURES / "migration" / "v1.bpmn")])
+    assert ok.exit_code == 0 and "ok two_steps" in ok.output
