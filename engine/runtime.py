@@ -40,11 +40,12 @@ class InstanceSnapshot:
 class Engine:
     """Starts, loads and advances workflows; holds a bounded cache of restored specs."""
 
-    def __init__(self, cache_size=64, script_globals=None):
+    def __init__(self, cache_size=64, script_globals=None, operations=None):
         self._specs = OrderedDict()
         self._lock = threading.Lock()
         self._cache_size = cache_size
         self._script_globals = script_globals or {}
+        self.operations = operations
 
     def _specs_for(self, version):
         with self._lock:
@@ -59,7 +60,7 @@ class Engine:
         return specs
 
     def _attach(self, workflow):
-        workflow.script_engine = script_engine(self._script_globals)
+        workflow.script_engine = script_engine(self._script_globals, self.operations)
         return workflow
 
     def start(self, version, data=None):
@@ -100,7 +101,7 @@ class Engine:
         try:
             task.run()
         except SpiffWorkflowException as exc:
-            raise ScriptError(str(exc)) from exc
+            raise _unwrap(exc) from exc
         self._advance(workflow)
 
     def _ready_human_task(self, workflow, task_id):
@@ -116,7 +117,7 @@ class Engine:
         try:
             workflow.do_engine_steps()
         except SpiffWorkflowException as exc:
-            raise ScriptError(str(exc)) from exc
+            raise _unwrap(exc) from exc
         check_consistent(workflow)
 
     def element_states(self, workflow):
@@ -168,6 +169,14 @@ class Engine:
         return InstanceSnapshot(status=self.status(workflow), data=self.data(workflow),
                                 ready_tasks=tuple(self.ready_human_tasks(workflow, version)),
                                 state_json=self.dump(workflow))
+
+
+def _unwrap(exc):
+    """SpiffWorkflow wraps errors raised in tasks; a service operation's error is kept as it is."""
+    cause = exc.__cause__ or exc.__context__
+    while cause is not None and not isinstance(cause, EngineError):
+        cause = cause.__cause__ or cause.__context__
+    return cause if cause is not None else ScriptError(str(exc))
 
 
 _DIAGRAM_STATE = {TaskState.COMPLETED: "completed", TaskState.READY: "active", TaskState.STARTED: "active",

@@ -145,8 +145,16 @@ def _run_limited(func):
 class SandboxedEnvironment(TaskDataEnvironment):
     """TaskDataEnvironment whose code is checked, bounded and run with whitelisted builtins only."""
 
-    def __init__(self, extra_globals=None):
+    def __init__(self, extra_globals=None, operations=None):
         super().__init__({**SAFE_GLOBALS, **(extra_globals or {}), "__builtins__": SAFE_BUILTINS})
+        self.operations = operations
+
+    def call_service(self, context, operation_name=None, operation_params=None, **kwargs):
+        """Run a registered service-task operation (see engine.operations)."""
+        from .operations import ServiceError
+        if self.operations is None:
+            raise ServiceError(operation_name, "no operations are available")
+        return self.operations.call(operation_name, operation_params or {})
 
     def evaluate(self, expression, context, external_context=None):
         """Evaluate a condition or expression against task data."""
@@ -175,6 +183,14 @@ class SandboxedEnvironment(TaskDataEnvironment):
         return True
 
 
-def script_engine(extra_globals=None):
-    """A fresh PythonScriptEngine over the sandboxed environment."""
-    return PythonScriptEngine(environment=SandboxedEnvironment(extra_globals))
+class TraceflowScriptEngine(PythonScriptEngine):
+    """Calls services without SpiffWorkflow's wrapper, which loses the error (it names an undefined
+    variable); our ServiceError reaches the caller intact."""
+
+    def call_service(self, task, **kwargs):
+        return self.environment.call_service(task.data, **kwargs)
+
+
+def script_engine(extra_globals=None, operations=None):
+    """A fresh script engine over the sandboxed environment."""
+    return TraceflowScriptEngine(environment=SandboxedEnvironment(extra_globals, operations))

@@ -251,3 +251,36 @@ def test_call_activity_resolves_by_process_id_and_survives_a_reload():
     assert after.bpmn_id == "after"
     engine.complete_task(workflow, after.id, {})
     assert engine.status(workflow) == "completed" and engine.data(workflow)["shown"] == "yes"
+
+
+def _service_process(operator_xml):
+    bpmn = (FIXTURES / "rework_loop.bpmn").read_text().replace(
+        '<bpmn:scriptTask id="count" name="Count">',
+        f'<bpmn:serviceTask id="count" name="Count"><bpmn:extensionElements>{operator_xml}</bpmn:extensionElements>'
+    ).replace("<bpmn:script>finished = True</bpmn:script></bpmn:scriptTask>", "</bpmn:serviceTask>")
+    return bpmn
+
+
+def test_service_tasks_call_registered_operations_with_evaluated_parameters():
+    from engine import OperationRegistry, ServiceError
+    registry = OperationRegistry()
+    registry.register("test.double", lambda p: {"value": p["n"] * 2}, required=("n",))
+    registry.register("test.fail", lambda p: 1 / 0)
+    operator = ('<spiffworkflow:serviceTaskOperator id="{op}" resultVariable="doubled"><spiffworkflow:parameters>'
+                '<spiffworkflow:parameter id="n" type="int" value="amount + 1" /></spiffworkflow:parameters>'
+                '</spiffworkflow:serviceTaskOperator>')
+    [ok] = compile_bundle(ProcessBundle([SourceFile("s.bpmn", _service_process(operator.format(op="test.double")))]),
+                          operations=registry.definitions())
+    engine = Engine(operations=registry)
+    ref = _ref(ok)
+    workflow = engine.start(ref, {"amount": 20})
+    [task] = engine.ready_human_tasks(workflow, ref)
+    engine.complete_task(workflow, task.id, {"again": False})
+    assert engine.data(workflow)["doubled"] == {"value": 42}
+    failing = _service_process(operator.format(op="test.fail")).replace('id="n" type="int" value="amount + 1" ', 'id="n" type="int" value="1" ')
+    registry.register("test.fail", lambda p: 1 / 0, optional=("n",))
+    [bad] = compile_bundle(ProcessBundle([SourceFile("f.bpmn", failing)]), operations=registry.definitions())
+    workflow = engine.start(_ref(bad), {})
+    [task] = engine.ready_human_tasks(workflow, _ref(bad))
+    with pytest.raises(ServiceError, match="test.fail failed: division by zero"):
+        engine.complete_task(workflow, task.id, {"again": False})

@@ -3,7 +3,7 @@ from pathlib import Path
 
 from flask import Flask
 
-from engine import Engine
+from engine import Engine, OperationRegistry
 from . import config as settings
 from .extensions import babel, csrf, db, migrate
 
@@ -17,7 +17,9 @@ def create_app(config=None):
     app.config.from_mapping(settings.from_environment(app.instance_path))
     if config:
         app.config.from_mapping(config)
-    app.extensions["traceflow_engine"] = Engine()
+    operations = OperationRegistry()
+    app.extensions["traceflow_operations"] = operations
+    app.extensions["traceflow_engine"] = Engine(operations=operations)
 
     db.init_app(app)
     migrate.init_app(app, db, directory=MIGRATIONS_DIR)

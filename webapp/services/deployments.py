@@ -60,8 +60,8 @@ def deployed_library():
 def validate(bundle):
     """The full validation report of `bundle` against the deployed library, operations and roles."""
     roles = set(db.session.scalars(select(Role.name)))
-    operations = current_app.extensions.get("traceflow_operations", {})
-    return validate_bundle(bundle, deployed_library(), operations, roles)
+    registry = current_app.extensions.get("traceflow_operations")
+    return validate_bundle(bundle, deployed_library(), registry.definitions() if registry else {}, roles)
 
 
 def deploy_bundle(bundle, actor=None, comment=""):
