@@ -1,0 +1,143 @@
+"""Recall-grade trace of a lot, computed in SQL with a recursive CTE over the ledger.
+
+Genealogy: a consumption and an output with the same reference (production or subcontract order)
+link the consumed lot to the produced lot. Forward walks consumption → output (where did this lot
+go), backward walks output → consumption (what went into it). Reversed movements and reversals are
+not links. The lot set is then used to collect shipments, customers, stock and suppliers. Rows are
+sorted in Python so SQLite and PostgreSQL (whose collations differ) give identical answers.
+"""
+from dataclasses import dataclass
+
+from sqlalchemy import Integer, and_, cast, func, literal, select
+from sqlalchemy.orm import aliased
+
+from ...errors import InvalidInput, NotFound
+from ...extensions import db
+from ...models import Customer, Lot, Material, Movement, Serial, Shipment, Supplier
+from .common import by_code, find_lot
+from .stock import not_reversed, stock_rows
+
+DIRECTIONS = {"forward": ("consumption", "output"), "backward": ("output", "consumption")}
+MAX_DEPTH = 50  # a guard against cycles in bad data; real genealogies are a few levels deep
+CHUNK = 900     # lot ids per IN (…) list
+
+
+@dataclass(frozen=True)
+class Trace:
+    """The answer in the API's fixed shape (lists of plain dicts)."""
+    root: dict
+    lots: list
+    shipments: list
+    customers: list
+    stock: list
+    suppliers: list
+
+    def as_dict(self):
+        """{"root", "lots", "shipments", "customers", "stock", "suppliers"}."""
+        return {"root": self.root, "lots": self.lots, "shipments": self.shipments, "customers": self.customers,
+                "stock": self.stock, "suppliers": self.suppliers}
+
+
+def trace(material_code, lot_number, direction="forward"):
+    """Trace lot `lot_number` of material `material_code` forward or backward."""
+    if direction not in DIRECTIONS:
+        raise InvalidInput("direction must be forward or backward", {"direction": "forward or backward"})
+    material = by_code("material", material_code)
+    root = find_lot(material, lot_number)
+    if root is None:
+        raise NotFound(f"no lot {lot_number} of {material_code}")
+    depths = lot_depths(root.id, direction)
+    ids = [root.id] + sorted(depths)
+    return Trace(root={"material": material.code, "lot": root.lot_number}, lots=_lots(depths),
+                 shipments=_shipments(ids), customers=_customers(ids),
+                 stock=[{k: r[k] for k in ("location", "material", "lot", "quantity")}
+                        for r in _chunked(ids, lambda part: stock_rows(lot_ids=part))],
+                 suppliers=_suppliers(ids))
+
+
+def genealogy_query(root_id, direction):
+    """SELECT lot_id, depth: every lot reachable from `root_id` with its smallest depth (root at 0)."""
+    source_type, target_type = DIRECTIONS[direction]
+    source, target = aliased(Movement), aliased(Movement)
+    tree = select(cast(literal(root_id), Integer).label("lot_id"),
+                  cast(literal(0), Integer).label("depth")).cte("lot_tree", recursive=True)
+    step = (select(target.lot_id, tree.c.depth + 1)
+            .select_from(tree)
+            .join(source, and_(source.lot_id == tree.c.lot_id, source.type == source_type))
+            .join(target, and_(target.reference == source.reference, target.type == target_type))
+            .where(source.reference.is_not(None), target.lot_id.is_not(None), target.lot_id != tree.c.lot_id,
+                   tree.c.depth < MAX_DEPTH, not_reversed(source), not_reversed(target)))
+    tree = tree.union(step)
+    return select(tree.c.lot_id, func.min(tree.c.depth).label("depth")).group_by(tree.c.lot_id)
+
+
+def lot_depths(root_id, direction):
+    """{lot_id: depth} of the lots reached from the root, the root excluded."""
+    return {lot_id: depth for lot_id, depth in db.session.execute(genealogy_query(root_id, direction))
+            if lot_id != root_id}
+
+
+def _chunked(ids, fetch):
+    rows = []
+    for start in range(0, len(ids), CHUNK):
+        rows.extend(fetch(ids[start:start + CHUNK]))
+    return rows
+
+
+def _lots(depths):
+    def fetch(part):
+        return db.session.execute(select(Lot.id, Material.code, Lot.lot_number, Lot.status)
+                                  .join(Material, Material.id == Lot.material_id).where(Lot.id.in_(part))).all()
+    rows = [{"material": code, "lot": number, "depth": depths[lot_id], "status": status}
+            for lot_id, code, number, status in _chunked(sorted(depths), fetch)]
+    return sorted(rows, key=lambda r: (r["depth"], r["material"], r["lot"]))
+
+
+def _shipment_rows(ids):
+    """Shipment and customer-return movements of the lots, not reversed."""
+    moved = aliased(Movement)
+    shipment_no = func.coalesce(Shipment.number, moved.reference)
+
+    def fetch(part):
+        return db.session.execute(
+            select(moved.type, shipment_no, Customer.code, Customer.name, Material.code, Lot.lot_number,
+                   Serial.serial, moved.quantity, moved.moved_at)
+            .join(Customer, Customer.id == moved.customer_id).join(Material, Material.id == moved.material_id)
+            .join(Lot, Lot.id == moved.lot_id).outerjoin(Serial, Serial.id == moved.serial_id)
+            .outerjoin(Shipment, Shipment.id == moved.shipment_id)
+            .where(moved.lot_id.in_(part), moved.type.in_(("shipment", "return")), not_reversed(moved))).all()
+    return _chunked(ids, fetch)
+
+
+def _shipments(ids):
+    rows = [{"shipment": number or "", "customer": customer, "material": material, "lot": lot, "serial": serial,
+             "quantity": quantity, "shipped_at": moved_at.isoformat()}
+            for type_, number, customer, _name, material, lot, serial, quantity, moved_at in _shipment_rows(ids)
+            if type_ == "shipment"]
+    return sorted(rows, key=lambda r: (r["shipped_at"], r["shipment"], r["material"], r["lot"], r["serial"] or ""))
+
+
+def _customers(ids):
+    """Per customer: quantity shipped minus quantity returned (what is still out there)."""
+    totals = {}
+    for type_, _number, code, name, *_rest, quantity, _at in _shipment_rows(ids):
+        entry = totals.setdefault(code, {"code": code, "name": name, "quantity": 0})
+        entry["quantity"] += quantity if type_ == "shipment" else -quantity
+    return [totals[code] for code in sorted(totals)]
+
+
+def _suppliers(ids):
+    """Suppliers of the lots: the lot's supplier, and receipts or subcontract returns from a supplier."""
+    moved = aliased(Movement)
+
+    def fetch(part):
+        from_lots = (select(Supplier.code, Supplier.name, Material.code, Lot.lot_number)
+                     .join(Lot, Lot.supplier_id == Supplier.id).join(Material, Material.id == Lot.material_id)
+                     .where(Lot.id.in_(part)))
+        from_moves = (select(Supplier.code, Supplier.name, Material.code, Lot.lot_number)
+                      .join(moved, moved.supplier_id == Supplier.id).join(Lot, Lot.id == moved.lot_id)
+                      .join(Material, Material.id == Lot.material_id)
+                      .where(moved.lot_id.in_(part), moved.type.in_(("receipt", "from_subcontractor"))))
+        return db.session.execute(from_lots.union(from_moves)).all()
+    rows = {(code, name, material, lot) for code, name, material, lot in _chunked(ids, fetch)}
+    return [{"code": c, "name": n, "material": m, "lot": lot} for c, n, m, lot in sorted(rows)]
