@@ -25,10 +25,12 @@ def serial_on_hand(serial):
     return sum(r["quantity"] for r in rows)
 
 
-def _signed_movements(where):
-    into = select(Movement.to_location_id.label("location_id"), Movement.material_id, Movement.lot_id,
+def signed_movements(where):
+    """Every movement as +quantity at its destination and −quantity at its source (a subquery)."""
+    columns = (Movement.material_id, Movement.lot_id, Movement.serial_id)
+    into = select(Movement.to_location_id.label("location_id"), *columns,
                   Movement.quantity.label("q")).where(Movement.to_location_id.is_not(None), *where)
-    out = select(Movement.from_location_id.label("location_id"), Movement.material_id, Movement.lot_id,
+    out = select(Movement.from_location_id.label("location_id"), *columns,
                  (-Movement.quantity).label("q")).where(Movement.from_location_id.is_not(None), *where)
     return union_all(into, out).subquery()
 
@@ -42,7 +44,7 @@ def stock_rows(material_id=None, lot_ids=None, location_id=None, serial_id=None,
         where.append(Movement.lot_id.in_(lot_ids))
     if serial_id is not None:
         where.append(Movement.serial_id == serial_id)
-    moves = _signed_movements(where)
+    moves = signed_movements(where)
     total = func.sum(moves.c.q)
     query = (select(Location.code, Location.name, Location.kind, Material.code, Lot.lot_number, Lot.id,
                     Lot.expires_on, Lot.status, total)
