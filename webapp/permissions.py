@@ -28,6 +28,42 @@ ENDPOINT_PERMISSIONS = {
     "api.claim_task": "workflow.use",
     "api.unclaim_task": "workflow.use",
     "api.complete_task": "workflow.use",
+    # ERP master data
+    **{f"api.list_{plural}": "erp.view" for plural in ("materials", "suppliers", "customers", "locations")},
+    **{f"api.get_{kind}": "erp.view" for kind in ("material", "supplier", "customer", "location")},
+    **{f"api.{verb}_{kind}": "erp.master_data.edit" for verb in ("create", "update", "void")
+       for kind in ("material", "supplier", "customer", "location")},
+    "api.set_supplier_status": "erp.supplier.approve",
+    "api.set_supplier_scope": "erp.supplier.approve",
+    "api.add_certificate": "erp.master_data.edit",
+    "api.void_certificate": "erp.master_data.edit",
+    # lots, ledger, stock
+    "api.list_lots": "erp.view",
+    "api.get_lot": "erp.view",
+    "api.create_lot": "erp.inventory.edit",
+    "api.update_lot": "erp.inventory.edit",
+    "api.void_lot": "erp.inventory.edit",
+    "api.release_lot": "erp.lot.release",
+    "api.set_lot_status": "erp.lot.release",
+    "api.list_serials": "erp.view",
+    "api.list_movements": "erp.view",
+    "api.get_movement": "erp.view",
+    "api.create_movement": "erp.inventory.edit",
+    "api.reverse_movement": "erp.inventory.edit",
+    "api.get_stock": "erp.view",
+    "api.create_receipt": "erp.inventory.edit",
+    "api.scan_receipt": "erp.inventory.edit",
+    # shipments
+    "api.list_shipments": "erp.view",
+    "api.get_shipment": "erp.view",
+    "api.create_shipment": "erp.shipment.edit",
+    "api.ship_shipment": "erp.shipment.edit",
+    "api.void_shipment": "erp.shipment.edit",
+    "api.fefo": "erp.view",
+    # UDI, trace, import
+    "api.parse_udi": "erp.view",
+    "api.trace": "trace.view",
+    "api.create_import": "erp.import",
 }
 
 

@@ -58,6 +58,11 @@ def _scope_view(supplier):
             "services": [s.service for s in supplier.scope if s.service]}
 
 
+def void_supplier(actor, supplier, reason):
+    """Void a supplier (it stays in history and traces)."""
+    return void_record(actor, supplier, "supplier", reason)
+
+
 def add_certificate(actor, supplier, values):
     """Record a certificate (type, number, validity, file name) of a supplier."""
     require(values.get("type") in CERTIFICATE_TYPES, "type", f"must be one of {', '.join(CERTIFICATE_TYPES)}")
