@@ -155,7 +155,7 @@ def check_lot(cells, known):
     values = {"material": cells.known("material", known.materials, True), "lot_number": cells.text("lot", True, 40),
               "manufactured_on": cells.day("manufactured_on"), "expires_on": cells.day("expires_on"),
               "status": cells.choice("status", LOT_STATUSES), "supplier": cells.known("supplier", known.suppliers)}
-    if values["material"] and known.materials[values["material"]] == "none":
+    if values["material"] and known.materials.get(values["material"]) == "none":
         cells.error("lot", f"{values['material']} is not lot-tracked")
     if values["manufactured_on"] and values["expires_on"] and values["expires_on"] < values["manufactured_on"]:
         cells.error("expires_on", "must not be before manufactured_on")

@@ -61,8 +61,7 @@ def import_files(actor, files):
     if report.total:
         audit_refusal(actor, "import.refused", "import", _import_id(digests),
                       f"{report.total} error(s); first: {report.rows[0]}")
-        order = list(HEADERS)
-        rows = sorted(report.rows, key=lambda r: (order.index(r["file"]) if r["file"] in order else -1, r["row"]))
+        rows = sorted(report.rows, key=_report_order)
         raise ImportRejected(f"the import has {report.total} error(s); nothing was imported",
                              {"rows": rows, "total": report.total})
     with transaction() as session:
@@ -71,6 +70,14 @@ def import_files(actor, files):
         audit.record(actor, "import.run", "import", _import_id(digests),
                      after={"files": {n: {"rows": counts[n], "sha256": digests[n]} for n in counts}})
     return counts
+
+
+def _report_order(row):
+    """File in contract order, then row, then column in header order."""
+    files = list(HEADERS)
+    header = HEADERS.get(row["file"], [])
+    return (files.index(row["file"]) if row["file"] in files else -1, row["row"],
+            header.index(row["column"]) if row["column"] in header else -1)
 
 
 def _bytes(content):
@@ -128,7 +135,7 @@ def _known_from_database():
         known.locations[code] = kind
     known.new_codes["material"].update(known.materials)
     known.new_codes["location"].update(known.locations)
-    known.lots.update(session.execute(select(Material.code, Lot.lot_number).join(Material)).tuples())
+    known.lots.update(tuple(r) for r in session.execute(select(Material.code, Lot.lot_number).join(Material)))
     known.serials.update({(m, s): lot for m, s, lot in session.execute(
         select(Material.code, Serial.serial, Lot.lot_number).join(Material, Material.id == Serial.material_id)
         .join(Lot, Lot.id == Serial.lot_id))})
@@ -183,7 +190,7 @@ def _insert(session, actor, checked):
         select(Lot.id, Material.code, Lot.lot_number).join(Material, Material.id == Lot.material_id))}
     movements = checked["movements.csv"]
     new_serials = {(v["material"], v["serial"]): v["lot"] for v in movements if v["serial"]}
-    existing = set(session.execute(select(Material.code, Serial.serial).join(Material)).tuples())
+    existing = {tuple(r) for r in session.execute(select(Material.code, Serial.serial).join(Material))}
     _bulk(session, Serial, [{"material_id": ids["material"][m], "lot_id": lot_ids[(m, lot)], "serial": s}
                             for (m, s), lot in new_serials.items() if (m, s) not in existing])
     serial_ids = {(m, s): i for i, m, s in session.execute(
