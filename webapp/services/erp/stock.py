@@ -66,7 +66,9 @@ def not_reversed(movement):
     """SQL condition: `movement` (an aliased Movement) is no reversal and has not been reversed."""
     other = aliased(Movement)
     reversal = select(other.id).where(other.reverses_id == movement.id).exists()
-    return and_(movement.reverses_id.is_(None), ~reversal)
+    # coalesce(…) = 0 rather than IS NULL: SQLite would otherwise walk the unique index of reverses_id
+    # (every ordinary movement) instead of the trace's (lot, type, reference) index.
+    return and_(func.coalesce(movement.reverses_id, 0) == 0, ~reversal)
 
 
 def serials_at(location_id, lot_id):
