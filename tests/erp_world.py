@@ -25,8 +25,12 @@ def bad_check_digit(code):
 
 
 def days(n):
-    """The business date `n` days from today."""
-    return business_date() + timedelta(days=n)
+    """The business date `n` days from today (the default business time zone outside an app)."""
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+    from flask import has_app_context
+    today = business_date() if has_app_context() else datetime.now(ZoneInfo("Asia/Shanghai")).date()
+    return today + timedelta(days=n)
 
 
 CERTS = [{"type": "iso13485", "number": "ISO-1"}, {"type": "business_licence", "number": "BL-1"}]

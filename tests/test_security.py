@@ -5,7 +5,7 @@ from webapp.security import PUBLIC_ENDPOINTS
 from tests.helpers import Browser, DATA_BY_TASK
 
 DUMMY = {"task_id": "00000000-0000-0000-0000-000000000000", "instance_id": 1, "key": "change_control",
-         "filename": "app.css"}
+         "filename": "app.css", "code": "X-1", "lot_id": 1, "movement_id": 1, "shipment_id": 1, "certificate_id": 1}
 
 
 def _routes(app):
