@@ -32,8 +32,10 @@ def create_app(config=None):
     from .auth.routes import bp as auth_bp
     from .main.routes import bp as main_bp
     from .api import bp as api_bp
+    from .erp import bp as erp_bp
     app.register_blueprint(auth_bp)
     app.register_blueprint(main_bp)
+    app.register_blueprint(erp_bp)
     app.register_blueprint(api_bp)
     csrf.exempt(api_bp)
     return app

@@ -141,3 +141,54 @@ def _suppliers(ids):
         return db.session.execute(from_lots.union(from_moves)).all()
     rows = {(code, name, material, lot) for code, name, material, lot in _chunked(ids, fetch)}
     return [{"code": c, "name": n, "material": m, "lot": lot} for c, n, m, lot in sorted(rows)]
+
+
+def links(ids, direction="forward"):
+    """Direct genealogy links among or from `ids`: {(from lot id, to lot id)} in `direction`."""
+    source_type, target_type = DIRECTIONS[direction]
+    source, target = aliased(Movement), aliased(Movement)
+
+    def fetch(part):
+        return db.session.execute(
+            select(source.lot_id, target.lot_id).distinct()
+            .join(target, and_(target.reference == source.reference, target.type == target_type))
+            .where(source.lot_id.in_(part), source.type == source_type, source.reference.is_not(None),
+                   target.lot_id.is_not(None), target.lot_id != source.lot_id,
+                   not_reversed(source), not_reversed(target))).all()
+    return {tuple(r) for r in _chunked(sorted(ids), fetch)}
+
+
+def neighbours(lot_id, direction):
+    """The lots one production step away: (Lot, order reference) pairs, sorted by material and lot."""
+    source_type, target_type = DIRECTIONS[direction]
+    source, target = aliased(Movement), aliased(Movement)
+    rows = db.session.execute(
+        select(Lot, source.reference).distinct().join(target, target.lot_id == Lot.id)
+        .join(source, and_(source.reference == target.reference, source.type == source_type))
+        .where(source.lot_id == lot_id, target.type == target_type, Lot.id != lot_id,
+               not_reversed(source), not_reversed(target))).all()
+    return sorted(((lot, reference) for lot, reference in rows),
+                  key=lambda r: (r[0].material.code, r[0].lot_number, r[1]))
+
+
+def tree(result_root_id, depths, direction, limit=500):
+    """The trace as a tree for display: nested {"lot_id", "depth", "children"} following direct links
+    from each level to the next (a lot used in two places appears under both), at most `limit` nodes."""
+    edges = links([result_root_id] + sorted(depths), direction)
+    depth = {result_root_id: 0, **depths}
+    children = {}
+    for a, b in sorted(edges):
+        if b in depth and depth.get(b) == depth.get(a, -2) + 1:
+            children.setdefault(a, []).append(b)
+    labels = {lot_id: (code, number, status) for lot_id, code, number, status in _chunked(sorted(depth), lambda part:
+              db.session.execute(select(Lot.id, Material.code, Lot.lot_number, Lot.status)
+                                 .join(Material, Material.id == Lot.material_id).where(Lot.id.in_(part))).all())}
+    budget = [limit]
+
+    def node(lot_id):
+        budget[0] -= 1
+        kids = [node(c) for c in children.get(lot_id, []) if budget[0] > 0]
+        material, lot, status = labels[lot_id]
+        return {"lot_id": lot_id, "material": material, "lot": lot, "status": status, "depth": depth[lot_id],
+                "children": kids}
+    return node(result_root_id), budget[0] <= 0
