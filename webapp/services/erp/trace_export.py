@@ -2,6 +2,7 @@
 text tables for the terminal."""
 import csv
 import io
+import unicodedata
 
 COLUMNS = ["section", "material", "lot", "depth", "status", "shipment", "customer", "serial", "quantity",
            "shipped_at", "location", "code", "name"]
@@ -38,6 +39,11 @@ def to_tables(result):
         if entries:
             keys = list(entries[0])
             cells = [keys] + [["" if e[k] is None else str(e[k]) for k in keys] for e in entries]
-            widths = [max(len(row[i]) for row in cells) for i in range(len(keys))]
-            lines += ["  ".join(c.ljust(w) for c, w in zip(row, widths)).rstrip() for row in cells]
+            widths = [max(_width(row[i]) for row in cells) for i in range(len(keys))]
+            lines += ["  ".join(c + " " * (w - _width(c)) for c, w in zip(row, widths)).rstrip() for row in cells]
     return "\n".join(lines)
+
+
+def _width(text):
+    """Columns `text` takes in a terminal (CJK characters take two)."""
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
