@@ -87,6 +87,7 @@ class _Generator:
         counts = [max(3, int(self.total * s)) for s in shares]
         raw = [self._raw_lot(i) for i in range(counts[0])]
         self.data.wide, self.data.narrow = raw[0], raw[1]
+        self.reserved = {raw[0], raw[1]}
         lots_by_level = [raw]
         for level in (1, 2, 3):
             made = [self._new_lot(level, i) for i in range(counts[level])]
@@ -127,8 +128,9 @@ class _Generator:
             inputs = {tuple(x[:2]) for x in forced.get(i, ())}
             if not forced.get(i):
                 pool = lots_by_level[level - 2] if level >= 2 and self.rng.random() < 0.05 else below
-                candidates = pool[2:-1]  # the wide and narrow lots and the narrow chain only get forced links
-                inputs.update(x[:2] for x in self.rng.sample(candidates, min(len(candidates), self.rng.randint(2, 4))))
+                picks = self.rng.sample(pool, min(len(pool), self.rng.randint(2, 4)))
+                # the wide tree and the narrow chain get only their forced links, so their size is known
+                inputs.update(x[:2] for x in picks if x[:2] not in self.reserved)
             for in_material, in_lot in sorted(inputs):
                 self._move(at, "consumption", in_material, in_lot, None, self.rng.randint(1, 3),
                            "WH", "", reference=order)
@@ -150,6 +152,7 @@ class _Generator:
         self._wide_children = children
         narrow_parent = self.data.narrow if level == 1 else self._narrow_child
         self._narrow_child = made[-1]
+        self.reserved.update(child[:2] for child in children + [made[-1]])
         forced[len(made) - 1] = [narrow_parent[:2]]
         return forced
 

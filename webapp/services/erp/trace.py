@@ -7,15 +7,16 @@ not links. The lot set is then used to collect shipments, customers, stock and s
 sorted in Python so SQLite and PostgreSQL (whose collations differ) give identical answers.
 """
 from dataclasses import dataclass
+from datetime import datetime, timezone
 
-from sqlalchemy import Integer, and_, cast, func, literal, select
+from sqlalchemy import Integer, String, and_, cast, func, literal, select, type_coerce
 from sqlalchemy.orm import aliased
 
 from ...errors import InvalidInput, NotFound
 from ...extensions import db
-from ...models import Customer, Lot, Material, Movement, Serial, Shipment, Supplier
+from ...models import Customer, Location, Lot, Material, Movement, Serial, Shipment, Supplier
 from .common import by_code, find_lot
-from .stock import not_reversed, stock_rows
+from .stock import not_reversed
 
 DIRECTIONS = {"forward": ("consumption", "output"), "backward": ("output", "consumption")}
 MAX_DEPTH = 50  # a guard against cycles in bad data; real genealogies are a few levels deep
@@ -48,10 +49,10 @@ def trace(material_code, lot_number, direction="forward"):
         raise NotFound(f"no lot {lot_number} of {material_code}")
     depths = lot_depths(root.id, direction)
     ids = [root.id] + sorted(depths)
-    return Trace(root={"material": material.code, "lot": root.lot_number}, lots=_lots(depths),
-                 shipments=_shipments(ids), customers=_customers(ids),
-                 stock=[{k: r[k] for k in ("location", "material", "lot", "quantity")}
-                        for r in _chunked(ids, lambda part: stock_rows(lot_ids=part))],
+    labels = _labels(ids)
+    shipped = _shipment_rows(ids)
+    return Trace(root={"material": material.code, "lot": root.lot_number}, lots=_lots(depths, labels),
+                 shipments=_shipments(shipped, labels), customers=_customers(shipped), stock=_stock(ids, labels),
                  suppliers=_suppliers(ids))
 
 
@@ -84,46 +85,91 @@ def _chunked(ids, fetch):
     return rows
 
 
-def _lots(depths):
-    def fetch(part):
-        return db.session.execute(select(Lot.id, Material.code, Lot.lot_number, Lot.status)
-                                  .join(Material, Material.id == Lot.material_id).where(Lot.id.in_(part))).all()
-    rows = [{"material": code, "lot": number, "depth": depths[lot_id], "status": status}
-            for lot_id, code, number, status in _chunked(sorted(depths), fetch)]
+def _labels(ids):
+    """{lot id: (material code, lot number, status)}."""
+    return {lot_id: (code, number, status) for lot_id, code, number, status in _chunked(ids, lambda part: (
+        db.session.execute(select(Lot.id, Material.code, Lot.lot_number, Lot.status)
+                           .join(Material, Material.id == Lot.material_id).where(Lot.id.in_(part))).all()))}
+
+
+def _lots(depths, labels):
+    rows = [{"material": labels[i][0], "lot": labels[i][1], "depth": depth, "status": labels[i][2]}
+            for i, depth in depths.items()]
     return sorted(rows, key=lambda r: (r["depth"], r["material"], r["lot"]))
 
 
+def _utc_iso(value):
+    """ISO 8601 in UTC, as datetime.isoformat() writes it, of a stored timestamp: a datetime
+    (PostgreSQL) or SQLite's UTC text "YYYY-MM-DD HH:MM:SS.ffffff", read without SQLAlchemy's per-row
+    datetime parsing (a wide trace reads tens of thousands)."""
+    if isinstance(value, str):
+        text = value[:-7] if value.endswith(".000000") else value
+        return f"{text[:10]}T{text[11:]}+00:00"
+    return value.astimezone(timezone.utc).isoformat()
+
+
+@dataclass(frozen=True)
+class _Shipped:
+    """Shipment and return movements of the traced lots, with customers and numbers resolved."""
+    rows: list
+    customers: dict
+
+
 def _shipment_rows(ids):
-    """Shipment and customer-return movements of the lots, not reversed."""
+    """Shipment and customer-return movements of the lots (not reversed), in one pass."""
     moved = aliased(Movement)
-    shipment_no = func.coalesce(Shipment.number, moved.reference)
 
     def fetch(part):
-        return db.session.execute(
-            select(moved.type, shipment_no, Customer.code, Customer.name, Material.code, Lot.lot_number,
-                   Serial.serial, moved.quantity, moved.moved_at)
-            .join(Customer, Customer.id == moved.customer_id).join(Material, Material.id == moved.material_id)
-            .join(Lot, Lot.id == moved.lot_id).outerjoin(Serial, Serial.id == moved.serial_id)
-            .outerjoin(Shipment, Shipment.id == moved.shipment_id)
+        return db.session.connection().execute(
+            select(moved.type, moved.shipment_id, moved.reference, moved.customer_id, moved.lot_id, Serial.serial,
+                   moved.quantity, type_coerce(moved.moved_at, String))
+            .outerjoin(Serial, Serial.id == moved.serial_id)
             .where(moved.lot_id.in_(part), moved.type.in_(("shipment", "return")), not_reversed(moved))).all()
-    return _chunked(ids, fetch)
+    rows = _chunked(ids, fetch)
+    customers = _lookup(Customer, {r[3] for r in rows}, Customer.code, Customer.name)
+    numbers = {i: n for i, (n,) in _lookup(Shipment, {r[1] for r in rows if r[1]}, Shipment.number).items()}
+    return _Shipped([(r[0], numbers.get(r[1]) or r[2] or "", *r[3:]) for r in rows], customers)
 
 
-def _shipments(ids):
-    rows = [{"shipment": number or "", "customer": customer, "material": material, "lot": lot, "serial": serial,
-             "quantity": quantity, "shipped_at": moved_at.isoformat()}
-            for type_, number, customer, _name, material, lot, serial, quantity, moved_at in _shipment_rows(ids)
+def _lookup(model, ids, *columns):
+    """{id: (columns…)} for the rows of `model` with `ids`."""
+    return {row[0]: tuple(row[1:]) for row in _chunked(sorted(ids), lambda part: db.session.execute(
+        select(model.id, *columns).where(model.id.in_(part))).all())}
+
+
+def _shipments(shipped, labels):
+    rows = [{"shipment": number, "customer": shipped.customers[customer_id][0], "material": labels[lot_id][0],
+             "lot": labels[lot_id][1], "serial": serial, "quantity": quantity, "shipped_at": _utc_iso(moved_at)}
+            for type_, number, customer_id, lot_id, serial, quantity, moved_at in shipped.rows
             if type_ == "shipment"]
     return sorted(rows, key=lambda r: (r["shipped_at"], r["shipment"], r["material"], r["lot"], r["serial"] or ""))
 
 
-def _customers(ids):
+def _customers(shipped):
     """Per customer: quantity shipped minus quantity returned (what is still out there)."""
     totals = {}
-    for type_, _number, code, name, *_rest, quantity, _at in _shipment_rows(ids):
-        entry = totals.setdefault(code, {"code": code, "name": name, "quantity": 0})
-        entry["quantity"] += quantity if type_ == "shipment" else -quantity
-    return [totals[code] for code in sorted(totals)]
+    for type_, _number, customer_id, _lot, _serial, quantity, _at in shipped.rows:
+        totals[customer_id] = totals.get(customer_id, 0) + (quantity if type_ == "shipment" else -quantity)
+    rows = [{"code": shipped.customers[i][0], "name": shipped.customers[i][1], "quantity": q} for i, q in totals.items()]
+    return sorted(rows, key=lambda r: r["code"])
+
+
+def _stock(ids, labels):
+    """Non-zero stock of the lots per location (not at customers): one grouped pass over their movements."""
+    def fetch(part):
+        return db.session.execute(
+            select(Movement.lot_id, Movement.from_location_id, Movement.to_location_id, func.sum(Movement.quantity))
+            .where(Movement.lot_id.in_(part))
+            .group_by(Movement.lot_id, Movement.from_location_id, Movement.to_location_id)).all()
+    balance = {}
+    for lot_id, source, destination, quantity in _chunked(ids, fetch):
+        for place, sign in ((source, -1), (destination, 1)):
+            if place is not None:
+                balance[(place, lot_id)] = balance.get((place, lot_id), 0) + sign * int(quantity)
+    places = _lookup(Location, {place for place, _ in balance}, Location.code, Location.kind)
+    rows = [{"location": places[place][0], "material": labels[lot_id][0], "lot": labels[lot_id][1], "quantity": q}
+            for (place, lot_id), q in balance.items() if q and places[place][1] != "customer"]
+    return sorted(rows, key=lambda r: (r["location"], r["material"], r["lot"]))
 
 
 def _suppliers(ids):
