@@ -26,6 +26,7 @@ from .stock import signed_movements
 from .import_rows import HEADERS, Cells, Report, check_lot, check_material, check_movement, check_party
 
 BATCH = 20_000
+COPIED = (Lot, Serial, Movement)  # no JSON columns: plain COPY rows
 PARTY_FILES = {"suppliers.csv": ("supplier", Supplier), "customers.csv": ("customer", Customer),
                "locations.csv": ("location", Location)}
 
@@ -207,11 +208,22 @@ def _insert(session, actor, checked):
                 "reference": v["reference"], "user_id": user_id, "reason": "imported" if v["type"] == "adjustment"
                 else None, "shipment_id": None, "reverses_id": None}
     for start in range(0, len(movements), BATCH):
-        session.execute(insert(Movement.__table__), [row(v) for v in movements[start:start + BATCH]])
+        _bulk(session, Movement, [row(v) for v in movements[start:start + BATCH]])
 
 
 def _bulk(session, model, rows):
-    """INSERT `rows` (dicts of column values) in batches."""
+    """INSERT `rows` (dicts of column values) in batches; on PostgreSQL the big tables go through
+    COPY on the session's own connection (same transaction), several times faster for a million rows."""
+    if not rows:
+        return
+    if model in COPIED and session.get_bind().dialect.name == "postgresql":
+        columns = list(rows[0])
+        raw = session.connection().connection.dbapi_connection
+        with raw.cursor() as cursor:
+            with cursor.copy(f"COPY {model.__tablename__} ({', '.join(columns)}) FROM STDIN") as copy:
+                for row in rows:
+                    copy.write_row([row[c] for c in columns])
+        return
     for start in range(0, len(rows), BATCH):
         session.execute(insert(model.__table__), rows[start:start + BATCH])
 

@@ -6,8 +6,10 @@ go), backward walks output → consumption (what went into it). Reversed movemen
 not links. The lot set is then used to collect shipments, customers, stock and suppliers. Rows are
 sorted in Python so SQLite and PostgreSQL (whose collations differ) give identical answers.
 """
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timezone
+import gc
 
 from sqlalchemy import Integer, String, and_, cast, func, literal, select, type_coerce
 from sqlalchemy.orm import aliased
@@ -47,13 +49,28 @@ def trace(material_code, lot_number, direction="forward"):
     root = find_lot(material, lot_number)
     if root is None:
         raise NotFound(f"no lot {lot_number} of {material_code}")
-    depths = lot_depths(root.id, direction)
-    ids = [root.id] + sorted(depths)
-    labels = _labels(ids)
-    shipped = _shipment_rows(ids)
-    return Trace(root={"material": material.code, "lot": root.lot_number}, lots=_lots(depths, labels),
-                 shipments=_shipments(shipped, labels), customers=_customers(shipped), stock=_stock(ids, labels),
-                 suppliers=_suppliers(ids))
+    with _collector_paused():
+        depths = lot_depths(root.id, direction)
+        ids = [root.id] + sorted(depths)
+        labels = _labels(ids)
+        shipped = _shipment_rows(ids)
+        return Trace(root={"material": material.code, "lot": root.lot_number}, lots=_lots(depths, labels),
+                     shipments=_shipments(shipped, labels), customers=_customers(shipped),
+                     stock=_stock(ids, labels), suppliers=_suppliers(ids))
+
+
+@contextmanager
+def _collector_paused():
+    """Pause Python's cyclic garbage collector while a trace reads tens of thousands of rows: they
+    form no cycles, and a full collection triggered by their allocation cost more than the SQL
+    (measured: every other wide trace took 2–3× longer). It runs again right after."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def genealogy_query(root_id, direction):
