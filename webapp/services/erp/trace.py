@@ -8,10 +8,11 @@ sorted in Python so SQLite and PostgreSQL (whose collations differ) give identic
 """
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime, timezone
 import gc
 
-from sqlalchemy import Integer, String, and_, cast, func, literal, select, type_coerce
+from sqlalchemy import ARRAY, Integer, String, and_, any_, bindparam, cast, func, literal, select
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.functions import FunctionElement
 from sqlalchemy.orm import aliased
 
 from ...errors import InvalidInput, NotFound
@@ -22,7 +23,7 @@ from .stock import not_reversed
 
 DIRECTIONS = {"forward": ("consumption", "output"), "backward": ("output", "consumption")}
 MAX_DEPTH = 50  # a guard against cycles in bad data; real genealogies are a few levels deep
-CHUNK = 900     # lot ids per IN (…) list
+CHUNK = 900     # lot ids per IN (…) list on SQLite
 
 
 @dataclass(frozen=True)
@@ -96,17 +97,31 @@ def lot_depths(root_id, direction):
 
 
 def _chunked(ids, fetch):
+    """fetch(part) for parts of `ids` small enough for an IN list (one part on PostgreSQL), rows joined."""
+    size = (len(ids) or 1) if _postgresql() else CHUNK
     rows = []
-    for start in range(0, len(ids), CHUNK):
-        rows.extend(fetch(ids[start:start + CHUNK]))
+    for start in range(0, len(ids), size):
+        rows.extend(fetch(ids[start:start + size]))
     return rows
+
+
+def _postgresql():
+    return db.session.get_bind().dialect.name == "postgresql"
+
+
+def _among(column, ids):
+    """`column` is one of `ids`: one array parameter on PostgreSQL (= ANY), an IN list elsewhere. A
+    wide trace passes hundreds of ids; rendered and parsed one by one they cost more than the query."""
+    if _postgresql():
+        return column == any_(bindparam(None, list(ids), type_=ARRAY(Integer)))
+    return column.in_(ids)
 
 
 def _labels(ids):
     """{lot id: (material code, lot number, status)}."""
     return {lot_id: (code, number, status) for lot_id, code, number, status in _chunked(ids, lambda part: (
         db.session.execute(select(Lot.id, Material.code, Lot.lot_number, Lot.status)
-                           .join(Material, Material.id == Lot.material_id).where(Lot.id.in_(part))).all()))}
+                           .join(Material, Material.id == Lot.material_id).where(_among(Lot.id, part))).all()))}
 
 
 def _lots(depths, labels):
@@ -115,14 +130,28 @@ def _lots(depths, labels):
     return sorted(rows, key=lambda r: (r["depth"], r["material"], r["lot"]))
 
 
-def _utc_iso(value):
-    """ISO 8601 in UTC, as datetime.isoformat() writes it, of a stored timestamp: a datetime
-    (PostgreSQL) or SQLite's UTC text "YYYY-MM-DD HH:MM:SS.ffffff", read without SQLAlchemy's per-row
-    datetime parsing (a wide trace reads tens of thousands)."""
-    if isinstance(value, str):
-        text = value[:-7] if value.endswith(".000000") else value
-        return f"{text[:10]}T{text[11:]}+00:00"
-    return value.astimezone(timezone.utc).isoformat()
+class utc_text(FunctionElement):
+    """A timestamp column as UTC text "YYYY-MM-DD HH:MM:SS.ffffff": SQLite stores it so; PostgreSQL
+    formats it. A wide trace reads tens of thousands; building datetimes for them costs more than SQL."""
+    type = String()
+    name = "utc_text"
+    inherit_cache = True
+
+
+@compiles(utc_text)
+def _utc_text(element, compiler, **kw):
+    return compiler.process(element.clauses, **kw)
+
+
+@compiles(utc_text, "postgresql")
+def _utc_text_postgresql(element, compiler, **kw):
+    return f"to_char({compiler.process(element.clauses, **kw)} AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS.US')"
+
+
+def _utc_iso(text):
+    """utc_text as datetime.isoformat() writes an aware UTC time (no fraction when it is zero)."""
+    text = text[:-7] if text.endswith(".000000") else text
+    return f"{text[:10]}T{text[11:]}+00:00"
 
 
 @dataclass(frozen=True)
@@ -139,9 +168,9 @@ def _shipment_rows(ids):
     def fetch(part):
         return db.session.connection().execute(
             select(moved.type, moved.shipment_id, moved.reference, moved.customer_id, moved.lot_id, Serial.serial,
-                   moved.quantity, type_coerce(moved.moved_at, String))
+                   moved.quantity, utc_text(moved.moved_at))
             .outerjoin(Serial, Serial.id == moved.serial_id)
-            .where(moved.lot_id.in_(part), moved.type.in_(("shipment", "return")), not_reversed(moved))).all()
+            .where(_among(moved.lot_id, part), moved.type.in_(("shipment", "return")), not_reversed(moved))).all()
     rows = _chunked(ids, fetch)
     customers = _lookup(Customer, {r[3] for r in rows}, Customer.code, Customer.name)
     numbers = {i: n for i, (n,) in _lookup(Shipment, {r[1] for r in rows if r[1]}, Shipment.number).items()}
@@ -151,7 +180,7 @@ def _shipment_rows(ids):
 def _lookup(model, ids, *columns):
     """{id: (columns…)} for the rows of `model` with `ids`."""
     return {row[0]: tuple(row[1:]) for row in _chunked(sorted(ids), lambda part: db.session.execute(
-        select(model.id, *columns).where(model.id.in_(part))).all())}
+        select(model.id, *columns).where(_among(model.id, part))).all())}
 
 
 def _shipments(shipped, labels):
@@ -176,7 +205,7 @@ def _stock(ids, labels):
     def fetch(part):
         return db.session.execute(
             select(Movement.lot_id, Movement.from_location_id, Movement.to_location_id, func.sum(Movement.quantity))
-            .where(Movement.lot_id.in_(part))
+            .where(_among(Movement.lot_id, part))
             .group_by(Movement.lot_id, Movement.from_location_id, Movement.to_location_id)).all()
     balance = {}
     for lot_id, source, destination, quantity in _chunked(ids, fetch):
@@ -196,11 +225,11 @@ def _suppliers(ids):
     def fetch(part):
         from_lots = (select(Supplier.code, Supplier.name, Material.code, Lot.lot_number)
                      .join(Lot, Lot.supplier_id == Supplier.id).join(Material, Material.id == Lot.material_id)
-                     .where(Lot.id.in_(part)))
+                     .where(_among(Lot.id, part)))
         from_moves = (select(Supplier.code, Supplier.name, Material.code, Lot.lot_number)
                       .join(moved, moved.supplier_id == Supplier.id).join(Lot, Lot.id == moved.lot_id)
                       .join(Material, Material.id == Lot.material_id)
-                      .where(moved.lot_id.in_(part), moved.type.in_(("receipt", "from_subcontractor"))))
+                      .where(_among(moved.lot_id, part), moved.type.in_(("receipt", "from_subcontractor"))))
         return db.session.execute(from_lots.union(from_moves)).all()
     rows = {(code, name, material, lot) for code, name, material, lot in _chunked(ids, fetch)}
     return [{"code": c, "name": n, "material": m, "lot": lot} for c, n, m, lot in sorted(rows)]
@@ -215,7 +244,7 @@ def links(ids, direction="forward"):
         return db.session.execute(
             select(source.lot_id, target.lot_id).distinct()
             .join(target, and_(target.reference == source.reference, target.type == target_type))
-            .where(source.lot_id.in_(part), source.type == source_type, source.reference.is_not(None),
+            .where(_among(source.lot_id, part), source.type == source_type, source.reference.is_not(None),
                    target.lot_id.is_not(None), target.lot_id != source.lot_id,
                    not_reversed(source), not_reversed(target))).all()
     return {tuple(r) for r in _chunked(sorted(ids), fetch)}
@@ -245,7 +274,7 @@ def tree(result_root_id, depths, direction, limit=500):
             children.setdefault(a, []).append(b)
     labels = {lot_id: (code, number, status) for lot_id, code, number, status in _chunked(sorted(depth), lambda part:
               db.session.execute(select(Lot.id, Material.code, Lot.lot_number, Lot.status)
-                                 .join(Material, Material.id == Lot.material_id).where(Lot.id.in_(part))).all())}
+                                 .join(Material, Material.id == Lot.material_id).where(_among(Lot.id, part))).all())}
     budget = [limit]
 
     def node(lot_id):
