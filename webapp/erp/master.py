@@ -7,6 +7,7 @@ from ..errors import InvalidInput, NotFound
 from ..models import SupplierCertificate
 from ..services.erp import materials, parties, queries
 from ..services.erp.common import business_date, by_code
+from ..services.erp.rules import rule
 from . import attempt, bp
 from .forms import (CERTIFICATE_FIELDS, CUSTOMER_FIELDS, LOCATION_FIELDS, MATERIAL_FIELDS, SUPPLIER_FIELDS,
                     SUPPLIER_STATUS_OPTIONS, N_, field_rows, parse, value_of)
@@ -81,7 +82,8 @@ def record(plural, code, errors=None, values=None):
         extra = {"status_options": SUPPLIER_STATUS_OPTIONS, "all_materials": queries.paginate(
             queries.materials(), 1, 500).items, "scope_codes": {s.material.code for s in item.scope if s.material},
             "services": ", ".join(s.service for s in item.scope if s.service),
-            "certificate_fields": field_rows(CERTIFICATE_FIELDS, {}, {})}
+            "certificate_fields": field_rows(CERTIFICATE_FIELDS, {}, {}),
+            "warn_days": rule("REC-SUPPLIER-CERTIFICATE")["warn_days_before_expiry"]}
     return render_template("erp/record.html", plural=plural, kind=kind, title=title, item=item,
                            fields=field_rows([s for s in specs if s[0] != "code"], shown, errors or {}),
                            **extra), 400 if errors else 200
