@@ -204,3 +204,27 @@ def test_openapi_describes_the_erp_paths(app):
     for path in ("/api/v1/trace", "/api/v1/imports", "/api/v1/udi/parse", "/api/v1/materials/{code}",
                  "/api/v1/lots/{lot_id}/release", "/api/v1/shipments/{shipment_id}/ship", "/api/v1/receipts/scan"):
         assert path in paths, path
+
+
+def test_ledger_stock_serials_and_shipment_lists(app, api):
+    _produce_and_ship(app, api)
+    viewer = api("requester")
+    stock = viewer.get("/api/v1/stock?material=KIT&lot=K1").get_json()
+    assert [(r["location"], r["quantity"]) for r in stock] == [("WH", 15)]
+    assert viewer.get("/api/v1/stock?lot=K1").status_code == 400
+    moves = viewer.get("/api/v1/movements?material=TUBE&lot=T1&type=consumption").get_json()
+    assert moves["total"] == 1 and moves["items"][0]["reference"] == "MO-1" and moves["items"][0]["user"] == "qa"
+    assert viewer.get("/api/v1/movements?location=WH&per_page=1").get_json()["total"] >= 4
+    movement_id = moves["items"][0]["id"]
+    assert viewer.get(f"/api/v1/movements/{movement_id}").get_json()["type"] == "consumption"
+    reversed_ = api("qa").post(f"/api/v1/movements/{movement_id}/reverse", {"reason": "wrong order"})
+    assert reversed_.status_code == 201 and reversed_.get_json()["reverses_id"] == movement_id
+    assert viewer.get("/api/v1/trace?material=TUBE&lot=T1").get_json()["lots"] == []
+    shipments = viewer.get("/api/v1/shipments?customer=HOSP&status=shipped").get_json()
+    assert shipments["total"] == 1 and shipments["items"][0]["lines"][0]["lot"] == "K1"
+    with app.app_context():
+        from webapp.services.erp import receipts
+        receipts.receive(user("qa"), {"supplier": "SUP-TUBE", "material": "BPM", "lot": "B1", "quantity": 2,
+                                      "to_location": "QUA", "serials": ["S-1", "S-2"]})
+    serials = viewer.get("/api/v1/serials?material=BPM").get_json()
+    assert [s["serial"] for s in serials["items"]] == ["S-1", "S-2"] and serials["items"][0]["lot"] == "B1"
