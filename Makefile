@@ -6,7 +6,7 @@ STAMP     := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -
 HOST      ?= 127.0.0.1
 PORT      ?= 5000
 
-.PHONY: run test install translations browser bench clean
+.PHONY: run test install translations browser bench bench-trace clean
 
 install: $(STAMP)
 
@@ -43,6 +43,10 @@ test: install translations browser
 
 bench: install
 	$(PY) bench/bench_complete_task.py
+
+# ERP import and trace at 1,000,000 movements on SQLite and PostgreSQL (several minutes; not part of `make test`).
+bench-trace: install
+	$(PY) bench/bench_trace.py
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache

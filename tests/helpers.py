@@ -11,6 +11,8 @@ USERS = {
     "board": ["change_board"],
     "regulatory": ["regulatory"],
     "admin": ["admin"],
+    "warehouse": ["warehouse"],
+    "sales": ["sales"],
 }
 
 

@@ -1,4 +1,6 @@
 """Every route needs a login; API errors are JSON; pages escape user input and send security headers."""
+import re
+
 import pytest
 
 from webapp.security import PUBLIC_ENDPOINTS
@@ -7,7 +9,8 @@ from tests.helpers import Browser, DATA_BY_TASK
 DUMMY = {"task_id": "00000000-0000-0000-0000-000000000000", "instance_id": 1, "key": "change_control",
          "user_id": 1, "entity_type": "user", "entity_id": "1", "deployment_id": 1, "number": 1,
          "name": "x.bpmn",
-         "filename": "app.css"}
+         "filename": "app.css", "code": "X-1", "lot_id": 1, "movement_id": 1, "shipment_id": 1, "certificate_id": 1,
+         "plural": "materials"}
 
 
 def _routes(app):
@@ -15,8 +18,8 @@ def _routes(app):
         if rule.endpoint in PUBLIC_ENDPOINTS:
             continue
         url = rule.rule
-        for arg in rule.arguments:
-            url = url.replace(f"<{arg}>", str(DUMMY[arg])).replace(f"<int:{arg}>", str(DUMMY[arg]))
+        for arg in rule.arguments:  # <arg>, <int:arg>, <any(a, b):arg>
+            url = re.sub(rf"<(?:[^<>]*:)?{arg}>", str(DUMMY[arg]), url)
         for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
             yield rule.endpoint, method, url
 
@@ -57,7 +60,6 @@ def test_pages_escape_submitted_text_and_send_security_headers(app):
     qa = Browser(app, "qa")
     inbox = qa.get("/").get_data(as_text=True)
     assert "<script>alert(1)</script>" not in inbox
-    import re
     qa_task = re.search(r'href="/tasks/([0-9a-f-]{36})"', inbox).group(1)
     assert "<script>alert(1)</script>" not in qa.get(f"/tasks/{qa_task}").get_data(as_text=True)
 

@@ -40,8 +40,10 @@ def create_app(config=None):
     app.register_blueprint(processes_bp)
     app.register_blueprint(admin_bp)
     app.register_blueprint(audit_bp)
+    from .erp import bp as erp_bp
     app.register_blueprint(auth_bp)
     app.register_blueprint(main_bp)
+    app.register_blueprint(erp_bp)
     app.register_blueprint(api_bp)
     csrf.exempt(api_bp)
     return app

@@ -1,5 +1,8 @@
-"""The `traceflow` command: a Flask CLI group (init, deploy, create-user, demo, serve)."""
+"""The `traceflow` command: a Flask CLI group (init, deploy, create-user, demo, serve, trace, import)."""
+from dataclasses import dataclass
 from pathlib import Path
+import getpass
+import json
 
 import click
 from flask import current_app
@@ -11,7 +14,7 @@ from engine import ProcessBundle
 def init_app(app):
     """Register the commands on the app's CLI."""
     for command in (init_command, deploy_command, create_user_command, demo_command, serve_command, audit_group,
-                    validation_report_command, validate_command):
+                    validation_report_command, validate_command, trace_command, import_command):
         app.cli.add_command(command)
 
 
@@ -177,3 +180,57 @@ def validation_report_command(output, results):
     summary = ", ".join(f"{s}: {sum(r.status == s for r in rows)}" for s in ("passed", "failed", "incomplete",
                                                                              "not covered"))
     click.echo(f"validation report written to {output} ({summary})")
+
+
+@dataclass(frozen=True)
+class CliActor:
+    """Who acts from the command line: no account, the operating-system user is recorded."""
+    id: None = None
+    username: str = ""
+
+
+def cli_actor():
+    """The actor recorded in the audit trail for a CLI command."""
+    return CliActor(username=f"cli:{getpass.getuser()}")
+
+
+@click.command("trace")
+@click.argument("material")
+@click.argument("lot")
+@click.option("--direction", type=click.Choice(["forward", "backward"]), default="forward", show_default=True)
+@click.option("--format", "output", type=click.Choice(["table", "json", "csv"]), default="table", show_default=True)
+@with_appcontext
+def trace_command(material, lot, direction, output):
+    """Trace LOT of MATERIAL: lots, shipments, customers, stock and suppliers."""
+    from .errors import DomainError
+    from .services.erp import trace, trace_export
+    try:
+        result = trace.trace(material, lot, direction)
+    except DomainError as exc:
+        raise click.ClickException(exc.message)
+    if output == "json":
+        click.echo(json.dumps(result.as_dict(), ensure_ascii=False, indent=2))
+    elif output == "csv":
+        click.echo(trace_export.to_csv(result).lstrip("\ufeff"), nl=False)
+    else:
+        click.echo(trace_export.to_tables(result))
+
+
+@click.command("import")
+@click.argument("folder", type=click.Path(exists=True, file_okay=False))
+@with_appcontext
+def import_command(folder):
+    """Import the CSV files in FOLDER (materials, suppliers, customers, locations, lots, movements), all or nothing."""
+    from .errors import ImportRejected
+    from .services.erp.imports import import_files
+    files = {path.name: path.read_bytes() for path in sorted(Path(folder).glob("*.csv"))}
+    if not files:
+        raise click.ClickException(f"no CSV files in {folder}")
+    try:
+        counts = import_files(cli_actor(), files)
+    except ImportRejected as exc:
+        for row in exc.errors["rows"]:
+            click.echo(f"{row['file']}:{row['row']}:{row['column']}: {row['reason']}", err=True)
+        raise click.ClickException(exc.message)
+    for name, count in counts.items():
+        click.echo(f"{name}: {count} rows imported")

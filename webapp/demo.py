@@ -1,10 +1,12 @@
-"""Demo data for `make run`: one user per role and a few change requests in different states."""
+"""Demo data for `make run`: one user per role, a few change requests in different states, and the
+ERP records of DOMAIN.md's demo scenario (webapp/demo_erp.py)."""
 from sqlalchemy import select
 
 from .extensions import db
 from .models import User
 from .services import instances, queries, tasks
 from .services.users import create_user
+from .demo_erp import load_erp_demo
 
 DEMO_USERS = [
     ("requester", "Requester#2026", ["requester", "employee"], "张伟 Zhang Wei"),
@@ -14,6 +16,8 @@ DEMO_USERS = [
     ("board", "ChangeBoard#2026", ["change_board"], "王强 Wang Qiang"),
     ("regulatory", "Regulatory#2026", ["regulatory"], "刘洋 Liu Yang"),
     ("admin", "Administr#2026", ["admin", "process_owner"], "陈静 Chen Jing"),
+    ("warehouse", "Warehouse#2026", ["warehouse", "production"], "赵磊 Zhao Lei"),
+    ("sales", "SalesDesk#2026", ["sales"], "孙丽 Sun Li"),
 ]
 
 SAMPLE_REQUEST = {
@@ -38,4 +42,5 @@ def load_demo():
         submitted = instances.start_instance(requester, "change_control")
         first = queries.open_tasks(requester, process_instance_id=submitted.id)[0]
         tasks.complete_task(requester, first.task_id, SAMPLE_REQUEST)
+    load_erp_demo()
     return [(u, p, r) for u, p, r, _ in DEMO_USERS]

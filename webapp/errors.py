@@ -50,3 +50,22 @@ class ProcessFailure(DomainError):
 class DeploymentInvalid(DomainError):
     """A bundle did not validate; `errors` holds the report rows; nothing was deployed."""
     status, code = 422, "deployment_invalid"
+
+
+class GuardRefused(DomainError):
+    """A compliance rule (rules/erp_guards.json) refuses the operation; `rule` names it; nothing was saved."""
+    status, code = 422, "guard_refused"
+
+    def __init__(self, rule, message, errors=None):
+        super().__init__(f"{rule}: {message}", {"rule": rule, **(errors or {})})
+        self.rule = rule
+
+
+class ImportRejected(DomainError):
+    """A data import had row errors; `errors["rows"]` lists file, row, column and reason; nothing was saved."""
+    status, code = 422, "import_rejected"
+
+
+class UdiInvalid(DomainError):
+    """A scanned or typed UDI (GS1 element string) cannot be used: bad syntax, check digit or unknown GTIN."""
+    status, code = 400, "udi_invalid"

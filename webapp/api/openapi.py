@@ -5,6 +5,7 @@ from apispec import APISpec
 from apispec.ext.marshmallow import MarshmallowPlugin
 
 from . import schemas
+from .erp_openapi import add_erp
 
 _BEARER = [{"bearerAuth": []}]
 
@@ -82,4 +83,5 @@ def openapi_document():
     spec.path("/api/v1/tasks/{id}/complete", operations={"post": _op(
         "Complete a task", "CompleteTaskRequest", "CompleteTaskResponse", params=[_path("id")],
         errors=(400, 401, 403, 404, 409))})
+    add_erp(spec, _op, _path)
     return spec.to_dict()

@@ -1,0 +1,95 @@
+"""Helpers the ERP services share: business dates, lookups by code, audit snapshots, refusals."""
+from contextlib import contextmanager
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+from flask import current_app
+from sqlalchemy import select
+
+from ...errors import GuardRefused, InvalidInput, NotFound
+from ...extensions import db
+from ...models import BusinessKeyCounter, Customer, Location, Lot, Material, Supplier
+from ...models._types import utcnow
+from ..instances import audit_refusal
+
+_BY_CODE = {"material": Material, "supplier": Supplier, "customer": Customer, "location": Location}
+
+
+def business_date(at=None):
+    """The calendar date (in the configured business time zone) of `at`, default now."""
+    zone = ZoneInfo(current_app.config.get("BABEL_DEFAULT_TIMEZONE") or "UTC")
+    return (at or utcnow()).astimezone(zone).date()
+
+
+def by_code(kind, code, field=None, allow_voided=False):
+    """The material/supplier/customer/location with `code`; InvalidInput (naming `field`) or NotFound."""
+    model = _BY_CODE[kind]
+    record = db.session.scalar(select(model).where(model.code == (code or "")))
+    if record is None or (record.voided and not allow_voided):
+        message = f"no {kind} {code}" if record is None else f"{kind} {code} is voided"
+        if field:
+            raise InvalidInput(message, {field: message})
+        raise NotFound(message)
+    return record
+
+
+def find_lot(material, lot_number):
+    """The lot `lot_number` of `material` (a Material), or None."""
+    return db.session.scalar(select(Lot).where(Lot.material_id == material.id, Lot.lot_number == lot_number))
+
+
+def get_lot(lot_id):
+    """The lot with `lot_id`; NotFound otherwise."""
+    lot = db.session.get(Lot, lot_id)
+    if lot is None:
+        raise NotFound(f"no lot {lot_id}")
+    return lot
+
+
+def plain(value):
+    """A JSON-friendly audit value (dates as ISO strings)."""
+    if isinstance(value, (date, datetime)):
+        return value.isoformat()
+    if isinstance(value, (list, tuple)):
+        return [plain(v) for v in value]
+    return value
+
+
+def snapshot(record, fields):
+    """The audited view of `record`: {field: value} for `fields`."""
+    return {f: plain(getattr(record, f)) for f in fields}
+
+
+def require(condition, field, message):
+    """Raise InvalidInput with a per-field message unless `condition` holds."""
+    if not condition:
+        raise InvalidInput(message, {field: message})
+
+
+def reason_required(reason):
+    """The stripped reason; InvalidInput when it is empty (GxP edits need a reason)."""
+    text = (reason or "").strip()
+    require(text, "reason", "a reason is required")
+    return text
+
+
+@contextmanager
+def refusals_audited(actor, action, entity_type, entity_id):
+    """Audit a GuardRefused raised inside the block in its own transaction, then re-raise it."""
+    try:
+        yield
+    except GuardRefused as exc:
+        audit_refusal(actor, f"{action}.refused", entity_type, entity_id, exc.message)
+        raise
+
+
+def next_number(session, prefix):
+    """The next record number for `prefix` this year (SH-2026-0001), taken under a row lock."""
+    year = utcnow().year
+    counter = session.scalar(select(BusinessKeyCounter).where(BusinessKeyCounter.prefix == prefix,
+                                                              BusinessKeyCounter.year == year).with_for_update())
+    if counter is None:
+        counter = BusinessKeyCounter(prefix=prefix, year=year, last_number=0)
+        session.add(counter)
+    counter.last_number += 1
+    return f"{prefix}-{year}-{counter.last_number:04d}"
