@@ -42,7 +42,11 @@ def test_rows_pass_fail_or_stay_incomplete_from_the_last_run(tmp_path):
     assert rows["11.70"].status == "passed"
     assert rows["11.10(e)"].status == "failed"
     assert rows["11.50"].status == "incomplete"
-    assert rows["GSP-scope"].status == "not covered"
+    assert rows["GSP-scope"].status == "incomplete"
+    uncovered = tmp_path / "matrix.json"
+    uncovered.write_text(json.dumps({"requirements": [{"id": "X", "source": "s", "text": "t", "features": [],
+                                                       "tests": []}]}))
+    assert build_rows(uncovered, results)[0].status == "not covered"
 
 
 def test_cli_writes_the_html_report(app, tmp_path):
