@@ -4,11 +4,11 @@ from sqlalchemy import select
 from engine import EngineError
 from ..errors import Conflict, PermissionDenied, ProcessFailure
 from ..extensions import db
-from ..models import BusinessKeyCounter, ProcessInstance, ProcessVersion
-from ..models._types import utcnow
+from ..models import ProcessInstance, ProcessVersion
 from . import audit
 from .deployments import get_version, latest_version, version_ref
 from .engine_access import engine
+from .numbering import next_number
 from .uow import transaction
 from .workflow_state import apply_snapshot
 
@@ -45,16 +45,9 @@ def start_instance(actor, process_key, data=None, version_number=None):
 
 
 def _next_business_key(session, version):
-    """The next number for the version's prefix in the current year, taken under a row lock."""
+    """The next business key for the version's prefix (its initials when it declares none)."""
     prefix = version.business_key_prefix or "".join(p[0] for p in version.key.split("_") if p).upper()
-    year = utcnow().year
-    counter = session.scalar(select(BusinessKeyCounter).where(BusinessKeyCounter.prefix == prefix,
-                                                              BusinessKeyCounter.year == year).with_for_update())
-    if counter is None:
-        counter = BusinessKeyCounter(prefix=prefix, year=year, last_number=0)
-        session.add(counter)
-    counter.last_number += 1
-    return f"{prefix}-{year}-{counter.last_number:04d}"
+    return next_number(session, prefix)
 
 
 def audit_refusal(actor, action, entity_type, entity_id, reason):

@@ -8,7 +8,7 @@ from sqlalchemy import select
 
 from ...errors import GuardRefused, InvalidInput, NotFound
 from ...extensions import db
-from ...models import BusinessKeyCounter, Customer, Location, Lot, Material, Supplier
+from ...models import Customer, Location, Lot, Material, Supplier
 from ...models._types import utcnow
 from ..instances import audit_refusal
 
@@ -83,13 +83,3 @@ def refusals_audited(actor, action, entity_type, entity_id):
         raise
 
 
-def next_number(session, prefix):
-    """The next record number for `prefix` this year (SH-2026-0001), taken under a row lock."""
-    year = utcnow().year
-    counter = session.scalar(select(BusinessKeyCounter).where(BusinessKeyCounter.prefix == prefix,
-                                                              BusinessKeyCounter.year == year).with_for_update())
-    if counter is None:
-        counter = BusinessKeyCounter(prefix=prefix, year=year, last_number=0)
-        session.add(counter)
-    counter.last_number += 1
-    return f"{prefix}-{year}-{counter.last_number:04d}"

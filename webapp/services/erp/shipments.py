@@ -6,7 +6,8 @@ from ...models import Shipment, ShipmentLine
 from ...models._types import utcnow
 from .. import audit
 from ..uow import transaction
-from .common import business_date, by_code, find_lot, next_number, refusals_audited, require
+from ..numbering import next_number
+from .common import business_date, by_code, find_lot, refusals_audited, require
 from .guards import check_customer, check_lot_shippable
 from .ledger import post, resolve_serial, structure_errors
 from .records import void_record
