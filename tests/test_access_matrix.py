@@ -28,7 +28,7 @@ EXPECTED = {
     "api.audit_verify": AUDITORS, "audit.events": AUDITORS, "audit.record": AUDITORS,
     "audit.export_csv": AUDITORS, "audit.export_pdf": AUDITORS, "audit.instance_pdf": EVERYONE,
     "admin.user_list": {"admin"}, "admin.user_new": {"admin"}, "admin.user_edit": {"admin"},
-    "main.cancel": {"qa_manager", "admin"}, "api.cancel_instance": {"qa_manager", "admin"},
+    "main.cancel": {"qa_manager", "admin"}, "main.retry_incident": EVERYONE, "api.retry_incident": EVERYONE, "api.cancel_instance": {"qa_manager", "admin"},
     "api.create_deployment": {"admin", "process_owner"}, "api.decide_deployment": {"qa", "qa_manager"},
     "api.migrate_instance": {"admin", "process_owner"},
     "processes.definition": EVERYONE, "processes.version_diagram": EVERYONE, "processes.version_file": EVERYONE,
@@ -64,7 +64,7 @@ SESSION_ENDERS = {"auth.logout": ("POST", "/logout"), "api.revoke_token": ("DELE
 ARGS = {"task_id": "00000000-0000-0000-0000-000000000000", "instance_id": "999", "key": "nothing",
         "user_id": "999", "deployment_id": "999", "number": "999", "name": "x.bpmn", "entity_type": "user",
         "entity_id": "999", "filename": "app.css", "code": "X-1", "lot_id": "999", "movement_id": "999",
-        "shipment_id": "999", "certificate_id": "999", "plural": "materials"}
+        "shipment_id": "999", "certificate_id": "999", "plural": "materials", "incident_id": "999"}
 
 
 def _routes(app):

@@ -18,6 +18,8 @@ def create_app(config=None):
     if config:
         app.config.from_mapping(config)
     operations = OperationRegistry()
+    from .operations import register as register_operations
+    register_operations(operations)
     app.extensions["traceflow_operations"] = operations
     app.extensions["traceflow_engine"] = Engine(operations=operations)
 

@@ -69,3 +69,8 @@ class ImportRejected(DomainError):
 class UdiInvalid(DomainError):
     """A scanned or typed UDI (GS1 element string) cannot be used: bad syntax, check digit or unknown GTIN."""
     status, code = 400, "udi_invalid"
+
+
+class IncidentRaised(DomainError):
+    """A service task failed: nothing was saved, an incident records the error and can be retried."""
+    status, code = 422, "incident"

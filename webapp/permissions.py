@@ -16,6 +16,8 @@ ENDPOINT_PERMISSIONS = {
     "api.revoke_token": "session.use",
     "api.audit_verify": "audit.view",
     "main.cancel": "instance.cancel",
+    "main.retry_incident": "workflow.use",
+    "api.retry_incident": "workflow.use",
     "processes.definition": "process.view",
     "processes.version_diagram": "process.view",
     "processes.version_file": "process.view",

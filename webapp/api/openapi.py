@@ -72,6 +72,9 @@ def openapi_document():
     spec.path("/api/v1/process-instances/{id}/migrate", operations={"post": _op(
         "Migrate a running instance to another version", "MigrateRequest", "ProcessInstance",
         params=[_path("id", "integer")], errors=(400, 401, 403, 404, 409))})
+    spec.path("/api/v1/incidents/{id}/retry", operations={"post": _op(
+        "Retry the failed step of an incident", response="ProcessInstance", params=[_path("id", "integer")],
+        errors=(400, 401, 403, 404, 409, 422))})
     spec.path("/api/v1/tasks", operations={"get": _op(
         "List open tasks", response={"type": "array", "items": {"$ref": "#/components/schemas/Task"}},
         params=[{"name": "process_instance_id", "in": "query", "schema": {"type": "integer"}},

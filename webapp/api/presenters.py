@@ -1,5 +1,5 @@
 """Turning rows into the API's JSON shapes (the contract), through the marshmallow schemas."""
-from ..services import queries, signatures
+from ..services import incidents, queries, signatures
 from ..services.tasks import task_form
 from . import schemas
 
@@ -43,7 +43,10 @@ def instance_json(instance):
         "status": instance.status, "business_key": instance.business_key, "data": instance.data or {},
         "ready_tasks": [_task_fields(t) for t in ready], "initiator": instance.initiator.username,
         "created_at": instance.created_at, "completed_at": instance.completed_at,
-        "signatures": [signature_fields(s) for s in queries.instance_signatures(instance.id)]})
+        "signatures": [signature_fields(s) for s in queries.instance_signatures(instance.id)],
+        "incidents": [{"id": i.id, "task_id": i.task_id, "operation": i.operation, "message": i.message,
+                       "attempts": i.attempts, "raised_at": i.raised_at.isoformat()}
+                      for i in incidents.open_incidents(instance.id)]})
 
 
 def definitions_json(grouped):

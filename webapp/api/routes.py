@@ -3,7 +3,7 @@ from flask import current_app, g, jsonify, request
 from marshmallow import ValidationError
 
 from ..errors import DeploymentInvalid, InvalidInput, NotFound
-from ..services import deployments, instances, migrations, queries, tasks
+from ..services import deployments, incidents, instances, migrations, queries, tasks
 from ..services.audit import verify_chain
 from ..services.users import authenticate, issue_token, revoke_token
 from . import bp, presenters, schemas
@@ -73,6 +73,12 @@ def migrate_instance(instance_id):
     body = _load(schemas.MigrateRequest())
     instance = migrations.migrate_instance(g.user, instance_id, body["version"], body["reason"])
     return jsonify(presenters.instance_json(instance))
+
+
+@bp.post("/incidents/<int:incident_id>/retry")
+def retry_incident(incident_id):
+    """Run a failed step again with the data that was submitted."""
+    return jsonify(presenters.instance_json(incidents.retry(g.user, incident_id)))
 
 
 @bp.get("/openapi.json")

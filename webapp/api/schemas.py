@@ -83,6 +83,7 @@ class ProcessInstance(Schema):
     created_at = fields.DateTime()
     completed_at = fields.DateTime(allow_none=True)
     signatures = fields.List(fields.Nested(SignatureRecord))
+    incidents = fields.List(fields.Dict())
 
 
 class StartInstanceRequest(Schema):

@@ -2,9 +2,9 @@
 from flask import Blueprint, abort, flash, g, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 
-from ..errors import AuthenticationFailed, FormInvalid, InvalidInput
+from ..errors import AuthenticationFailed, FormInvalid, IncidentRaised, InvalidInput
 from ..formrender import display_pairs, fields_for, parse_submission
-from ..services import instances, queries, signatures, tasks
+from ..services import incidents, instances, queries, signatures, tasks
 from ..services.deployments import latest_version
 
 bp = Blueprint("main", __name__)
@@ -58,6 +58,9 @@ def task(task_id):
         except InvalidInput as exc:
             errors, status = exc.errors, 400
             flash(_("The signature is incomplete."), "error")
+        except IncidentRaised as exc:
+            status = 422
+            flash(exc.message, "error")
         except AuthenticationFailed:
             errors, status = {"signature": _("Signature refused: wrong username or password.")}, 401
             flash(_("Signature refused: wrong username or password."), "error")
@@ -105,6 +108,18 @@ def cancel(instance_id):
     return redirect(url_for("main.instance", instance_id=instance_id))
 
 
+@bp.route("/instances/<int:instance_id>/incidents/<int:incident_id>/retry", methods=["POST"])
+def retry_incident(instance_id, incident_id):
+    """Run the failed step again with the data that was submitted."""
+    try:
+        incidents.retry(g.user, incident_id)
+    except (IncidentRaised, InvalidInput) as exc:
+        flash(exc.message, "error")
+    else:
+        flash(_("The step ran; the incident is resolved."), "success")
+    return redirect(url_for("main.instance", instance_id=instance_id))
+
+
 @bp.route("/instances")
 def instance_list():
     """Recent process instances."""
@@ -122,5 +137,5 @@ def instance(instance_id):
                  if row.submitted_data}
     signature_rows = [(s, signatures.verify(s)) for s in queries.instance_signatures(inst.id)]
     return render_template("main/instance.html", instance=inst, history=history, submitted=submitted,
-                           signature_rows=signature_rows,
+                           signature_rows=signature_rows, incidents=incidents.open_incidents(inst.id),
                            events=queries.instance_events(inst), latest=latest_version(inst.version.key))

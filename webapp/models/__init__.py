@@ -3,11 +3,12 @@ from .users import Role, User, ApiToken, PasswordHistory, user_roles
 from .processes import Deployment, ProcessVersion, ProcessFile, ProcessInstance, HumanTaskRow, BusinessKeyCounter
 from .audit import AuditEvent
 from .signatures import Signature
+from .incidents import Incident
 from .erp_items import Material, Location, Lot, Serial
 from .erp_parties import Supplier, SupplierScope, SupplierCertificate, Customer
 from .erp_ledger import Movement, TemperatureRecord, Shipment, ShipmentLine
 
 __all__ = ["Role", "User", "ApiToken", "user_roles", "ProcessVersion", "ProcessFile", "ProcessInstance",
-           "HumanTaskRow", "BusinessKeyCounter", "AuditEvent", "PasswordHistory", "Signature", "Deployment",
+           "HumanTaskRow", "BusinessKeyCounter", "AuditEvent", "PasswordHistory", "Signature", "Deployment", "Incident",
            "Material", "Location", "Lot", "Serial", "Supplier", "SupplierScope", "SupplierCertificate", "Customer",
            "Movement", "TemperatureRecord", "Shipment", "ShipmentLine"]

@@ -9,7 +9,8 @@ from . import audit
 from .deployments import get_version, latest_version, version_ref
 from .engine_access import engine
 from .numbering import next_number
-from .uow import transaction
+from .acting import acting_as
+from .uow import independent_transaction, transaction
 from .workflow_state import apply_snapshot
 
 
@@ -28,19 +29,19 @@ def start_instance(actor, process_key, data=None, version_number=None):
         raise PermissionDenied(f"you may not start {process_key}")
     ref = version_ref(version)
     try:
-        workflow = engine().start(ref, data or {})
-        snapshot = engine().snapshot(workflow, ref)
+        with transaction() as session:
+            with acting_as(actor):
+                snapshot = engine().snapshot(engine().start(ref, data or {}), ref)
+            instance = ProcessInstance(version_id=version.id, business_key=_next_business_key(session, version),
+                                       status=snapshot.status, initiator_id=actor.id, state_json="", data={})
+            session.add(instance)
+            session.flush()
+            apply_snapshot(session, instance, snapshot)
+            audit.record(actor, "instance.start", "process_instance", instance.id,
+                         after={"process_key": process_key, "version": version.version,
+                                "business_key": instance.business_key, "data": data or {}})
     except EngineError as exc:
-        raise ProcessFailure(f"the process failed to start: {exc}") from exc
-    with transaction() as session:
-        instance = ProcessInstance(version_id=version.id, business_key=_next_business_key(session, version),
-                                   status=snapshot.status, initiator_id=actor.id, state_json="", data={})
-        session.add(instance)
-        session.flush()
-        apply_snapshot(session, instance, snapshot)
-        audit.record(actor, "instance.start", "process_instance", instance.id,
-                     after={"process_key": process_key, "version": version.version,
-                            "business_key": instance.business_key, "data": data or {}})
+        raise ProcessFailure(f"the process failed to start; nothing was saved: {exc}") from exc
     return instance
 
 
@@ -53,7 +54,7 @@ def _next_business_key(session, version):
 def audit_refusal(actor, action, entity_type, entity_id, reason):
     """Record a refused operation in its own transaction (the refused change itself is not made)."""
     db.session.rollback()
-    with transaction():
+    with independent_transaction():
         audit.record(actor, action, entity_type, entity_id, reason=reason)
 
 

@@ -9,15 +9,17 @@ import json
 from sqlalchemy import select
 from sqlalchemy.orm.exc import StaleDataError
 
-from engine import EngineError, TaskNotReady
-from ..errors import Conflict, InvalidInput, NotFound, PermissionDenied, ProcessFailure
+from engine import EngineError, ServiceError, TaskNotReady
+from ..errors import Conflict, IncidentRaised, InvalidInput, NotFound, PermissionDenied, ProcessFailure
 from ..extensions import db
 from ..models import HumanTaskRow, ProcessInstance
 from ..models._types import utcnow
 from . import audit, forms, signatures
 from .deployments import version_ref
 from .engine_access import engine
+from .incidents import record_incident
 from .instances import audit_refusal
+from .acting import acting_as
 from .uow import transaction
 from .users import reauthenticate
 from .workflow_state import apply_snapshot
@@ -123,6 +125,9 @@ def complete_task(actor, task_id, data, signature=None, username_required=False)
         raise Conflict(str(exc)) from None
     except StaleDataError:
         raise Conflict("the process instance was changed concurrently; reload and try again") from None
+    except ServiceError as exc:
+        incident = record_incident(actor, row, exc, data)
+        raise IncidentRaised(f"nothing was saved: {exc}", {"incident": incident.id}) from exc
     except EngineError as exc:
         raise ProcessFailure(f"the process failed: {exc}") from exc
     return instance
@@ -152,7 +157,8 @@ def _sign(session, actor, instance, row, req, data):
 def _run(session, actor, instance, workflow, ref, row, data):
     """Run the engine for the completed task and write state, task rows and the audit event."""
     before = dict(instance.data)
-    engine().complete_task(workflow, row.task_id, data)
+    with acting_as(actor):
+        engine().complete_task(workflow, row.task_id, data)
     snapshot = engine().snapshot(workflow, ref)
     row.state, row.completed_at, row.completed_by_id = "completed", utcnow(), actor.id
     row.assignee_id, row.submitted_data = actor.id, data

@@ -1,16 +1,43 @@
-"""The unit of work: one transaction per service call, rolled back unless it completes."""
+"""The unit of work: one transaction per service call, rolled back unless it completes.
+
+Service calls nest: a service that runs inside another's transaction (an ERP action called by a
+BPMN service task while a task is being completed) joins it instead of committing on its own, so
+workflow state, ERP records and audit events commit together or not at all.
+"""
 from contextlib import contextmanager
 
 from ..extensions import db
 
+_DEPTH = "traceflow_transaction_depth"
+
 
 @contextmanager
 def transaction():
-    """Yield the session; commit when the block finishes, roll back on any exception."""
+    """Yield the session; the outermost block commits when it finishes, any exception rolls back."""
     session = db.session
+    depth = session.info.get(_DEPTH, 0)
+    session.info[_DEPTH] = depth + 1
     try:
         yield session
-        session.commit()
+        if depth == 0:
+            session.commit()
     except BaseException:
-        session.rollback()
+        if depth == 0:
+            session.rollback()
         raise
+    finally:
+        session.info[_DEPTH] = depth
+
+
+@contextmanager
+def independent_transaction():
+    """After a rollback: a transaction of its own that commits even inside an outer service call
+    (used to keep the audit record of a refusal while the refused change is discarded)."""
+    session = db.session
+    depth = session.info.get(_DEPTH, 0)
+    session.info[_DEPTH] = 0
+    try:
+        with transaction() as inner:
+            yield inner
+    finally:
+        session.info[_DEPTH] = depth

@@ -1,0 +1,71 @@
+"""Service tasks acting on ERP records in the task's transaction; failures become retryable incidents."""
+import pytest
+from sqlalchemy import select
+
+from engine import ProcessBundle
+from webapp.extensions import db
+from webapp.models import AuditEvent, Lot
+from tests.conftest import ROOT
+from tests.erp_world import build_world, released_stock
+from tests.helpers import Api, Browser, table_snapshot
+
+FIXTURE = ROOT / "tests" / "fixtures" / "operations"
+
+
+@pytest.fixture
+def world(app):
+    with app.app_context():
+        qa = build_world()
+        released_stock(qa, "TUBE", "T1")
+        from webapp.services.deployments import deploy_bundle
+        deploy_bundle(ProcessBundle.from_paths(FIXTURE))
+    return app
+
+
+def _lot_status(app, number):
+    with app.app_context():
+        return db.session.scalar(select(Lot.status).where(Lot.lot_number == number))
+
+
+def test_service_task_holds_the_lot_in_the_completion_transaction(world):
+    api = Api(world, "qa")
+    instance = api.post("/api/v1/process-instances", {"process_key": "hold_for_review"}).get_json()
+    done = api.post(f"/api/v1/tasks/{instance['ready_tasks'][0]['id']}/complete",
+                    {"data": {"material": "TUBE", "lot": "T1", "why": "seal complaint"}}).get_json()["process_instance"]
+    assert done["ready_tasks"][0]["bpmn_id"] == "confirm"
+    assert done["data"]["hold_result"] == {"held": ["TUBE T1"], "count": 1}
+    assert _lot_status(world, "T1") == "hold"
+    with world.app_context():
+        event = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "lot.hold")).one()
+        assert event.actor_name == "qa" and event.reason == "review: seal complaint"
+
+
+def test_a_failing_service_task_saves_nothing_and_leaves_a_retryable_incident(world):
+    api = Api(world, "qa")
+    instance = api.post("/api/v1/process-instances", {"process_key": "hold_for_review"}).get_json()
+    task_id = instance["ready_tasks"][0]["id"]
+    with world.app_context():
+        before = table_snapshot()
+    failed = api.post(f"/api/v1/tasks/{task_id}/complete", {"data": {"material": "TUBE", "lot": "NOPE", "why": "x"}})
+    assert failed.status_code == 422 and "erp.hold_lots" in failed.get_json()["message"]
+    with world.app_context():
+        after = table_snapshot()
+    for table in ("process_instances", "human_tasks", "erp_lots", "erp_movements"):
+        assert after[table] == before[table], table
+    [incident] = after["incidents"]
+    shown = api.get(f"/api/v1/process-instances/{instance['id']}").get_json()
+    assert shown["status"] == "running" and shown["ready_tasks"][0]["id"] == task_id
+    assert shown["incidents"][0]["operation"] == "erp.hold_lots" and "NOPE" in shown["incidents"][0]["message"]
+    page = Browser(world, "qa").get(f"/instances/{instance['id']}").get_data(as_text=True)
+    assert "incident-" in page and "erp.hold_lots" in page
+    again = api.post(f"/api/v1/incidents/{shown['incidents'][0]['id']}/retry")
+    assert again.status_code == 422
+    assert api.get(f"/api/v1/process-instances/{instance['id']}").get_json()["incidents"][0]["attempts"] == 2
+    with world.app_context():
+        from webapp.models import Incident
+        db.session.get(Incident, shown["incidents"][0]["id"]).payload = {
+            "data": {"material": "TUBE", "lot": "T1", "why": "corrected lot"}}
+        db.session.commit()
+    retried = api.post(f"/api/v1/incidents/{shown['incidents'][0]['id']}/retry").get_json()
+    assert retried["ready_tasks"][0]["bpmn_id"] == "confirm" and retried["incidents"] == []
+    assert _lot_status(world, "T1") == "hold"

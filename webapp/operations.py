@@ -1,0 +1,68 @@
+"""The service-task operations BPMN processes may call (`spiffworkflow:serviceTaskOperator`).
+
+Each handler takes the evaluated parameters and acts as the user whose task completion is running
+the engine (services.acting), inside that same transaction: if anything fails, the ERP change, the
+workflow state and the audit events are all rolled back and the failure becomes an incident.
+"""
+from .errors import InvalidInput
+from .services.acting import acting_user
+from .services.erp import ledger, lots, parties, trace
+from .services.erp.common import by_code, find_lot
+
+def _actor():
+    actor = acting_user()
+    if actor is None:
+        raise InvalidInput("service operations run only on behalf of a user")
+    return actor
+
+
+def _lot(material_code, lot_number):
+    material = by_code("material", material_code, "material")
+    lot = find_lot(material, lot_number)
+    if lot is None:
+        raise InvalidInput(f"no lot {lot_number} of {material_code}", {"lot": "unknown"})
+    return lot
+
+
+def hold_lots(params):
+    """Put every listed lot that is released or in quarantine on hold, with the reason."""
+    held = []
+    for item in params["lots"]:
+        lot = _lot(item["material"], item["lot"])
+        if lot.status in ("released", "quarantine"):
+            lots.set_status(_actor(), lot, "hold", params["reason"])
+            held.append(f"{item['material']} {item['lot']}")
+    return {"held": held, "count": len(held)}
+
+
+def release_lot(params):
+    """Release a lot (the release guards apply)."""
+    lot = lots.release_lot(_actor(), _lot(params["material"], params["lot"]), params["reason"])
+    return {"material": params["material"], "lot": params["lot"], "status": lot.status}
+
+
+def trace_forward(params):
+    """The forward trace of a lot, in the trace API's shape."""
+    return trace.trace(params["material"], params["lot"], "forward").as_dict()
+
+
+def set_supplier_status(params):
+    """QA's qualification decision for a supplier."""
+    supplier = by_code("supplier", params["supplier"], "supplier")
+    parties.set_supplier_status(_actor(), supplier, params["status"], params["reason"])
+    return {"supplier": params["supplier"], "status": params["status"]}
+
+
+def create_movement(params):
+    """Book a ledger movement (same fields as POST /api/v1/movements)."""
+    movement = ledger.record_movement(_actor(), dict(params["movement"]))
+    return ledger.movement_view(movement)
+
+
+def register(registry):
+    """Add the operations to the app's registry."""
+    registry.register("erp.hold_lots", hold_lots, required=("lots", "reason"))
+    registry.register("erp.release_lot", release_lot, required=("material", "lot", "reason"))
+    registry.register("erp.trace_forward", trace_forward, required=("material", "lot"))
+    registry.register("erp.set_supplier_status", set_supplier_status, required=("supplier", "status", "reason"))
+    registry.register("erp.create_movement", create_movement, required=("movement",))

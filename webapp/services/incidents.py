@@ -1,0 +1,54 @@
+"""Incidents: service-task failures recorded after the rollback, shown on the instance, retried."""
+from sqlalchemy import select
+
+from ..errors import Conflict, InvalidInput, NotFound
+from ..extensions import db
+from ..models import Incident
+from ..models._types import utcnow
+from . import audit
+from .uow import independent_transaction
+
+
+def record_incident(actor, row, error, data):
+    """Store (or count again) the incident of `row`'s completion failing in `error.operation`."""
+    with independent_transaction() as session:
+        incident = session.scalar(select(Incident).where(Incident.task_id == row.task_id,
+                                                         Incident.operation == error.operation,
+                                                         Incident.resolved_at.is_(None)))
+        if incident is None:
+            incident = Incident(instance_id=row.instance_id, task_id=row.task_id, operation=error.operation,
+                                message=error.reason, payload={"data": data}, raised_by_id=getattr(actor, "id", None))
+            session.add(incident)
+        else:
+            incident.attempts, incident.message, incident.payload = incident.attempts + 1, error.reason, {"data": data}
+        session.flush()
+        audit.record(actor, "incident.raised", "process_instance", row.instance_id,
+                     after={"incident": incident.id, "task": row.task_id, "operation": error.operation,
+                            "error": error.reason, "attempt": incident.attempts})
+    return incident
+
+
+def open_incidents(instance_id):
+    """The unresolved incidents of an instance."""
+    return db.session.scalars(select(Incident).where(Incident.instance_id == instance_id,
+                                                     Incident.resolved_at.is_(None)).order_by(Incident.id)).all()
+
+
+def retry(actor, incident_id):
+    """Complete the failed task again with the data that was submitted; resolves the incident."""
+    from .tasks import complete_task, get_task
+    from . import signatures
+    incident = db.session.get(Incident, incident_id)
+    if incident is None:
+        raise NotFound(f"no incident {incident_id}")
+    if incident.resolved_at is not None:
+        raise Conflict("the incident is already resolved")
+    if signatures.requirement_of(get_task(incident.task_id)) is not None:
+        raise InvalidInput("this step is signed: complete it again from the task page", {"signature": "required"})
+    instance = complete_task(actor, incident.task_id, incident.payload.get("data") or {})
+    with independent_transaction():
+        incident = db.session.get(Incident, incident_id)
+        incident.resolved_at, incident.resolved_by_id = utcnow(), actor.id
+        audit.record(actor, "incident.retried", "process_instance", incident.instance_id,
+                     after={"incident": incident.id, "resolved": True})
+    return instance
