@@ -12,7 +12,7 @@ import threading
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 from SpiffWorkflow.util.task import TaskState
 
-from . import migration
+from . import migration, timers
 from .errors import EngineError, ScriptError, TaskNotReady
 from .sandbox import script_engine
 from .serializer import spec_serializer, state_serializer
@@ -30,11 +30,13 @@ class VersionRef:
 
 @dataclass(frozen=True)
 class InstanceSnapshot:
-    """The plain outcome of an engine step: status, data, ready human tasks and lean state."""
+    """The plain outcome of an engine step: status, data, ready human tasks, lean state and the
+    time the next timer is due (None without waiting timers)."""
     status: str
     data: dict
     ready_tasks: tuple
     state_json: str
+    next_timer_at: object = None
 
 
 class Engine:
@@ -164,11 +166,19 @@ class Engine:
         last = workflow.last_task
         return dict(last.data) if last is not None else dict(workflow.task_tree.data)
 
-    def snapshot(self, workflow, version):
-        """Status, data, ready tasks and lean state of `workflow`, as plain values."""
+    def snapshot(self, workflow, version, now=None):
+        """Status, data, ready tasks, next timer and lean state of `workflow`, as plain values."""
+        next_timer_at = timers.next_due(workflow, now)
         return InstanceSnapshot(status=self.status(workflow), data=self.data(workflow),
                                 ready_tasks=tuple(self.ready_human_tasks(workflow, version)),
-                                state_json=self.dump(workflow))
+                                state_json=self.dump(workflow), next_timer_at=next_timer_at)
+
+    def fire_timers(self, workflow, now):
+        """Fire the timers due at `now` and run the engine steps that follow; the number fired."""
+        fired = timers.fire_due(workflow, now)
+        if fired:
+            self._advance(workflow)
+        return fired
 
 
 def _unwrap(exc):

@@ -14,7 +14,7 @@ from engine import ProcessBundle
 def init_app(app):
     """Register the commands on the app's CLI."""
     for command in (init_command, deploy_command, create_user_command, demo_command, serve_command, audit_group,
-                    validation_report_command, validate_command, trace_command, import_command):
+                    validation_report_command, validate_command, trace_command, import_command, timers_group):
         app.cli.add_command(command)
 
 
@@ -141,6 +141,8 @@ def demo_command():
 def serve_command(host, port):
     """Serve the app with waitress."""
     from waitress import serve
+    from .services.timers import start_scheduler
+    start_scheduler(current_app._get_current_object())
     click.echo(f"Traceflow on http://{host}:{port}/")
     serve(current_app._get_current_object(), host=host, port=port, threads=8)
 
@@ -234,3 +236,26 @@ def import_command(folder):
         raise click.ClickException(exc.message)
     for name, count in counts.items():
         click.echo(f"{name}: {count} rows imported")
+
+
+@click.group("timers")
+def timers_group():
+    """BPMN timers."""
+
+
+@timers_group.command("run-due")
+@click.option("--now", "now_text", default=None, help="Fire everything due at this ISO-8601 instant (default: now).")
+@with_appcontext
+def timers_run_due_command(now_text):
+    """Fire the timers that are due (for cron, catching up after an outage, drills)."""
+    from datetime import datetime, timezone
+    from .services.timers import run_due
+    now = None
+    if now_text:
+        try:
+            now = datetime.fromisoformat(now_text)
+        except ValueError:
+            raise click.BadParameter("use ISO 8601, e.g. 2027-02-20T08:00:00+08:00", param_hint="--now")
+        now = (now if now.tzinfo else now.replace(tzinfo=timezone.utc)).astimezone(timezone.utc)
+    woken = run_due(now)
+    click.echo(f"woke {len(woken)} instance(s){': ' + ', '.join(map(str, woken)) if woken else ''}")

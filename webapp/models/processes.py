@@ -77,6 +77,7 @@ class ProcessInstance(db.Model):
     created_at = mapped_column(UTCDateTime, default=utcnow)
     updated_at = mapped_column(UTCDateTime, default=utcnow)
     completed_at = mapped_column(UTCDateTime, nullable=True)
+    next_timer_at = mapped_column(UTCDateTime, nullable=True, index=True)
     version: Mapped[ProcessVersion] = relationship(lazy="joined")
     initiator: Mapped[User] = relationship()
     __mapper_args__ = {"version_id_col": lock_version}

@@ -9,21 +9,24 @@ from . import audit
 from .uow import independent_transaction
 
 
-def record_incident(actor, row, error, data):
-    """Store (or count again) the incident of `row`'s completion failing in `error.operation`."""
+def record_incident(actor, instance_id, task_id, error, data):
+    """Store (or count again) the incident of a step of `instance_id` failing in `error.operation`
+    (`task_id` is the task whose completion ran it; None when a timer did)."""
     with independent_transaction() as session:
-        incident = session.scalar(select(Incident).where(Incident.task_id == row.task_id,
+        incident = session.scalar(select(Incident).where(Incident.instance_id == instance_id,
+                                                         Incident.task_id.is_(None) if task_id is None
+                                                         else Incident.task_id == task_id,
                                                          Incident.operation == error.operation,
                                                          Incident.resolved_at.is_(None)))
         if incident is None:
-            incident = Incident(instance_id=row.instance_id, task_id=row.task_id, operation=error.operation,
+            incident = Incident(instance_id=instance_id, task_id=task_id, operation=error.operation,
                                 message=error.reason, payload={"data": data}, raised_by_id=getattr(actor, "id", None))
             session.add(incident)
         else:
             incident.attempts, incident.message, incident.payload = incident.attempts + 1, error.reason, {"data": data}
         session.flush()
-        audit.record(actor, "incident.raised", "process_instance", row.instance_id,
-                     after={"incident": incident.id, "task": row.task_id, "operation": error.operation,
+        audit.record(actor, "incident.raised", "process_instance", instance_id,
+                     after={"incident": incident.id, "task": task_id, "operation": error.operation,
                             "error": error.reason, "attempt": incident.attempts})
     return incident
 
@@ -43,6 +46,8 @@ def retry(actor, incident_id):
         raise NotFound(f"no incident {incident_id}")
     if incident.resolved_at is not None:
         raise Conflict("the incident is already resolved")
+    if incident.task_id is None:
+        raise InvalidInput("a timer step is retried by the scheduler's next run (traceflow timers run-due)")
     if signatures.requirement_of(get_task(incident.task_id)) is not None:
         raise InvalidInput("this step is signed: complete it again from the task page", {"signature": "required"})
     instance = complete_task(actor, incident.task_id, incident.payload.get("data") or {})

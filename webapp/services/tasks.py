@@ -126,7 +126,7 @@ def complete_task(actor, task_id, data, signature=None, username_required=False)
     except StaleDataError:
         raise Conflict("the process instance was changed concurrently; reload and try again") from None
     except ServiceError as exc:
-        incident = record_incident(actor, row, exc, data)
+        incident = record_incident(actor, row.instance_id, row.task_id, exc, data)
         raise IncidentRaised(f"nothing was saved: {exc}", {"incident": incident.id}) from exc
     except EngineError as exc:
         raise ProcessFailure(f"the process failed: {exc}") from exc

@@ -14,6 +14,7 @@ def apply_snapshot(session, instance, snapshot):
     instance.status = snapshot.status
     instance.data = snapshot.data
     instance.updated_at = now
+    instance.next_timer_at = snapshot.next_timer_at if snapshot.status == "running" else None
     if snapshot.status == "completed":
         instance.completed_at = now
     ready = {t.id: t for t in snapshot.ready_tasks}

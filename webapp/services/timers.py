@@ -1,0 +1,85 @@
+"""Waking instances whose timers are due: each exactly once, even with several app processes.
+
+Each instance row carries the due time of its next timer. `run_due(now)` claims due rows one at a
+time with a row lock (`FOR UPDATE SKIP LOCKED` on PostgreSQL, so a second process skips what the
+first holds), fires the timers due at `now`, saves the new state and audits the wake-up, all in one
+transaction. Anything due while the app was down fires at the next run; `now` may be given to catch
+up to an instant (drills, tests).
+"""
+from dataclasses import dataclass
+
+from sqlalchemy import select
+
+from engine import EngineError, ServiceError
+from ..models import ProcessInstance
+from ..models._types import utcnow
+from . import audit
+from .acting import acting_as
+from .deployments import version_ref
+from .engine_access import engine
+from .incidents import record_incident
+from .uow import transaction
+from .workflow_state import apply_snapshot
+
+
+@dataclass(frozen=True)
+class Scheduler:
+    """The actor recorded for timer wake-ups."""
+    id: None = None
+    username: str = "system:scheduler"
+    display_name: str = "Scheduler"
+    role_names: frozenset = frozenset()
+
+
+SCHEDULER = Scheduler()
+
+
+def _claim(session, now, skip):
+    query = (select(ProcessInstance).where(ProcessInstance.status == "running", ProcessInstance.next_timer_at <= now,
+                                           ProcessInstance.id.not_in(skip or [0]))
+             .order_by(ProcessInstance.next_timer_at).limit(1)
+             .with_for_update(skip_locked=True, of=ProcessInstance).execution_options(populate_existing=True))
+    return session.scalars(query).first()
+
+
+def run_due(now=None, limit=500):
+    """Fire every timer due at `now` (default: the current time); the ids of the instances woken."""
+    now = now or utcnow()
+    woken, skip = [], []
+    while len(woken) + len(skip) < limit:
+        try:
+            with transaction() as session:
+                instance = _claim(session, now, skip + woken)
+                if instance is None:
+                    break
+                instance_id, ref = instance.id, version_ref(instance.version)
+                workflow = engine().load(ref, instance.state_json)
+                with acting_as(SCHEDULER):
+                    fired = engine().fire_timers(workflow, now)
+                apply_snapshot(session, instance, engine().snapshot(workflow, ref, now))
+                audit.record(SCHEDULER, "timer.fired", "process_instance", instance.id,
+                             after={"fired": fired, "at": now.isoformat(), "status": instance.status,
+                                    "next_timer_at": instance.next_timer_at.isoformat()
+                                    if instance.next_timer_at else None})
+            woken.append(instance_id)
+        except ServiceError as exc:
+            record_incident(SCHEDULER, instance_id, None, exc, {})
+            skip.append(instance_id)
+        except EngineError:
+            skip.append(instance_id)
+    return woken
+
+
+def start_scheduler(app, seconds=30):
+    """APScheduler inside the serving process: a sweep at start, then every `seconds`."""
+    from apscheduler.schedulers.background import BackgroundScheduler
+
+    def sweep():
+        with app.app_context():
+            run_due()
+
+    scheduler = BackgroundScheduler(timezone="UTC")
+    scheduler.add_job(sweep, "interval", seconds=seconds, next_run_time=utcnow(), max_instances=1,
+                      coalesce=True, id="traceflow-timers")
+    scheduler.start()
+    return scheduler
