@@ -14,7 +14,7 @@ from ..errors import Conflict, IncidentRaised, InvalidInput, NotFound, Permissio
 from ..extensions import db
 from ..models import HumanTaskRow, ProcessInstance
 from ..models._types import utcnow
-from . import audit, forms, signatures
+from . import audit, forms, record_choices, signatures
 from .deployments import version_ref
 from .engine_access import engine
 from .incidents import record_incident
@@ -88,7 +88,7 @@ def task_form(row):
     if row.form_file not in files:
         return None
     ui = files.get(row.form_ui_file) if row.form_ui_file else None
-    return {"schema": json.loads(files[row.form_file]), "ui_schema": json.loads(ui) if ui else {}}
+    return {"schema": record_choices.fill(json.loads(files[row.form_file])), "ui_schema": json.loads(ui) if ui else {}}
 
 
 def complete_task(actor, task_id, data, signature=None, username_required=False):
@@ -113,7 +113,7 @@ def complete_task(actor, task_id, data, signature=None, username_required=False)
             ref = version_ref(instance.version)
             workflow = engine().load(ref, instance.state_json)
             task = engine().human_task(workflow, ref, row.task_id)
-            forms.validate(task.form["schema"] if task.form else None, data)
+            forms.validate(record_choices.fill(task.form["schema"]) if task.form else None, data)
             if req is not None and not _sign(session, actor, instance, row, req, data):
                 row.assignee_id = None  # open for the next, different signer
                 return instance

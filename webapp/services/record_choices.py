@@ -1,0 +1,75 @@
+"""Form fields that point at ERP records: the choices are the records valid now, never free text.
+
+A JSON-Schema property marked `"x-record": "lot" | "supplier" | "customer" | "material" | "shipment"`
+gets an `enum` of the currently valid records (with `x-enum-titles` for the labels) when the task
+is served, and the same filled schema validates the submission, so a stale or typed value fails.
+"""
+import copy
+
+from sqlalchemy import or_, select
+
+from ..extensions import db
+from ..models import Customer, Lot, Material, Shipment, Supplier
+from .erp.common import business_date
+
+MAX_CHOICES = 1000
+LOT_STATES = ("quarantine", "released", "hold")
+
+
+def _materials():
+    rows = db.session.scalars(select(Material).where(Material.voided_at.is_(None)).order_by(Material.code))
+    return [(m.code, f"{m.code} {m.name}") for m in rows]
+
+
+def _suppliers():
+    rows = db.session.scalars(select(Supplier).where(Supplier.voided_at.is_(None),
+                                                     Supplier.status.in_(("approved", "conditional")))
+                              .order_by(Supplier.code))
+    return [(s.code, f"{s.code} {s.name}") for s in rows]
+
+
+def _customers():
+    today = business_date()
+    rows = db.session.scalars(select(Customer).where(Customer.voided_at.is_(None), or_(
+        Customer.license_valid_until.is_(None), Customer.license_valid_until >= today)).order_by(Customer.code))
+    return [(c.code, f"{c.code} {c.name}") for c in rows]
+
+
+def _lots():
+    rows = db.session.execute(select(Material.code, Lot.lot_number, Lot.status).join(Material, Lot.material_id ==
+                                                                                     Material.id)
+                              .where(Lot.voided_at.is_(None), Lot.status.in_(LOT_STATES))
+                              .order_by(Material.code, Lot.lot_number).limit(MAX_CHOICES))
+    return [(f"{code}/{lot}", f"{code} {lot} ({status})") for code, lot, status in rows]
+
+
+def _shipments():
+    rows = db.session.scalars(select(Shipment).where(Shipment.voided_at.is_(None)).order_by(Shipment.number.desc())
+                              .limit(MAX_CHOICES))
+    return [(s.number, s.number) for s in rows]
+
+
+SOURCES = {"material": _materials, "supplier": _suppliers, "customer": _customers, "lot": _lots,
+           "shipment": _shipments}
+
+
+def _fill_node(node, cache):
+    kind = node.get("x-record")
+    if kind in SOURCES:
+        if kind not in cache:
+            cache[kind] = SOURCES[kind]()[:MAX_CHOICES]
+        node["enum"] = [value for value, _ in cache[kind]]
+        node["x-enum-titles"] = node["x-enum-titles-en"] = [title for _, title in cache[kind]]
+    for child in (node.get("properties") or {}).values():
+        _fill_node(child, cache)
+    if isinstance(node.get("items"), dict):
+        _fill_node(node["items"], cache)
+
+
+def fill(schema):
+    """A copy of `schema` whose record fields list the records valid now."""
+    if not schema:
+        return schema
+    filled = copy.deepcopy(schema)
+    _fill_node(filled, {})
+    return filled
