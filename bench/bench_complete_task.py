@@ -41,7 +41,8 @@ def bench_service(instances):
     from webapp.services import instances as inst_service, queries, tasks
     from tests.helpers import create_demo_users, user
     tmp = tempfile.mkdtemp()
-    app = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp}/bench.sqlite", "SECRET_KEY": "bench"})
+    app = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp}/bench.sqlite", "SECRET_KEY": "bench",
+                      "DEPLOYMENT_APPROVAL": False})
     timings, signed = [], []
     with app.app_context():
         upgrade_schema()
