@@ -15,6 +15,7 @@ from .bundle import content_hash
 from .errors import BundleError
 from .roles import lane_to_role
 from .serializer import spec_serializer
+from .messages import start_names
 from .validation import Findings, check_bpmn, check_dmn
 from .xml_safety import parse_xml
 
@@ -36,6 +37,7 @@ class CompiledProcess:
     roles: tuple = ()
     start_roles: tuple = ()
     business_key_prefix: str = ""
+    start_messages: tuple = ()
 
 
 def _problem(exc, default_file):
@@ -213,4 +215,4 @@ def _compile_process(parser, trees, bundle, process_id):
     return CompiledProcess(
         key=process_id, name=pparser.get_name(), content_hash=content_hash(files), files=files,
         spec_json=spec_serializer.dumps(spec, specs), roles=tuple(roles), start_roles=start_roles,
-        business_key_prefix=props.get("businessKeyPrefix", ""))
+        business_key_prefix=props.get("businessKeyPrefix", ""), start_messages=tuple(start_names(spec)))

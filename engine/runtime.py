@@ -12,7 +12,7 @@ import threading
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 from SpiffWorkflow.util.task import TaskState
 
-from . import migration, timers
+from . import messages, migration, timers
 from .errors import EngineError, ScriptError, TaskNotReady
 from .sandbox import script_engine
 from .serializer import spec_serializer, state_serializer
@@ -37,6 +37,8 @@ class InstanceSnapshot:
     ready_tasks: tuple
     state_json: str
     next_timer_at: object = None
+    thrown: tuple = ()
+    waiting_for: tuple = ()
 
 
 class Engine:
@@ -169,9 +171,18 @@ class Engine:
     def snapshot(self, workflow, version, now=None):
         """Status, data, ready tasks, next timer and lean state of `workflow`, as plain values."""
         next_timer_at = timers.next_due(workflow, now)
+        thrown = tuple(messages.thrown(workflow))
         return InstanceSnapshot(status=self.status(workflow), data=self.data(workflow),
                                 ready_tasks=tuple(self.ready_human_tasks(workflow, version)),
-                                state_json=self.dump(workflow), next_timer_at=next_timer_at)
+                                state_json=self.dump(workflow), next_timer_at=next_timer_at, thrown=thrown,
+                                waiting_for=tuple(messages.waiting_for(workflow)))
+
+    def deliver(self, workflow, message):
+        """Deliver a thrown message or signal and run the steps it triggers; how many tasks caught it."""
+        caught = messages.deliver(workflow, message)
+        if caught:
+            self._advance(workflow)
+        return caught
 
     def fire_timers(self, workflow, now):
         """Fire the timers due at `now` and run the engine steps that follow; the number fired."""

@@ -4,11 +4,12 @@ from .processes import Deployment, ProcessVersion, ProcessFile, ProcessInstance,
 from .audit import AuditEvent
 from .signatures import Signature
 from .incidents import Incident
+from .messages import MessageSubscription, OutboxMessage
 from .erp_items import Material, Location, Lot, Serial
 from .erp_parties import Supplier, SupplierScope, SupplierCertificate, Customer
 from .erp_ledger import Movement, TemperatureRecord, Shipment, ShipmentLine
 
 __all__ = ["Role", "User", "ApiToken", "user_roles", "ProcessVersion", "ProcessFile", "ProcessInstance",
-           "HumanTaskRow", "BusinessKeyCounter", "AuditEvent", "PasswordHistory", "Signature", "Deployment", "Incident",
+           "HumanTaskRow", "BusinessKeyCounter", "AuditEvent", "PasswordHistory", "Signature", "Deployment", "Incident", "MessageSubscription", "OutboxMessage",
            "Material", "Location", "Lot", "Serial", "Supplier", "SupplierScope", "SupplierCertificate", "Customer",
            "Movement", "TemperatureRecord", "Shipment", "ShipmentLine"]

@@ -35,6 +35,7 @@ class ProcessVersion(db.Model):
     spec_json: Mapped[str] = mapped_column(Text, deferred=True)
     start_roles: Mapped[list] = mapped_column(JSON, default=list)
     business_key_prefix: Mapped[str] = mapped_column(String(20), default="")
+    start_messages: Mapped[list] = mapped_column(JSON, default=list)
     comment: Mapped[str] = mapped_column(String(500), default="")
     deployed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     deployed_at = mapped_column(UTCDateTime, default=utcnow)

@@ -104,7 +104,8 @@ def _store(session, deployment, process, actor, comment, approval):
     version = ProcessVersion(
         key=process.key, version=(latest or 0) + 1, name=process.name, content_hash=process.content_hash,
         spec_json=process.spec_json, start_roles=list(process.start_roles),
-        business_key_prefix=process.business_key_prefix, comment=comment or "",
+        business_key_prefix=process.business_key_prefix, start_messages=list(process.start_messages),
+        comment=comment or "",
         deployed_by_id=getattr(actor, "id", None), deployment_id=deployment.id,
         status="pending" if approval else "active",
         files=[ProcessFile(name=f.name, kind=f.kind, text=f.text) for f in process.files])

@@ -42,7 +42,15 @@ def start_instance(actor, process_key, data=None, version_number=None):
                                 "business_key": instance.business_key, "data": data or {}})
     except EngineError as exc:
         raise ProcessFailure(f"the process failed to start; nothing was saved: {exc}") from exc
+    if session_is_outermost():
+        from .messages import deliver_pending
+        deliver_pending()
     return instance
+
+
+def session_is_outermost():
+    """True outside any service transaction (safe to start the next unit of work)."""
+    return db.session.info.get("traceflow_transaction_depth", 0) == 0
 
 
 def _next_business_key(session, version):

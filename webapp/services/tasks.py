@@ -130,7 +130,16 @@ def complete_task(actor, task_id, data, signature=None, username_required=False)
         raise IncidentRaised(f"nothing was saved: {exc}", {"incident": incident.id}) from exc
     except EngineError as exc:
         raise ProcessFailure(f"the process failed: {exc}") from exc
+    _route_after_commit()
     return instance
+
+
+def _route_after_commit():
+    """Deliver what the committed step threw to other instances (their own transactions)."""
+    from .instances import session_is_outermost
+    from .messages import deliver_pending
+    if session_is_outermost():
+        deliver_pending()
 
 
 def _reauthenticate(actor, req, signature, username_required):

@@ -67,6 +67,9 @@ def run_due(now=None, limit=500):
             skip.append(instance_id)
         except EngineError:
             skip.append(instance_id)
+    if woken:
+        from .messages import deliver_pending
+        deliver_pending()
     return woken
 
 
@@ -75,8 +78,10 @@ def start_scheduler(app, seconds=30):
     from apscheduler.schedulers.background import BackgroundScheduler
 
     def sweep():
+        from .messages import deliver_pending
         with app.app_context():
             run_due()
+            deliver_pending()
 
     scheduler = BackgroundScheduler(timezone="UTC")
     scheduler.add_job(sweep, "interval", seconds=seconds, next_run_time=utcnow(), max_instances=1,

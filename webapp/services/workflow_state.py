@@ -1,9 +1,9 @@
 """Writing an engine snapshot back to the instance row and the human-task index."""
 from datetime import timedelta
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 
-from ..models import HumanTaskRow
+from ..models import HumanTaskRow, MessageSubscription, OutboxMessage
 from ..models._types import utcnow
 
 
@@ -17,6 +17,7 @@ def apply_snapshot(session, instance, snapshot):
     instance.next_timer_at = snapshot.next_timer_at if snapshot.status == "running" else None
     if snapshot.status == "completed":
         instance.completed_at = now
+    _route_messages(session, instance, snapshot)
     ready = {t.id: t for t in snapshot.ready_tasks}
     open_rows = session.scalars(select(HumanTaskRow).where(HumanTaskRow.instance_id == instance.id,
                                                            HumanTaskRow.completed_at.is_(None))).all()
@@ -34,3 +35,14 @@ def apply_snapshot(session, instance, snapshot):
                 signature_properties={k: v for k, v in task.properties.items() if k.startswith("signature")} or None,
                 type=task.type, lane=task.lane, candidate_role=task.role, created_at=now,
                 due_at=now + timedelta(days=task.due_in_days) if task.due_in_days is not None else None))
+
+
+def _route_messages(session, instance, snapshot):
+    """Queue what the instance threw (same transaction) and record what it now waits for."""
+    for message in snapshot.thrown:
+        session.add(OutboxMessage(source_instance_id=instance.id, name=message["name"], kind=message["kind"],
+                                  event=message["event"]))
+    session.execute(delete(MessageSubscription).where(MessageSubscription.instance_id == instance.id))
+    if snapshot.status == "running":
+        for name in snapshot.waiting_for:
+            session.add(MessageSubscription(instance_id=instance.id, name=name))

@@ -1,0 +1,93 @@
+"""Routing messages and signals between instances through the outbox.
+
+The thrown events are written to `outbox_messages` in the transaction that threw them. Delivery
+claims one pending row at a time (`FOR UPDATE SKIP LOCKED`), hands a message to the first running
+instance that waits for its name (or starts a process with a matching message start event) and a
+signal to every waiting instance and signal-started process, all in one transaction with the
+receivers' new state and an audit event. A message nobody waits for stays pending for a later run.
+"""
+from sqlalchemy import select
+
+from engine import EngineError
+from ..models import MessageSubscription, OutboxMessage, ProcessInstance, ProcessVersion
+from ..models._types import utcnow
+from . import audit
+from .acting import acting_as
+from .deployments import version_ref
+from .engine_access import engine
+from .uow import transaction
+from .workflow_state import apply_snapshot
+
+
+def _receivers(session, message, source):
+    ids = session.scalars(select(MessageSubscription.instance_id).where(
+        MessageSubscription.name == message.name, MessageSubscription.instance_id != source.id)
+        .order_by(MessageSubscription.instance_id)).all()
+    return ids
+
+
+def _deliver_to(session, instance_id, message, actor):
+    from .tasks import _lock_instance
+    instance = _lock_instance(session, instance_id)
+    if instance.status != "running":
+        return False
+    ref = version_ref(instance.version)
+    workflow = engine().load(ref, instance.state_json)
+    with acting_as(actor):
+        caught = engine().deliver(workflow, {"event": message.event})
+    if caught:
+        apply_snapshot(session, instance, engine().snapshot(workflow, ref))
+    return bool(caught)
+
+
+def _start_by(session, message, actor):
+    """Start the newest active version of each process whose start event takes this name."""
+    from .instances import may_start, start_instance
+    started = []
+    versions = session.scalars(select(ProcessVersion).where(ProcessVersion.status == "active")
+                               .order_by(ProcessVersion.key, ProcessVersion.version.desc())).all()
+    newest = {}
+    for version in versions:
+        newest.setdefault(version.key, version)
+    for version in newest.values():
+        if message.name in (version.start_messages or []) and may_start(actor, version):
+            instance = start_instance(actor, version.key, version_number=version.version)
+            if _deliver_to(session, instance.id, message, actor):
+                started.append(instance.id)
+            if message.kind == "message" and started:
+                break
+    return started
+
+
+def deliver_pending(limit=100):
+    """Deliver pending messages and signals; the ids of the outbox rows delivered."""
+    delivered, skip = [], [0]
+    while len(delivered) + len(skip) <= limit:
+        try:
+            with transaction() as session:
+                message = session.scalars(select(OutboxMessage).where(
+                    OutboxMessage.delivered_at.is_(None), OutboxMessage.id.not_in(skip + delivered))
+                    .order_by(OutboxMessage.id).limit(1).with_for_update(skip_locked=True)).first()
+                if message is None:
+                    break
+                message_id = message.id
+                source = session.get(ProcessInstance, message.source_instance_id)
+                actor = source.initiator
+                targets = []
+                for instance_id in _receivers(session, message, source):
+                    if _deliver_to(session, instance_id, message, actor):
+                        targets.append(instance_id)
+                        if message.kind == "message":
+                            break
+                if message.kind == "signal" or not targets:
+                    targets += _start_by(session, message, actor)
+                if not targets:
+                    skip.append(message_id)
+                    continue
+                message.delivered_at, message.delivered_to = utcnow(), targets
+                audit.record(actor, f"{message.kind}.delivered", "process_instance", source.id,
+                             after={"name": message.name, "to": targets})
+            delivered.append(message_id)
+        except EngineError:
+            skip.append(message_id)
+    return delivered
