@@ -28,7 +28,7 @@ EXPECTED = {
     "api.audit_verify": AUDITORS, "audit.events": AUDITORS, "audit.record": AUDITORS,
     "audit.export_csv": AUDITORS, "audit.export_pdf": AUDITORS, "audit.instance_pdf": EVERYONE,
     "admin.user_list": {"admin"}, "admin.user_new": {"admin"}, "admin.user_edit": {"admin"},
-    "main.cancel": {"qa_manager", "admin"}, "main.retry_incident": EVERYONE, "api.retry_incident": EVERYONE, "api.cancel_instance": {"qa_manager", "admin"},
+    "main.cancel": {"qa_manager", "admin"}, "main.retry_incident": EVERYONE, "main.notifications_read": EVERYONE, "api.retry_incident": EVERYONE, "api.cancel_instance": {"qa_manager", "admin"},
     "api.create_deployment": {"admin", "process_owner"}, "api.decide_deployment": {"qa", "qa_manager"},
     "api.migrate_instance": {"admin", "process_owner"},
     "processes.definition": EVERYONE, "processes.version_diagram": EVERYONE, "processes.version_file": EVERYONE,

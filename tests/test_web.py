@@ -31,7 +31,8 @@ def form_fields(data):
 
 
 def task_links(html):
-    return re.findall(r'href="/tasks/([0-9a-f-]{36})"', html)
+    """Task ids listed in the inbox's task tables (not the notification links)."""
+    return re.findall(r'href="/tasks/([0-9a-f-]{36})" class="task-link"', html)
 
 
 @pytest.fixture

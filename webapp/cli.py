@@ -259,3 +259,12 @@ def timers_run_due_command(now_text):
         now = (now if now.tzinfo else now.replace(tzinfo=timezone.utc)).astimezone(timezone.utc)
     woken = run_due(now)
     click.echo(f"woke {len(woken)} instance(s){': ' + ', '.join(map(str, woken)) if woken else ''}")
+
+
+@timers_group.command("notify")
+@with_appcontext
+def timers_notify_command():
+    """Queue due-soon/overdue reminders and send pending notifications (SMTP or log)."""
+    from .services.notifications import remind_due, send_pending
+    queued = remind_due()
+    click.echo(f"queued {queued} reminder(s), sent {send_pending()} notification(s)")

@@ -35,6 +35,9 @@ def from_environment(instance_path):
         "PASSWORD_MAX_AGE_DAYS": int(env.get("TRACEFLOW_PASSWORD_MAX_AGE_DAYS", "180")),
         "LOCKOUT_THRESHOLD": int(env.get("TRACEFLOW_LOCKOUT_THRESHOLD", "5")),
         "DEPLOYMENT_APPROVAL": _bool(env.get("TRACEFLOW_DEPLOYMENT_APPROVAL"), default=True),
+        "MAIL_SERVER": env.get("TRACEFLOW_MAIL_SERVER"),
+        "MAIL_PORT": int(env.get("TRACEFLOW_MAIL_PORT", "25")),
+        "MAIL_FROM": env.get("TRACEFLOW_MAIL_FROM", "traceflow@localhost"),
         "SESSION_IDLE_MINUTES": int(env.get("TRACEFLOW_SESSION_IDLE_MINUTES", "15")),
     }
 

@@ -59,6 +59,21 @@ def create_movement(params):
     return ledger.movement_view(movement)
 
 
+def notify(params):
+    """Queue a notification to a role's members or to one user (by username)."""
+    from sqlalchemy import select
+    from .extensions import db
+    from .models import User
+    from .services import notifications
+    if params.get("user"):
+        user = db.session.scalar(select(User).where(User.username == params["user"]))
+        users = [user] if user is not None else []
+    else:
+        users = notifications.recipients(role=params.get("role"))
+    notifications.queue(users, params.get("kind") or "message", params["subject"], params.get("body") or "")
+    return {"notified": len(users)}
+
+
 def register(registry):
     """Add the operations to the app's registry."""
     registry.register("erp.hold_lots", hold_lots, required=("lots", "reason"))
@@ -66,3 +81,4 @@ def register(registry):
     registry.register("erp.trace_forward", trace_forward, required=("material", "lot"))
     registry.register("erp.set_supplier_status", set_supplier_status, required=("supplier", "status", "reason"))
     registry.register("erp.create_movement", create_movement, required=("movement",))
+    registry.register("notify.send", notify, required=("subject",), optional=("role", "user", "body", "kind"))

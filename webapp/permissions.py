@@ -17,6 +17,7 @@ ENDPOINT_PERMISSIONS = {
     "api.audit_verify": "audit.view",
     "main.cancel": "instance.cancel",
     "main.retry_incident": "workflow.use",
+    "main.notifications_read": "workflow.use",
     "api.retry_incident": "workflow.use",
     "processes.definition": "process.view",
     "processes.version_diagram": "process.view",

@@ -4,7 +4,7 @@ from flask_babel import gettext as _
 
 from ..errors import AuthenticationFailed, FormInvalid, IncidentRaised, InvalidInput
 from ..formrender import display_pairs, fields_for, parse_submission
-from ..services import incidents, instances, queries, signatures, tasks
+from ..services import incidents, instances, notifications, queries, signatures, tasks
 from ..services.deployments import latest_version
 
 bp = Blueprint("main", __name__)
@@ -16,7 +16,15 @@ def inbox():
     open_tasks = queries.open_tasks(g.user)
     mine = [t for t in open_tasks if t.assignee_id == g.user.id]
     available = [t for t in open_tasks if t.assignee_id is None]
-    return render_template("main/inbox.html", mine=mine, available=available)
+    return render_template("main/inbox.html", mine=mine, available=available,
+                           notes=notifications.unread(g.user))
+
+
+@bp.route("/notifications/read", methods=["POST"])
+def notifications_read():
+    """Mark the user's notifications read."""
+    notifications.mark_read(g.user)
+    return redirect(url_for("main.inbox"))
 
 
 @bp.route("/processes")

@@ -5,11 +5,12 @@ from .audit import AuditEvent
 from .signatures import Signature
 from .incidents import Incident
 from .messages import MessageSubscription, OutboxMessage
+from .notifications import Notification
 from .erp_items import Material, Location, Lot, Serial
 from .erp_parties import Supplier, SupplierScope, SupplierCertificate, Customer
 from .erp_ledger import Movement, TemperatureRecord, Shipment, ShipmentLine
 
 __all__ = ["Role", "User", "ApiToken", "user_roles", "ProcessVersion", "ProcessFile", "ProcessInstance",
-           "HumanTaskRow", "BusinessKeyCounter", "AuditEvent", "PasswordHistory", "Signature", "Deployment", "Incident", "MessageSubscription", "OutboxMessage",
+           "HumanTaskRow", "BusinessKeyCounter", "AuditEvent", "PasswordHistory", "Signature", "Deployment", "Incident", "MessageSubscription", "OutboxMessage", "Notification",
            "Material", "Location", "Lot", "Serial", "Supplier", "SupplierScope", "SupplierCertificate", "Customer",
            "Movement", "TemperatureRecord", "Shipment", "ShipmentLine"]

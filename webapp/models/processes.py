@@ -107,6 +107,7 @@ class HumanTaskRow(db.Model):
     completed_at = mapped_column(UTCDateTime, nullable=True)
     completed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     state: Mapped[str] = mapped_column(String(20), default="ready")
+    reminded: Mapped[str | None] = mapped_column(String(20), nullable=True)  # due_soon | overdue, once each
     submitted_data: Mapped[dict | None] = mapped_column(JSON, nullable=True)
     instance: Mapped[ProcessInstance] = relationship()
     assignee: Mapped[User | None] = relationship(foreign_keys=[assignee_id])

@@ -79,9 +79,12 @@ def start_scheduler(app, seconds=30):
 
     def sweep():
         from .messages import deliver_pending
+        from .notifications import remind_due, send_pending
         with app.app_context():
             run_due()
             deliver_pending()
+            remind_due()
+            send_pending()
 
     scheduler = BackgroundScheduler(timezone="UTC")
     scheduler.add_job(sweep, "interval", seconds=seconds, next_run_time=utcnow(), max_instances=1,

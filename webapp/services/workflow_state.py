@@ -5,6 +5,7 @@ from sqlalchemy import delete, select
 
 from ..models import HumanTaskRow, MessageSubscription, OutboxMessage
 from ..models._types import utcnow
+from . import notifications
 
 
 def apply_snapshot(session, instance, snapshot):
@@ -27,14 +28,16 @@ def apply_snapshot(session, instance, snapshot):
             row.state, row.completed_at = "cancelled", now
     for task in snapshot.ready_tasks:
         if task.id not in known:
-            session.add(HumanTaskRow(
+            row = HumanTaskRow(
                 instance_id=instance.id, task_id=task.id, bpmn_id=task.bpmn_id, title=task.title,
                 title_en=task.properties.get("name_en", ""), instructions=task.instructions,
                 form_file=task.properties.get("formJsonSchemaFilename"),
                 form_ui_file=task.properties.get("formUiSchemaFilename"),
                 signature_properties={k: v for k, v in task.properties.items() if k.startswith("signature")} or None,
                 type=task.type, lane=task.lane, candidate_role=task.role, created_at=now,
-                due_at=now + timedelta(days=task.due_in_days) if task.due_in_days is not None else None))
+                due_at=now + timedelta(days=task.due_in_days) if task.due_in_days is not None else None)
+            session.add(row)
+            notifications.task_ready(row, instance.initiator_id)
 
 
 def _route_messages(session, instance, snapshot):

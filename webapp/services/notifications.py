@@ -1,0 +1,103 @@
+"""Notifications: queued in the causing transaction, sent by e-mail (SMTP) or to the log, and shown
+in the user's inbox until read. Reminders for tasks due soon and overdue run from the scheduler."""
+from datetime import timedelta
+from email.message import EmailMessage
+import logging
+import smtplib
+
+from flask import current_app
+from sqlalchemy import select
+
+from ..extensions import db
+from ..models import HumanTaskRow, Notification, Role, User, user_roles
+from ..models._types import utcnow
+from .uow import transaction
+
+log = logging.getLogger("traceflow.notifications")
+DUE_SOON = timedelta(days=1)
+
+
+def recipients(role=None, user_id=None):
+    """Active users holding `role`, or the one user."""
+    if user_id is not None:
+        return [u for u in [db.session.get(User, user_id)] if u is not None and u.active]
+    query = select(User).join(user_roles).join(Role).where(Role.name == role, User.active.is_(True))
+    return db.session.scalars(query).all()
+
+
+def queue(users, kind, subject, body="", link=None):
+    """Add one notification per user to the current transaction."""
+    for user in users:
+        db.session.add(Notification(user_id=user.id, kind=kind, subject=subject, body=body, link=link))
+
+
+def task_ready(row, initiator_id):
+    """Tell whoever may work a new task that it is waiting (its lane's role, else the initiator)."""
+    users = recipients(role=row.candidate_role) if row.candidate_role else recipients(user_id=initiator_id)
+    queue(users, "task_assigned", f"{row.title}", f"A task is waiting for you: {row.title}.",
+          f"/tasks/{row.task_id}")
+
+
+def remind_due(now=None):
+    """Queue 'due soon' and 'overdue' reminders once per open task; the number queued."""
+    now, count = now or utcnow(), 0
+    with transaction() as session:
+        rows = session.scalars(select(HumanTaskRow).where(HumanTaskRow.completed_at.is_(None),
+                                                          HumanTaskRow.due_at.is_not(None),
+                                                          HumanTaskRow.due_at <= now + DUE_SOON)).all()
+        for row in rows:
+            kind = "overdue" if row.due_at <= now else "due_soon"
+            if row.reminded == kind or (row.reminded == "overdue"):
+                continue
+            users = ([row.assignee] if row.assignee else
+                     recipients(role=row.candidate_role) if row.candidate_role else
+                     recipients(user_id=row.instance.initiator_id))
+            subject = f"{'Overdue' if kind == 'overdue' else 'Due soon'}: {row.title} ({row.instance.business_key})"
+            queue(users, kind, subject, f"Due {row.due_at:%Y-%m-%d %H:%M} UTC.", f"/tasks/{row.task_id}")
+            row.reminded, count = kind, count + len(users)
+    return count
+
+
+def send_pending(limit=200):
+    """Send queued notifications by SMTP when MAIL_SERVER is set, else write them to the log."""
+    server = current_app.config.get("MAIL_SERVER")
+    sent = 0
+    with transaction() as session:
+        pending = session.scalars(select(Notification).where(Notification.sent_at.is_(None))
+                                  .order_by(Notification.id).limit(limit).with_for_update(skip_locked=True)).all()
+        for note in pending:
+            user = session.get(User, note.user_id)
+            if server and getattr(user, "email", None):
+                _mail(server, user.email, note)
+                note.sent_via = "smtp"
+            else:
+                log.info("notification to %s: %s", user.username if user else note.user_id, note.subject)
+                note.sent_via = "log"
+            note.sent_at, sent = utcnow(), sent + 1
+    return sent
+
+
+def _mail(server, address, note):
+    message = EmailMessage()
+    message["From"] = current_app.config.get("MAIL_FROM", "traceflow@localhost")
+    message["To"], message["Subject"] = address, note.subject
+    message.set_content(f"{note.body}\n\n{note.link or ''}")
+    with smtplib.SMTP(server, current_app.config.get("MAIL_PORT", 25), timeout=10) as smtp:
+        smtp.send_message(message)
+
+
+def unread(user, limit=20):
+    """The user's unread notifications, newest first."""
+    return db.session.scalars(select(Notification).where(Notification.user_id == user.id,
+                                                         Notification.read_at.is_(None))
+                              .order_by(Notification.id.desc()).limit(limit)).all()
+
+
+def mark_read(user, notification_id=None):
+    """Mark one (or all) of the user's notifications read."""
+    with transaction() as session:
+        query = select(Notification).where(Notification.user_id == user.id, Notification.read_at.is_(None))
+        if notification_id is not None:
+            query = query.where(Notification.id == notification_id)
+        for note in session.scalars(query):
+            note.read_at = utcnow()
