@@ -16,7 +16,7 @@ from . import messages, migration, timers
 from .errors import EngineError, ScriptError, TaskNotReady
 from .sandbox import script_engine
 from .serializer import spec_serializer, state_serializer
-from .tasks import HumanTask, describe, is_human
+from .tasks import describe, is_human
 from .workflow import TraceflowWorkflow, unfinished_tasks
 
 

@@ -1,7 +1,6 @@
 """A real headless Chromium against the served app: the task form's behaviour as a person sees it."""
 import os
 import shutil
-import socket
 import threading
 
 import pytest

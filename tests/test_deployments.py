@@ -6,13 +6,13 @@ import pytest
 from sqlalchemy import func, select
 
 from engine import ProcessBundle, SourceFile
-from webapp.errors import Conflict, DeploymentInvalid
+from webapp.errors import DeploymentInvalid
 from webapp.extensions import db
 from webapp.models import ProcessVersion
 from webapp.services import instances, migrations, queries, tasks
 from webapp.services.deployments import deploy_bundle
 from tests.conftest import ROOT
-from tests.helpers import Api, PASSWORD, signature_for, table_snapshot, user
+from tests.helpers import Api, signature_for, table_snapshot, user
 
 FIXTURES = ROOT / "tests" / "fixtures"
 CC_FILES = [ROOT / "processes" / "change_control.bpmn", ROOT / "rules" / "change_classification.dmn",

@@ -1,7 +1,6 @@
 """Every route needs a login; API errors are JSON; pages escape user input and send security headers."""
 import re
 
-import pytest
 
 from webapp.security import PUBLIC_ENDPOINTS
 from tests.helpers import Browser, DATA_BY_TASK

@@ -5,7 +5,7 @@ from flask import Flask
 
 from engine import Engine, OperationRegistry
 from . import config as settings
-from .extensions import babel, csrf, db, migrate
+from .extensions import csrf, db, migrate
 
 MIGRATIONS_DIR = str(Path(__file__).resolve().parent / "migrations")
 

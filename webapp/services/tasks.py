@@ -45,7 +45,7 @@ def may_work(user, row):
 
 def _authorize(actor, row, action):
     if not may_work(actor, row):
-        reason = (f"task is claimed by another user" if row.assignee_id not in (None, actor.id)
+        reason = ("task is claimed by another user" if row.assignee_id not in (None, actor.id)
                   else f"requires role {row.candidate_role}" if row.candidate_role else "only the initiator")
         audit_refusal(actor, f"task.{action}_refused", "task", row.task_id, reason)
         raise PermissionDenied(f"you may not {action} this task: {reason}")
