@@ -268,3 +268,18 @@ def timers_notify_command():
     from .services.notifications import remind_due, send_pending
     queued = remind_due()
     click.echo(f"queued {queued} reminder(s), sent {send_pending()} notification(s)")
+
+
+@timers_group.command("certificates")
+@click.option("--today", default=None, help="Check as of this date (YYYY-MM-DD; default: today).")
+@with_appcontext
+def timers_certificates_command(today):
+    """The daily supplier-certificate check: warnings at 90/60/30 days, block on expiry."""
+    from datetime import date
+    from .services.certificates import check_certificates
+    try:
+        day = date.fromisoformat(today) if today else None
+    except ValueError:
+        raise click.BadParameter("use YYYY-MM-DD", param_hint="--today")
+    result = check_certificates(day)
+    click.echo(f"warned: {', '.join(result['warned']) or '-'}; blocked: {', '.join(result['blocked']) or '-'}")

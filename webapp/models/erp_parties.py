@@ -47,6 +47,7 @@ class SupplierCertificate(VoidableRecord, db.Model):
     valid_from: Mapped[date | None] = mapped_column(Date, nullable=True)
     valid_until: Mapped[date | None] = mapped_column(Date, nullable=True)
     file_name: Mapped[str | None] = mapped_column(String(255), nullable=True)
+    warned_days: Mapped[int | None] = mapped_column(Integer, nullable=True)  # last expiry warning sent (90/60/30)
     supplier: Mapped[Supplier] = relationship(back_populates="certificates")
 
 

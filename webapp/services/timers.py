@@ -86,8 +86,15 @@ def start_scheduler(app, seconds=30):
             remind_due()
             send_pending()
 
+    def daily():
+        from .certificates import check_certificates
+        with app.app_context():
+            check_certificates()
+
     scheduler = BackgroundScheduler(timezone="UTC")
     scheduler.add_job(sweep, "interval", seconds=seconds, next_run_time=utcnow(), max_instances=1,
                       coalesce=True, id="traceflow-timers")
+    scheduler.add_job(daily, "cron", hour=22, minute=0, next_run_time=utcnow(), max_instances=1,
+                      coalesce=True, id="traceflow-certificates")  # 06:00 in China
     scheduler.start()
     return scheduler

@@ -1,0 +1,42 @@
+"""The daily certificate check (GSP): warn purchasing and QA 90, 60 and 30 days before a supplier
+certificate expires, and block the supplier once a required certificate has expired."""
+from ..models._types import utcnow
+from . import notifications
+from .erp.common import business_date
+from .erp.parties import expiring_certificates, set_supplier_status
+from .erp.rules import rule
+from .timers import SCHEDULER
+from .uow import transaction
+
+WARN_DAYS = (90, 60, 30)
+RECIPIENT_ROLES = ("purchasing", "qa")
+
+
+def _tell(kind, subject, link):
+    users = {u.id: u for role in RECIPIENT_ROLES for u in notifications.recipients(role=role)}
+    notifications.queue(users.values(), kind, subject, "", link)
+
+
+def check_certificates(today=None):
+    """Run the check for `today` (default: the business date); {'warned': [...], 'blocked': [...]}."""
+    today = today or business_date()
+    required = set(rule("REC-SUPPLIER-CERTIFICATE").get("required_certificates", []))
+    warned, blocked = [], []
+    with transaction():
+        for cert in expiring_certificates(within_days=(today - business_date()).days + max(WARN_DAYS)):
+            supplier, left = cert.supplier, (cert.valid_until - today).days
+            link = f"/erp/suppliers/{supplier.code}"
+            if left < 0:
+                if cert.type in required and supplier.status in ("approved", "conditional"):
+                    set_supplier_status(SCHEDULER, supplier, "blocked",
+                                        f"{cert.type} {cert.number} expired on {cert.valid_until:%Y-%m-%d}")
+                    _tell("certificate", f"Supplier {supplier.code} blocked: {cert.type} {cert.number} expired", link)
+                    blocked.append(supplier.code)
+                continue
+            threshold = min(d for d in WARN_DAYS if left <= d) if left <= max(WARN_DAYS) else None
+            if threshold is not None and (cert.warned_days is None or threshold < cert.warned_days):
+                cert.warned_days, cert.updated_at = threshold, utcnow()
+                _tell("certificate", f"{supplier.code}: {cert.type} {cert.number} expires in {left} days "
+                                     f"({cert.valid_until:%Y-%m-%d})", link)
+                warned.append(f"{supplier.code}/{cert.type}")
+    return {"warned": warned, "blocked": blocked}
