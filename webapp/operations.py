@@ -66,8 +66,7 @@ def notify(params):
     from .models import User
     from .services import notifications
     if params.get("user"):
-        user = db.session.scalar(select(User).where(User.username == params["user"]))
-        users = [user] if user is not None else []
+        users = db.session.scalars(select(User.id).where(User.username == params["user"])).all()
     else:
         users = notifications.recipients(role=params.get("role"))
     notifications.queue(users, params.get("kind") or "message", params["subject"], params.get("body") or "")

@@ -66,8 +66,7 @@ def record(actor, action, entity_type, entity_id, before=None, after=None, reaso
                        action=action, entity_type=entity_type, entity_id=str(entity_id), before=_plain(before),
                        after=_plain(after), reason=reason, request_id=request_id, client_addr=client_addr)
     event.hash = event_hash(event)
-    session.add(event)
-    session.flush()
+    session.add(event)  # flushed with the change it describes; the next head query autoflushes it
     return event
 
 

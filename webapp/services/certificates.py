@@ -13,8 +13,8 @@ RECIPIENT_ROLES = ("purchasing", "qa")
 
 
 def _tell(kind, subject, link):
-    users = {u.id: u for role in RECIPIENT_ROLES for u in notifications.recipients(role=role)}
-    notifications.queue(users.values(), kind, subject, "", link)
+    users = [user_id for role in RECIPIENT_ROLES for user_id in notifications.recipients(role=role)]
+    notifications.queue(users, kind, subject, "", link)
 
 
 def check_certificates(today=None):

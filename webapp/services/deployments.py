@@ -190,3 +190,16 @@ def version_ref(version):
     if ref is None:
         ref = _REFS[key] = VersionRef(version.content_hash, version.spec_json, version.file_texts)
     return ref
+
+
+_MESSAGE_USE = {}
+
+
+def uses_messages(version):
+    """True when the version's process (or a called one) has message or signal events; instances of
+    other processes skip message bookkeeping entirely."""
+    key = (version.id, version.content_hash)
+    if key not in _MESSAGE_USE:
+        spec = version_ref(version).spec_json
+        _MESSAGE_USE[key] = "MessageEventDefinition" in spec or "SignalEventDefinition" in spec
+    return _MESSAGE_USE[key]

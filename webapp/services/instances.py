@@ -42,7 +42,7 @@ def start_instance(actor, process_key, data=None, version_number=None):
                                 "business_key": instance.business_key, "data": data or {}})
     except EngineError as exc:
         raise ProcessFailure(f"the process failed to start; nothing was saved: {exc}") from exc
-    if session_is_outermost():
+    if snapshot.thrown and session_is_outermost():
         from .messages import deliver_pending
         deliver_pending()
     return instance

@@ -18,24 +18,27 @@ DUE_SOON = timedelta(days=1)
 
 
 def recipients(role=None, user_id=None):
-    """Active users holding `role`, or the one user."""
+    """Ids of the active users holding `role`, or of the one user (one query, no user objects)."""
+    query = select(User.id).where(User.active.is_(True))
     if user_id is not None:
-        return [u for u in [db.session.get(User, user_id)] if u is not None and u.active]
-    query = select(User).join(user_roles).join(Role).where(Role.name == role, User.active.is_(True))
+        query = query.where(User.id == user_id)
+    else:
+        query = query.join(user_roles, user_roles.c.user_id == User.id).join(Role).where(Role.name == role)
     return db.session.scalars(query).all()
 
 
-def queue(users, kind, subject, body="", link=None):
-    """Add one notification per user to the current transaction."""
-    for user in users:
-        db.session.add(Notification(user_id=user.id, kind=kind, subject=subject, body=body, link=link))
+def queue(user_ids, kind, subject, body="", link=None):
+    """Add one notification per user id to the current transaction."""
+    for user_id in dict.fromkeys(user_ids):
+        db.session.add(Notification(user_id=user_id, kind=kind, subject=subject, body=body, link=link))
 
 
 def task_ready(row, initiator_id):
-    """Tell whoever may work a new task that it is waiting (its lane's role, else the initiator)."""
-    users = recipients(role=row.candidate_role) if row.candidate_role else recipients(user_id=initiator_id)
-    queue(users, "task_assigned", f"{row.title}", f"A task is waiting for you: {row.title}.",
-          f"/tasks/{row.task_id}")
+    """Tell the one person a new task is assigned to: the initiator of a lane-less task. Lane tasks
+    wait in their role's queue for whoever claims them (the inbox shows them; due reminders follow)."""
+    if row.candidate_role is None:
+        queue([initiator_id], "task_assigned", f"{row.title}", f"A task is waiting for you: {row.title}.",
+              f"/tasks/{row.task_id}")
 
 
 def remind_due(now=None):
@@ -49,7 +52,7 @@ def remind_due(now=None):
             kind = "overdue" if row.due_at <= now else "due_soon"
             if row.reminded == kind or (row.reminded == "overdue"):
                 continue
-            users = ([row.assignee] if row.assignee else
+            users = ([row.assignee_id] if row.assignee_id else
                      recipients(role=row.candidate_role) if row.candidate_role else
                      recipients(user_id=row.instance.initiator_id))
             subject = f"{'Overdue' if kind == 'overdue' else 'Due soon'}: {row.title} ({row.instance.business_key})"

@@ -66,9 +66,17 @@ def _fill_node(node, cache):
         _fill_node(node["items"], cache)
 
 
+def _has_records(node):
+    if not isinstance(node, dict):
+        return False
+    return "x-record" in node or any(_has_records(child) for child in (node.get("properties") or {}).values()) \
+        or _has_records(node.get("items"))
+
+
 def fill(schema):
-    """A copy of `schema` whose record fields list the records valid now."""
-    if not schema:
+    """A copy of `schema` whose record fields list the records valid now (the schema itself when it
+    has no record fields)."""
+    if not schema or not _has_records(schema):
         return schema
     filled = copy.deepcopy(schema)
     _fill_node(filled, {})

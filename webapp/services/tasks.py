@@ -117,7 +117,7 @@ def complete_task(actor, task_id, data, signature=None, username_required=False)
             if req is not None and not _sign(session, actor, instance, row, req, data):
                 row.assignee_id = None  # open for the next, different signer
                 return instance
-            _run(session, actor, instance, workflow, ref, row, data)
+            thrown = _run(session, actor, instance, workflow, ref, row, data)
     except PermissionDenied as exc:
         audit_refusal(actor, "task.sign_refused", "task", row.task_id, exc.message)
         raise
@@ -130,7 +130,8 @@ def complete_task(actor, task_id, data, signature=None, username_required=False)
         raise IncidentRaised(f"nothing was saved: {exc}", {"incident": incident.id}) from exc
     except EngineError as exc:
         raise ProcessFailure(f"the process failed: {exc}") from exc
-    _route_after_commit()
+    if thrown:
+        _route_after_commit()
     return instance
 
 
@@ -164,7 +165,8 @@ def _sign(session, actor, instance, row, req, data):
 
 
 def _run(session, actor, instance, workflow, ref, row, data):
-    """Run the engine for the completed task and write state, task rows and the audit event."""
+    """Run the engine for the completed task and write state, task rows and the audit event;
+    True when the step threw messages or signals to deliver after the commit."""
     before = dict(instance.data)
     with acting_as(actor):
         engine().complete_task(workflow, row.task_id, data)
@@ -177,6 +179,7 @@ def _run(session, actor, instance, workflow, ref, row, data):
                  before={"status": "ready", "data": old},
                  after={"status": "completed", "instance": instance.business_key,
                         "instance_status": snapshot.status, "submitted": data, "data": new})
+    return bool(snapshot.thrown)
 
 
 def _lock_instance(session, instance_id):

@@ -6,6 +6,7 @@ from sqlalchemy import delete, select
 from ..models import HumanTaskRow, MessageSubscription, OutboxMessage
 from ..models._types import utcnow
 from . import notifications
+from .deployments import uses_messages
 
 
 def apply_snapshot(session, instance, snapshot):
@@ -18,7 +19,8 @@ def apply_snapshot(session, instance, snapshot):
     instance.next_timer_at = snapshot.next_timer_at if snapshot.status == "running" else None
     if snapshot.status == "completed":
         instance.completed_at = now
-    _route_messages(session, instance, snapshot)
+    if snapshot.thrown or uses_messages(instance.version):
+        _route_messages(session, instance, snapshot)
     ready = {t.id: t for t in snapshot.ready_tasks}
     open_rows = session.scalars(select(HumanTaskRow).where(HumanTaskRow.instance_id == instance.id,
                                                            HumanTaskRow.completed_at.is_(None))).all()
