@@ -1,7 +1,5 @@
 """User and role administration. Admins manage accounts but never learn a password a user keeps:
 new accounts and resets get a one-time password that must be changed at the next login."""
-import secrets
-
 from flask import Blueprint, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from sqlalchemy import select
@@ -30,10 +28,9 @@ def user_new():
     """Create an account with a one-time password shown once to the admin."""
     errors = {}
     if request.method == "POST":
-        temporary = secrets.token_urlsafe(12)
         try:
-            user = users.create_user(request.form.get("username", ""), temporary, _roles_from(request.form),
-                                     request.form.get("full_name", ""), actor=g.user, must_change=True)
+            user, temporary = users.create_with_one_time_password(
+                g.user, request.form.get("username", ""), _roles_from(request.form), request.form.get("full_name", ""))
         except InvalidInput as exc:
             errors = exc.errors
         else:

@@ -14,10 +14,8 @@ PAGE_SIZE = 200
 
 
 def _exported(action, entity_type, entity_id, filters):
-    """Exports are themselves audited: who took which records out, and when."""
-    from ..services.uow import transaction
-    with transaction():
-        audit.record(g.user, action, entity_type, entity_id, after={"filters": filters})
+    """Audit the export (in the audit service)."""
+    audit.record_export(g.user, action, entity_type, entity_id, filters)
 
 
 @bp.route("/")

@@ -1,15 +1,12 @@
 """Login, logout and the language switch."""
-from flask import Blueprint, flash, redirect, render_template, request, session, url_for
+from flask import Blueprint, flash, g, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 
-from flask import g
 
 from ..errors import AuthenticationFailed, InvalidInput
 from ..i18n import SUPPORTED
 from ..security import log_in, log_out
-from ..services import audit
-from ..services.uow import transaction
-from ..services.users import authenticate, change_password as change_password_service
+from ..services.users import authenticate, change_password as change_password_service, record_login
 
 bp = Blueprint("auth", __name__)
 
@@ -29,8 +26,7 @@ def login():
             flash(_("Invalid username or password."), "error")
             return render_template("auth/login.html"), 401
         log_in(user)
-        with transaction():
-            audit.record(user, "auth.login", "user", user.id)
+        record_login(user)
         return redirect(_safe_next(request.args.get("next")))
     return render_template("auth/login.html")
 

@@ -111,3 +111,10 @@ def verify_chain(batch=5000):
                 return ChainReport(False, count, event.seq, event.id, problem)
             previous_hash, previous_seq = event.hash, event.seq
         last_seq = events[-1].seq
+
+
+def record_export(actor, action, entity_type, entity_id, filters):
+    """Exports are themselves audited: who took which records out, and when."""
+    from .uow import transaction
+    with transaction():
+        record(actor, action, entity_type, entity_id, after={"filters": filters})

@@ -93,6 +93,19 @@ def _fail_login(user, username, action="auth.login_failed", count=True):
     raise AuthenticationFailed(LOGIN_FAILED)
 
 
+def record_login(user):
+    """Audit a successful interactive login."""
+    with transaction():
+        audit.record(user, "auth.login", "user", user.id)
+
+
+def create_with_one_time_password(admin, username, roles, full_name=""):
+    """An admin creates an account: a random one-time password, shown once, changed at first login."""
+    temporary = secrets.token_urlsafe(12)
+    user = create_user(username, temporary, roles, full_name, actor=admin, must_change=True)
+    return user, temporary
+
+
 def authenticate(username, password):
     """Return the active, unlocked user whose password matches; else count, audit and refuse."""
     user = db.session.scalar(select(User).where(User.username == (username or "")))
