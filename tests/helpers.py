@@ -13,6 +13,10 @@ USERS = {
     "admin": ["admin"],
     "warehouse": ["warehouse"],
     "sales": ["sales"],
+    "qamanager": ["qa_manager"],
+    "purchasing": ["purchasing"],
+    "production": ["production"],
+    "mrb": ["mrb"],
 }
 
 

@@ -50,7 +50,7 @@ def test_token_is_required_and_bad_passwords_get_401(app):
 
 
 def test_process_definitions_list_versions(api):
-    [definition] = api("qa").get("/api/v1/process-definitions").get_json()
+    [definition] = [d for d in api("qa").get("/api/v1/process-definitions").get_json() if d["key"] == "change_control"]
     assert definition == {"key": "change_control", "name": definition["name"], "version": 1, "versions": [1]}
 
 
