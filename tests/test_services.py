@@ -38,20 +38,29 @@ def _bundle(text_replace=None):
     return bundle
 
 
+def _change_control(results):
+    """The result for change_control among those of every process in processes/."""
+    [result] = [r for r in results if r.key == "change_control"]
+    return result
+
+
 def test_same_content_deploys_no_new_version(ctx):
-    [result] = deploy_bundle(_bundle())
-    assert (result.version, result.created) == (1, False)
-    assert db.session.scalar(select(func.count()).select_from(ProcessVersion)) == 1
+    results = deploy_bundle(_bundle())
+    assert {(r.version, r.created) for r in results} == {(1, False)}
+    assert db.session.scalar(select(func.count()).select_from(ProcessVersion)) == len(results)
 
 
 def test_changed_content_deploys_a_new_version_and_keeps_running_instances(ctx):
     running = instances.start_instance(user("requester"), "change_control")
-    [result] = deploy_bundle(_bundle(("影响评估", "影响评估(修订)")), comment="rename a step")
+    results = deploy_bundle(_bundle(("影响评估", "影响评估(修订)")), comment="rename a step")
+    assert [(r.key, r.version) for r in results if r.created] == [("change_control", 2)]
+    result = _change_control(results)
     assert (result.version, result.created) == (2, True)
     assert running.version.version == 1
     fresh = instances.start_instance(user("requester"), "change_control")
     assert fresh.version.version == 2
-    stored = db.session.scalar(select(ProcessVersion).where(ProcessVersion.version == 2))
+    stored = db.session.scalar(select(ProcessVersion).where(ProcessVersion.key == "change_control",
+                                                            ProcessVersion.version == 2))
     assert "change_control.bpmn" in stored.file_texts and stored.comment == "rename a step"
 
 
@@ -73,7 +82,7 @@ def test_business_keys_count_per_year(ctx):
 def test_starting_is_restricted_to_start_roles(ctx):
     before = table_snapshot()
     with pytest.raises(PermissionDenied):
-        instances.start_instance(user("qa"), "change_control")
+        instances.start_instance(user("board"), "change_control")
     after = table_snapshot()
     after.pop("audit_events"), before.pop("audit_events")
     assert after == before and _last_action() == "process.start_refused"
