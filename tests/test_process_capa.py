@@ -393,3 +393,15 @@ def test_each_action_task_is_assigned_to_its_owner_with_its_due_date(world):
     capa.complete("production", "implement_action", IMPLEMENTED, task=tasks[0])
     capa.complete("qa2", "implement_action", IMPLEMENTED, task=tasks[1])
     assert capa.open == ["verification"]
+
+
+def test_the_capa_and_change_control_files_validate_cleanly():
+    from engine.deployment import validate_bundle
+    registry = OperationRegistry()
+    register_operations(registry)
+    report = validate_bundle(ProcessBundle.from_paths(ROOT / "processes", ROOT / "rules", ROOT / "forms"),
+                             operations=registry.definitions(), known_roles={"qa", "qa_manager", "requester",
+                                                                             "change_board", "regulatory"})
+    mine = ("capa.bpmn", "capa_risk.dmn", "change_control.bpmn")
+    assert [e for e in report.errors if e.get("file") in mine or str(e.get("file", "")).startswith("capa_")] == []
+    assert [w for w in report.warnings if w.get("file") in mine] == []
