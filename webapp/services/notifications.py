@@ -34,10 +34,12 @@ def queue(user_ids, kind, subject, body="", link=None):
 
 
 def task_ready(row, initiator_id):
-    """Tell the one person a new task is assigned to: the initiator of a lane-less task. Lane tasks
-    wait in their role's queue for whoever claims them (the inbox shows them; due reminders follow)."""
-    if row.candidate_role is None:
-        queue([initiator_id], "task_assigned", f"{row.title}", f"A task is waiting for you: {row.title}.",
+    """Tell the one person a new task is assigned to: its assignee (`assignTo`), or the initiator of a
+    lane-less task. Other lane tasks wait in their role's queue for whoever claims them (the inbox
+    shows them; due reminders follow)."""
+    person = row.assignee_id or (initiator_id if row.candidate_role is None else None)
+    if person is not None:
+        queue([person], "task_assigned", f"{row.title}", f"A task is waiting for you: {row.title}.",
               f"/tasks/{row.task_id}")
 
 
