@@ -197,6 +197,8 @@ def test_effective_first_time_with_lots_on_hold_to_signed_closure(world):
     tasks = [t for t in capa.body["ready_tasks"] if t["bpmn_id"] == "implement_action"]
     assert len(tasks) == 2 and {t["instructions"].split("\n")[0] for t in tasks} == {
         f"### 实施措施：{a['action']}" for a in ACTIONS}
+    assert sorted((t["assignee"], t["due_at"][:10]) for t in tasks) == sorted(
+        (a["owner"], a["due_date"]) for a in ACTIONS)
     capa.implement_all()
     assert capa.open == ["verification"]
     assert [(r["action"], r["completion_notes"], r["completed"]) for r in capa.data["action_results"]] == [
@@ -248,6 +250,8 @@ def test_an_overdue_investigation_is_escalated_to_the_qa_manager(world):
     started = utcnow()
     capa.complete("qa", "containment", CONTAINMENT)
     assert capa.data["investigation_days"] == 14
+    due = capa.task("investigation")["due_at"]
+    assert due[:10] in {(started + timedelta(days=d)).date().isoformat() for d in (14, 15)}
     assert run_due(world, started + timedelta(days=13)) == []
     assert capa.refresh().open == ["investigation"]
     assert run_due(world, started + timedelta(days=14, hours=1)) == [capa.body["id"]]
@@ -378,8 +382,6 @@ def test_every_capa_form_renders_as_html(world):
         capa.implement_all() if data is None else capa.complete("qa", step, data)
 
 
-@pytest.mark.xfail(strict=True, reason="assignTo/dueDate user-task properties land on main (lead); remove this "
-                                       "mark after merging main")
 def test_each_action_task_is_assigned_to_its_owner_with_its_due_date(world):
     capa = Capa(world).to_investigation()
     capa.complete("qa", "investigation", INVESTIGATION)
@@ -390,6 +392,8 @@ def test_each_action_task_is_assigned_to_its_owner_with_its_due_date(world):
                    key=lambda t: t["assignee"] or "")
     assert [(t["assignee"], t["due_at"][:10]) for t in tasks] == [("production", "2026-12-20"),
                                                                   ("qa2", "2026-12-31")]
+    assert capa.attempt("qa", "implement_action", IMPLEMENTED, task=tasks[0]).status_code == 403
+    assert capa.attempt("qa2", "implement_action", IMPLEMENTED, task=tasks[0]).status_code == 403
     capa.complete("production", "implement_action", IMPLEMENTED, task=tasks[0])
     capa.complete("qa2", "implement_action", IMPLEMENTED, task=tasks[1])
     assert capa.open == ["verification"]
