@@ -15,7 +15,8 @@ def test_deploy_twice_creates_no_new_version(app, runner):
     result = runner.invoke(args=["deploy"])
     assert result.exit_code == 0 and "change_control v1 unchanged" in result.output
     with app.app_context():
-        assert db.session.scalar(select(func.count()).select_from(ProcessVersion)) == 1
+        versions = db.session.execute(select(ProcessVersion.key, ProcessVersion.version)).all()
+        assert {v for _, v in versions} == {1} and len(versions) == len({k for k, _ in versions})
 
 
 def test_deploy_reports_invalid_files_and_fails(app, runner, tmp_path):

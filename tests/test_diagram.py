@@ -147,9 +147,9 @@ def first_line(group):
 
 def test_labels_sit_at_di_label_bounds_or_fall_back_to_below_and_midpoint(change_control_svg):
     x, y = first_line(groups(svg_root(change_control_svg))["is_major"])
-    assert x == 920 and 400 < y <= 414                # BPMNLabel bounds x=880 y=400 w=80 h=14, above
+    assert x == 1120 and 400 < y <= 414               # BPMNLabel bounds x=1080 y=400 w=80 h=14, above
     x, y = first_line(groups(svg_root(change_control_svg))["Flow_major"])
-    assert x == 958 and 560 < y <= 574
+    assert x == 1158 and 560 < y <= 574
     without_labels = re.sub(r"<bpmndi:BPMNLabel>.*?</bpmndi:BPMNLabel>", "", V1, flags=re.S)
     drawn = groups(svg_root(render_svg(without_labels, "purchase_request")))
     x, y = first_line(drawn["f3"])
