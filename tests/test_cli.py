@@ -25,11 +25,11 @@ def test_deploy_reports_invalid_files_and_fails(app, runner, tmp_path):
 
 
 def test_create_user_with_any_role(app, runner):
-    result = runner.invoke(args=["create-user", "mrb", "--password", "Long-enough-1", "--role", "mrb_member",
+    result = runner.invoke(args=["create-user", "mrb_chair", "--password", "Long-enough-1", "--role", "mrb_member",
                                  "--role", "qa", "--name", "Material Review"])
     assert result.exit_code == 0, result.output
     with app.app_context():
-        created = db.session.scalar(select(User).where(User.username == "mrb"))
+        created = db.session.scalar(select(User).where(User.username == "mrb_chair"))
         assert created.role_names == {"mrb_member", "qa"} and created.full_name == "Material Review"
         assert created.password_hash.startswith("$argon2")
 
