@@ -1,24 +1,24 @@
 """Who the engine acts for while it runs: the user whose action (start, task completion, timer, message)
-drives it, and the process (key) of the instance being driven, so that an ERP guard can tell a release
+drives it, and the process (key) and business key of the instance being driven, so that an ERP guard can tell a release
 made by a given process from a manual one."""
 from contextlib import contextmanager
 from contextvars import ContextVar
 
 _ACTOR = ContextVar("traceflow_acting_user", default=None)
 _PROCESS = ContextVar("traceflow_acting_process", default=None)
+_BUSINESS_KEY = ContextVar("traceflow_acting_business_key", default=None)
 
 
 @contextmanager
-def acting_as(user, process_key=None):
-    """Run engine steps with `user` as the actor of any service operation they call, on behalf of an
-    instance of `process_key` (None outside a process)."""
-    token = _ACTOR.set(user)
-    process_token = _PROCESS.set(process_key)
+def acting_as(user, process_key=None, business_key=None):
+    """Run engine steps with `user` as the actor of any service operation they call, on behalf of the
+    instance `business_key` of process `process_key` (both None outside a process)."""
+    tokens = (_ACTOR.set(user), _PROCESS.set(process_key), _BUSINESS_KEY.set(business_key))
     try:
         yield
     finally:
-        _PROCESS.reset(process_token)
-        _ACTOR.reset(token)
+        for var, token in zip((_BUSINESS_KEY, _PROCESS, _ACTOR), reversed(tokens)):
+            var.reset(token)
 
 
 def acting_user():
@@ -29,3 +29,8 @@ def acting_user():
 def acting_process():
     """The process key of the instance the engine is currently driving, or None (a manual action)."""
     return _PROCESS.get()
+
+
+def acting_business_key():
+    """The business key of the instance the engine is currently driving (e.g. SR-2026-0001), or None."""
+    return _BUSINESS_KEY.get()
