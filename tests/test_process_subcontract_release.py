@@ -412,3 +412,52 @@ def test_sterilization_acceptance(bi, eo, ech, conforming, finding):
     out = decide("sterilization_acceptance", bi_result=bi, eo_residual_mg=eo, ech_residual_mg=ech)
     assert (out["processing_conforming"], out["processing_finding"]) == (conforming, finding)
     assert (out["eo_limit_mg"], out["ech_limit_mg"]) == (4, 9)
+
+
+OTHER_RELEASE = """<?xml version="1.0" encoding="UTF-8"?>
+<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL" xmlns:spiffworkflow="http://spiffworkflow.org/bpmn/schema/1.0/core" id="o" targetNamespace="t">
+  <bpmn:process id="other_release" isExecutable="true">
+    <bpmn:startEvent id="s"><bpmn:outgoing>f1</bpmn:outgoing></bpmn:startEvent>
+    <bpmn:userTask id="choose"><bpmn:incoming>f1</bpmn:incoming><bpmn:outgoing>f2</bpmn:outgoing></bpmn:userTask>
+    <bpmn:serviceTask id="release">
+      <bpmn:extensionElements>
+        <spiffworkflow:serviceTaskOperator id="erp.release_lot" resultVariable="r">
+          <spiffworkflow:parameters>
+            <spiffworkflow:parameter id="material" type="str" value="'KIT'" />
+            <spiffworkflow:parameter id="lot" type="str" value="'K1'" />
+            <spiffworkflow:parameter id="reason" type="str" value="'another process'" />
+          </spiffworkflow:parameters>
+        </spiffworkflow:serviceTaskOperator>
+      </bpmn:extensionElements>
+      <bpmn:incoming>f2</bpmn:incoming><bpmn:outgoing>f3</bpmn:outgoing>
+    </bpmn:serviceTask>
+    <bpmn:endEvent id="e"><bpmn:incoming>f3</bpmn:incoming></bpmn:endEvent>
+    <bpmn:sequenceFlow id="f1" sourceRef="s" targetRef="choose" />
+    <bpmn:sequenceFlow id="f2" sourceRef="choose" targetRef="release" />
+    <bpmn:sequenceFlow id="f3" sourceRef="release" targetRef="e" />
+  </bpmn:process>
+</bpmn:definitions>"""
+
+
+def test_another_process_may_not_release_a_lot_back_from_the_subcontractor(world):
+    with world.app_context():
+        from webapp.services.deployments import deploy_bundle
+        deploy_bundle(ProcessBundle([SourceFile("other_release.bpmn", OTHER_RELEASE)]))
+    run = Driver(world)
+    run.start()
+    run.run(("sr_order", ORDER), ("sr_processing_record", RECORD))
+    qa = Api(world, "qa")
+    other = qa.post("/api/v1/process-instances", {"process_key": "other_release"}).get_json()
+    response = qa.post(f"/api/v1/tasks/{other['ready_tasks'][0]['id']}/complete", {"data": {}})
+    assert response.status_code == 422 and "LOT-SUBCONTRACT-RELEASE" in response.get_json()["message"]
+    assert lot_status(world) == "quarantine"
+
+
+def test_acting_context_names_the_process_and_resets():
+    from webapp.services.acting import acting_as, acting_business_key, acting_process, acting_user
+    with acting_as("u", "subcontract_release", "SR-2026-0001"):
+        assert (acting_user(), acting_process(), acting_business_key()) == ("u", "subcontract_release", "SR-2026-0001")
+        with acting_as("v"):
+            assert (acting_user(), acting_process(), acting_business_key()) == ("v", None, None)
+        assert acting_process() == "subcontract_release"
+    assert (acting_user(), acting_process(), acting_business_key()) == (None, None, None)
