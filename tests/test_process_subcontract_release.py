@@ -10,7 +10,7 @@ from webapp.models import AuditEvent, Incident, Location, Lot, Movement
 from webapp.services.erp import ledger, lots, materials
 from tests.conftest import ROOT
 from tests.erp_world import build_world
-from tests.helpers import Api, signature_for, table_snapshot
+from tests.helpers import Api, Browser, signature_for, table_snapshot
 
 ORDER = {"lot": "KIT/K1", "quantity": 500, "subcontractor": "STERI", "service": "EO sterilization",
          "from_location": "PROD", "subcontractor_location": "STER", "return_location": "QUA",
@@ -282,6 +282,9 @@ def test_order_form_offers_only_subcontractor_and_quarantine_locations(world):
     assert form["return_location"]["enum"] == ["QUA", "QUA2"]
     assert "KIT/K1" in form["lot"]["enum"] and "STERI" in form["subcontractor"]["enum"]
     run.complete("sr_order", {**ORDER, "return_location": "WH"}, expect=400)
+    page = Browser(world, "production").get(f"/tasks/{run.instance['ready_tasks'][0]['id']}").get_data(as_text=True)
+    assert '<select name="subcontractor_location"' in page and 'value="STER"' in page
+    assert '<select name="lot"' in page and 'value="KIT/K1"' in page
 
 
 def test_only_production_warehouse_and_qa_start_it(world):
