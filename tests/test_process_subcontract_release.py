@@ -143,6 +143,8 @@ def test_accepted_lot_goes_out_comes_back_into_quarantine_is_inspected_and_relea
     with world.app_context():
         event = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "lot.release")).one()
         assert event.actor_name == "qa2" and "STC-4711" in event.reason
+    page = Browser(world, "qa").get(f"/instances/{run.instance['id']}")
+    assert page.status_code == 200 and "委外加工放行" in page.get_data(as_text=True)
 
 
 def test_a_manual_release_of_a_lot_back_from_the_subcontractor_is_refused_and_audited(world):
