@@ -14,8 +14,10 @@ def runner(app):
 def test_deploy_twice_creates_no_new_version(app, runner):
     result = runner.invoke(args=["deploy"])
     assert result.exit_code == 0 and "change_control v1 unchanged" in result.output
+    assert "subcontract_release v1 unchanged" in result.output
     with app.app_context():
-        assert db.session.scalar(select(func.count()).select_from(ProcessVersion)) == 1
+        assert db.session.scalar(select(func.count()).select_from(ProcessVersion)) == \
+            len({v.key for v in db.session.scalars(select(ProcessVersion))})
 
 
 def test_deploy_reports_invalid_files_and_fails(app, runner, tmp_path):
