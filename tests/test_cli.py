@@ -14,9 +14,10 @@ def runner(app):
 def test_deploy_twice_creates_no_new_version(app, runner):
     result = runner.invoke(args=["deploy"])
     assert result.exit_code == 0 and "change_control v1 unchanged" in result.output
+    assert "subcontract_release v1 unchanged" in result.output
     with app.app_context():
-        versions = db.session.execute(select(ProcessVersion.key, ProcessVersion.version)).all()
-        assert {v for _, v in versions} == {1} and len(versions) == len({k for k, _ in versions})
+        assert db.session.scalar(select(func.count()).select_from(ProcessVersion)) == \
+            len({v.key for v in db.session.scalars(select(ProcessVersion))})
 
 
 def test_deploy_reports_invalid_files_and_fails(app, runner, tmp_path):
@@ -26,11 +27,11 @@ def test_deploy_reports_invalid_files_and_fails(app, runner, tmp_path):
 
 
 def test_create_user_with_any_role(app, runner):
-    result = runner.invoke(args=["create-user", "mrb", "--password", "Long-enough-1", "--role", "mrb_member",
+    result = runner.invoke(args=["create-user", "mrb_chair", "--password", "Long-enough-1", "--role", "mrb_member",
                                  "--role", "qa", "--name", "Material Review"])
     assert result.exit_code == 0, result.output
     with app.app_context():
-        created = db.session.scalar(select(User).where(User.username == "mrb"))
+        created = db.session.scalar(select(User).where(User.username == "mrb_chair"))
         assert created.role_names == {"mrb_member", "qa"} and created.full_name == "Material Review"
         assert created.password_hash.startswith("$argon2")
 

@@ -15,23 +15,23 @@ from tests.helpers import DATA_BY_TASK, MAJOR_IMPACT
 FIXTURES = ROOT / "tests" / "fixtures"
 
 
-def _app_operations():
-    """The operations the app registers: processes/ holds service tasks (CAPA, recall, ...) that name them."""
-    from engine.operations import OperationRegistry
+def _ref(compiled):
+    return VersionRef(compiled.content_hash, compiled.spec_json, {f.name: f.text for f in compiled.files})
+
+
+def _operations():
+    """The app's service-task operations (processes/ holds processes that call them)."""
+    from engine import OperationRegistry
     from webapp.operations import register
     registry = OperationRegistry()
     register(registry)
     return registry.definitions()
 
 
-def _ref(compiled):
-    return VersionRef(compiled.content_hash, compiled.spec_json, {f.name: f.text for f in compiled.files})
-
-
 @pytest.fixture(scope="module")
 def change_control():
     bundle = ProcessBundle.from_paths(ROOT / "processes", ROOT / "rules", ROOT / "forms")
-    [compiled] = [c for c in compile_bundle(bundle, operations=_app_operations()) if c.key == "change_control"]
+    [compiled] = [c for c in compile_bundle(bundle, operations=_operations()) if c.key == "change_control"]
     return _ref(compiled)
 
 
@@ -67,7 +67,7 @@ def test_lane_names_map_to_roles(lane, role):
 
 def test_change_control_declares_its_lanes_and_files(change_control):
     bundle = ProcessBundle.from_paths(ROOT / "processes", ROOT / "rules", ROOT / "forms")
-    compiled = next(c for c in compile_bundle(bundle, operations=_app_operations()) if c.key == "change_control")
+    compiled = next(c for c in compile_bundle(bundle, operations=_operations()) if c.key == "change_control")
     assert set(compiled.roles) == {"requester", "qa", "change_board", "regulatory"}
     names = {f.name for f in compiled.files}
     assert {"change_control.bpmn", "change_classification.dmn", "change_request-schema.json"} <= names

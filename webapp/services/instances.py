@@ -32,9 +32,10 @@ def start_instance(actor, process_key, data=None, version_number=None, message=N
     ref = version_ref(version)
     try:
         with transaction() as session:
-            with acting_as(actor):
+            business_key = _next_business_key(session, version)
+            with acting_as(actor, version.key, business_key):
                 snapshot = engine().snapshot(engine().start(ref, data or {}, message=message), ref)
-            instance = ProcessInstance(version_id=version.id, business_key=_next_business_key(session, version),
+            instance = ProcessInstance(version_id=version.id, business_key=business_key,
                                        status=snapshot.status, initiator_id=actor.id, state_json="", data={})
             session.add(instance)
             session.flush()

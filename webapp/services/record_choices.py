@@ -1,15 +1,16 @@
 """Form fields that point at ERP records: the choices are the records valid now, never free text.
 
-A JSON-Schema property marked `"x-record": "lot" | "supplier" | "customer" | "material" | "shipment" | "user"`
-gets an `enum` of the currently valid records (with `x-enum-titles` for the labels) when the task
-is served, and the same filled schema validates the submission, so a stale or typed value fails.
+A JSON-Schema property marked `"x-record": "lot" | "supplier" | "customer" | "material" | "shipment" |
+"location" | "user"` (locations narrowed by `"x-location-kind"`: one kind or a list, e.g.
+"subcontractor") gets an `enum` of the currently valid records (with `x-enum-titles` for the labels) when the task is served, and the
+same filled schema validates the submission, so a stale or typed value fails.
 """
 import copy
 
 from sqlalchemy import or_, select
 
 from ..extensions import db
-from ..models import Customer, Lot, Material, Shipment, Supplier, User
+from ..models import Customer, Location, Lot, Material, Shipment, Supplier, User
 from .erp.common import business_date
 
 MAX_CHOICES = 1000
@@ -54,17 +55,27 @@ def _shipments():
     return [(s.number, s.number) for s in rows]
 
 
+def _locations(kinds=None):
+    query = select(Location).where(Location.voided_at.is_(None)).order_by(Location.code)
+    if kinds:
+        query = query.where(Location.kind.in_(kinds))
+    return [(loc.code, f"{loc.code} {loc.name} ({loc.kind})") for loc in db.session.scalars(query)]
+
+
 SOURCES = {"material": _materials, "supplier": _suppliers, "customer": _customers, "lot": _lots,
-           "shipment": _shipments, "user": _users}
+           "shipment": _shipments, "location": _locations, "user": _users}
 
 
 def _fill_node(node, cache):
     kind = node.get("x-record")
     if kind in SOURCES:
-        if kind not in cache:
-            cache[kind] = SOURCES[kind]()[:MAX_CHOICES]
-        node["enum"] = [value for value, _ in cache[kind]]
-        node["x-enum-titles"] = node["x-enum-titles-en"] = [title for _, title in cache[kind]]
+        kinds = node.get("x-location-kind") if kind == "location" else None
+        kinds = (kinds,) if isinstance(kinds, str) else tuple(kinds or ())
+        key = (kind, kinds)
+        if key not in cache:
+            cache[key] = (SOURCES[kind](kinds) if kinds else SOURCES[kind]())[:MAX_CHOICES]
+        node["enum"] = [value for value, _ in cache[key]]
+        node["x-enum-titles"] = node["x-enum-titles-en"] = [title for _, title in cache[key]]
     for child in (node.get("properties") or {}).values():
         _fill_node(child, cache)
     if isinstance(node.get("items"), dict):

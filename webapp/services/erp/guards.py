@@ -85,10 +85,36 @@ def check_customer(customer, material, on_date):
 
 
 def check_release(lot):
-    """LOT-RELEASE-ONLY: a release starts from one of the statuses the rule lists."""
+    """LOT-RELEASE-ONLY: a release starts from one of the statuses the rule lists;
+    LOT-SUBCONTRACT-RELEASE: a lot back from a subcontractor is released only by its release process."""
     if lot.status not in rule("LOT-RELEASE-ONLY")["release_from"]:
         raise GuardRefused("LOT-RELEASE-ONLY", f"lot {lot.material.code}/{lot.lot_number} is {lot.status}; "
                                                "it cannot be released from this status")
+    check_subcontract_release(lot)
+
+
+def back_from_subcontractor(lot):
+    """True when the lot has a from_subcontractor movement booked after its last release (or never released)."""
+    from sqlalchemy import func, select
+    from ...extensions import db
+    from ...models import AuditEvent, Movement
+    received = db.session.scalar(select(func.max(Movement.recorded_at)).where(
+        Movement.lot_id == lot.id, Movement.type == "from_subcontractor"))
+    if received is None:
+        return False
+    released = db.session.scalar(select(func.max(AuditEvent.at)).where(
+        AuditEvent.entity_type == "lot", AuditEvent.entity_id == str(lot.id), AuditEvent.action == "lot.release"))
+    return released is None or received >= released
+
+
+def check_subcontract_release(lot):
+    """LOT-SUBCONTRACT-RELEASE: only the process the rule names releases a lot back from a subcontractor."""
+    from ..acting import acting_process
+    process = rule("LOT-SUBCONTRACT-RELEASE")["release_process"]
+    if acting_process() != process and back_from_subcontractor(lot):
+        raise GuardRefused("LOT-SUBCONTRACT-RELEASE",
+                           f"lot {lot.material.code}/{lot.lot_number} came back from a subcontractor: "
+                           f"only the {process} process releases it")
 
 
 def check_status_change(lot, status):
