@@ -81,3 +81,5 @@ def register(registry):
     registry.register("erp.set_supplier_status", set_supplier_status, required=("supplier", "status", "reason"))
     registry.register("erp.create_movement", create_movement, required=("movement",))
     registry.register("notify.send", notify, required=("subject",), optional=("role", "user", "body", "kind"))
+    from . import operations_recall
+    operations_recall.register(registry)
