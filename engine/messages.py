@@ -31,6 +31,29 @@ def start_names(spec):
                    if isinstance(ts, StartEvent) and isinstance(getattr(ts, "event_definition", None), ROUTED)})
 
 
+def start_with(workflow, message):
+    """Open only the start events that catch `message` and hand it to them; the number that caught it.
+
+    SpiffWorkflow readies every start event of a new workflow; a plain start event would run at
+    once. Run the workflow's own start tasks, cancel the start events that do not catch this
+    event's kind and name, then deliver it."""
+    from SpiffWorkflow.util.task import TaskState
+    from SpiffWorkflow.bpmn.specs.mixins.events.start_event import StartEvent as StartEventMixin
+    kind = SignalEventDefinition if message.get("kind") == "signal" else MessageEventDefinition
+    while True:
+        ready = [t for t in workflow.get_tasks(state=TaskState.READY) if not isinstance(t.task_spec, StartEventMixin)]
+        if not ready:
+            break
+        for task in ready:
+            task.run()
+    for task in workflow.get_tasks(state=TaskState.READY | TaskState.WAITING):
+        definition = getattr(task.task_spec, "event_definition", None)
+        if isinstance(task.task_spec, StartEventMixin) and not (
+                isinstance(definition, kind) and definition.name == message.get("name")):
+            task.cancel()
+    return deliver(workflow, message)
+
+
 def deliver(workflow, message):
     """Hand a thrown event (as produced by `thrown`) to the workflow; how many tasks caught it."""
     event = spec_serializer.registry.restore(message["event"])

@@ -67,14 +67,26 @@ class Engine:
         workflow.script_engine = script_engine(self._script_globals, self.operations)
         return workflow
 
-    def start(self, version, data=None):
-        """Create a workflow for `version`, seed its data and run it to the first wait state."""
+    def start(self, version, data=None, message=None):
+        """Create a workflow for `version`, seed its data and run it to the first wait state.
+
+        With `message` (a thrown event as `messages.thrown` returns it) the workflow starts through
+        the start event that catches it: every other start event is cancelled, so a process that can
+        be started by hand and by a message runs only the message path. Raises EngineError when no
+        start event catches the message."""
         spec, subprocess_specs = self._specs_for(version)
         workflow = self._attach(TraceflowWorkflow(spec, subprocess_specs))
         if data:
             workflow.task_tree.data.update(data)
             for task in workflow.get_tasks(state=TaskState.READY):
                 task.data.update(data)
+        if message is not None:
+            try:
+                caught = messages.start_with(workflow, message)
+            except SpiffWorkflowException as exc:
+                raise _unwrap(exc) from exc
+            if not caught:
+                raise EngineError(f"no start event of {spec.name} catches {message.get('name')}")
         self._advance(workflow)
         return workflow
 

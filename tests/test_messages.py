@@ -36,9 +36,32 @@ def test_a_message_starts_a_process_and_its_answer_reaches_the_waiting_sender(ct
     assert [r.bpmn_id for r in _open(complaint.id)] == ["close"]
     assert instances.get_instance(complaint.id).data["capa"] == {"number": "CAPA for seal open"}
     sent = db.session.scalars(select(OutboxMessage).order_by(OutboxMessage.id)).all()
-    assert [(m.name, m.delivered_to) for m in sent] == [("open_capa", [capa.id]), ("capa_opened", [complaint.id])]
+    assert [(m.name, m.delivered_to) for m in sent] == [("stub_open_capa", [capa.id]), ("stub_capa_opened", [complaint.id])]
     actions = [e.action for e in db.session.scalars(select(AuditEvent).order_by(AuditEvent.seq))]
     assert actions.count("message.delivered") == 2
+
+
+def test_a_process_with_a_plain_and_a_message_start_runs_only_the_path_it_was_started_on(ctx):
+    by_hand = instances.start_instance(user("qa"), "capa_intake", {"request": {"summary": "by hand"}})
+    assert [r.bpmn_id for r in _open(by_hand.id)] == ["investigate"]
+    assert db.session.scalars(select(OutboxMessage)).all() == []
+    complaint = instances.start_instance(user("qa"), "complaint", {"summary": "seal open"})
+    tasks.complete_task(user("qa"), _open(complaint.id)[0].task_id, {})
+    by_message = db.session.scalars(select(instances.ProcessInstance).where(
+        instances.ProcessInstance.id.not_in([by_hand.id, complaint.id]))).one()
+    assert [r.bpmn_id for r in _open(by_message.id)] == ["investigate"]
+    states = engine_states(by_message)
+    assert states["start_by_hand"] == "cancelled" and states["start_by_message"] == "completed"
+    start = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "instance.start",
+                                                        AuditEvent.entity_id == str(by_message.id))).one()
+    assert start.after["message"] == "stub_open_capa"
+
+
+def engine_states(instance):
+    from webapp.services.deployments import version_ref
+    from webapp.services.engine_access import engine
+    ref = version_ref(instance.version)
+    return engine().element_states(engine().load(ref, instance.state_json))[0]
 
 
 def test_a_message_nobody_waits_for_stays_pending(ctx):
@@ -51,3 +74,28 @@ def test_a_message_nobody_waits_for_stays_pending(ctx):
     [pending] = db.session.scalars(select(OutboxMessage)).all()
     assert pending.delivered_at is None and _open(complaint.id) == []
     assert deliver_pending() == []
+
+
+@pytest.fixture
+def correlated(app):
+    with app.app_context():
+        from webapp.services.deployments import deploy_bundle
+        deploy_bundle(ProcessBundle.from_paths(ROOT / "tests" / "fixtures" / "correlation"))
+        yield app
+
+
+def test_a_reply_reaches_the_instance_its_correlation_key_names_not_the_first_waiting(correlated):
+    first = instances.start_instance(user("qa"), "stub_requester", {"ref": "A"})
+    second = instances.start_instance(user("qa"), "stub_requester", {"ref": "B"})
+    responders = db.session.scalars(select(instances.ProcessInstance).where(
+        instances.ProcessInstance.id.not_in([first.id, second.id])).order_by(instances.ProcessInstance.id)).all()
+    assert [r.data["request"]["ref"] for r in responders] == ["A", "B"]
+    [answer_b] = _open(responders[1].id)
+    tasks.complete_task(user("qa"), answer_b.task_id, {"answer": "for B"})
+    db.session.expire_all()
+    assert _open(first.id) == [] and [r.bpmn_id for r in _open(second.id)] == ["read_reply"]
+    assert instances.get_instance(second.id).data["reply"] == {"ref": "B", "answer": "for B"}
+    [answer_a] = _open(responders[0].id)
+    tasks.complete_task(user("qa"), answer_a.task_id, {"answer": "for A"})
+    db.session.expire_all()
+    assert instances.get_instance(first.id).data["reply"] == {"ref": "A", "answer": "for A"}

@@ -19,8 +19,10 @@ def may_start(user, version):
     return not version.start_roles or bool(user.role_names & set(version.start_roles))
 
 
-def start_instance(actor, process_key, data=None, version_number=None):
-    """Start the active (or the pinned, if active) version of `process_key` for `actor`, in one transaction."""
+def start_instance(actor, process_key, data=None, version_number=None, message=None):
+    """Start the active (or the pinned, if active) version of `process_key` for `actor`, in one transaction.
+
+    `message` (an outbox event) starts it through the start event that catches that message."""
     version = latest_version(process_key) if version_number is None else get_version(process_key, version_number)
     if version.status != "active":
         raise Conflict(f"version {version.version} of {process_key} is {version.status}, not active")
@@ -31,7 +33,7 @@ def start_instance(actor, process_key, data=None, version_number=None):
     try:
         with transaction() as session:
             with acting_as(actor):
-                snapshot = engine().snapshot(engine().start(ref, data or {}), ref)
+                snapshot = engine().snapshot(engine().start(ref, data or {}, message=message), ref)
             instance = ProcessInstance(version_id=version.id, business_key=_next_business_key(session, version),
                                        status=snapshot.status, initiator_id=actor.id, state_json="", data={})
             session.add(instance)
@@ -39,7 +41,8 @@ def start_instance(actor, process_key, data=None, version_number=None):
             apply_snapshot(session, instance, snapshot)
             audit.record(actor, "instance.start", "process_instance", instance.id,
                          after={"process_key": process_key, "version": version.version,
-                                "business_key": instance.business_key, "data": data or {}})
+                                "business_key": instance.business_key, "data": data or {},
+                                **({"message": message["name"]} if message else {})})
     except EngineError as exc:
         raise ProcessFailure(f"the process failed to start; nothing was saved: {exc}") from exc
     if snapshot.thrown and session_is_outermost():

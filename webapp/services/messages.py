@@ -51,9 +51,8 @@ def _start_by(session, message, actor):
         newest.setdefault(version.key, version)
     for version in newest.values():
         if message.name in (version.start_messages or []) and may_start(actor, version):
-            instance = start_instance(actor, version.key, version_number=version.version)
-            if _deliver_to(session, instance.id, message, actor):
-                started.append(instance.id)
+            event = {"name": message.name, "kind": message.kind, "event": message.event}
+            started.append(start_instance(actor, version.key, version_number=version.version, message=event).id)
             if message.kind == "message" and started:
                 break
     return started
