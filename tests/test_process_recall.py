@@ -22,7 +22,7 @@ from webapp.services.erp.common import by_code
 from webapp.services.erp.udi import parse_udi
 from webapp.services.timers import run_due
 from tests.erp_world import build_world, days, released_stock
-from tests.helpers import Api, PASSWORD, table_snapshot, user
+from tests.helpers import Api, Browser, PASSWORD, table_snapshot, user
 
 ERP_TABLES = ("erp_lots", "erp_movements", "erp_serials", "erp_shipments", "erp_shipment_lines")
 HHE_LEVEL1 = {"hazard_description": "Tubing wall may crack under pressure.", "worst_outcome": "death_or_serious",
@@ -283,9 +283,11 @@ def test_notices_carry_udis_and_the_full_recall_reconciles_from_the_ledger(world
         s2 = parse_udi(lines[("BPM", "B1", "S2")]["udi"])
         assert (s2["gtin"], s2["lot"], s2["serial"]) == (bpm.gtin, "B1", "S2")
         assert timedelta(hours=23) < hosp.deadline - hosp.generated_at <= timedelta(days=1)
-    page = qa.client.get(f"/recalls/{bk}/notices/HOSP", headers=qa.headers)
-    # the printable notice is an HTML page (session login needed), checked in test_recall_pages
-    assert page.status_code in (200, 302, 401)
+        udis = [line["udi"] for line in hosp.lines]
+    browser = Browser(world, "sales")
+    notice_page = browser.get(f"/erp/recalls/{bk}/notices/HOSP").get_data(as_text=True)
+    assert all(udi in notice_page for udi in udis) and "Hosp" in notice_page
+    assert browser.get(f"/erp/recalls/{bk}/notices/NOPE").status_code == 404
     _acknowledge(world, instance["id"])
     assert _ready(qa, instance["id"]) == ["rc_returns"]
     warehouse = Api(world, "warehouse")
@@ -327,6 +329,9 @@ def test_notices_carry_udis_and_the_full_recall_reconciles_from_the_ledger(world
     shown = qa.get(f"/api/v1/recalls/{bk}").get_json()
     assert shown["closed_at"] and shown["reconciliation"]["unaccounted"] == 7
     assert [s["bpmn_id"] for s in done["signatures"]] == ["rc_qa_closure", "rc_regulatory_closure"]
+    page = browser.get(f"/erp/recalls/{bk}").get_data(as_text=True)
+    assert 'id="time-to-scope"' in page and 'id="reconciliation"' in page and "81.6%" in page
+    assert bk in browser.get("/erp/recalls").get_data(as_text=True)
 
 
 def test_a_drill_changes_no_stock_and_measures_time_to_scope(world):

@@ -8,7 +8,7 @@ tasks (webapp/operations_recall.py) inside the task-completion transaction, each
 - notices: one per customer of the scope, with the lines it received and their UDIs (GS1 HRI from
   the material's GTIN, the lot's expiry, the lot and the serial), its deadline and acknowledgement.
 - returns: ERP `return` movements through the ledger with reference = the recall's business key;
-  a returned lot goes to status `recalled` (never in a drill).
+  a returned lot stays on hold (never in a drill).
 - reconciliation: from the ledger (shipments of the affected lots per customer, returns referencing
   the recall, scrap referencing the recall) and the customers' reported use and destruction.
 """
@@ -28,7 +28,6 @@ from .erp.udi import normalize_gtin
 from .uow import transaction
 
 HOLDABLE = ("released", "quarantine")
-RECALLABLE = ("released", "quarantine", "hold")
 
 
 # ---------------------------------------------------------------- lookups and views
@@ -351,7 +350,8 @@ def _return_location(code=None):
 
 def book_returns(actor, instance, returns):
     """Book customer returns against the recall (ledger `return` movements, reference = business key,
-    into quarantine) and set each returned lot to `recalled`; never in a drill."""
+    into quarantine, by default the first quarantine location); a returned lot stays on hold; never
+    in a drill."""
     recall = _require(instance, stock_change=True)
     affected = {(r["material"], r["lot"]) for r in recall.scope.get("lots", [])}
     customers = {c["code"] for c in recall.scope.get("customers", [])}
@@ -370,8 +370,8 @@ def book_returns(actor, instance, returns):
                 "quantity": item.get("quantity"), "to_location": location.code, "customer": item["customer"],
                 "reference": recall.business_key, "reason": f"recall {recall.business_key}"})
             lot = movement.lot
-            if lot.status in RECALLABLE:
-                lot_service.set_status(actor, lot, "recalled", f"returned under recall {recall.business_key}")
+            if lot.status in HOLDABLE:  # a returned lot stays (or goes) on hold until QA disposes of it
+                lot_service.set_status(actor, lot, "hold", f"returned under recall {recall.business_key}")
             booked.append({"customer": item["customer"], "lot": f"{material}/{lot_number}",
                            "serial": item.get("serial") or None, "quantity": movement.quantity,
                            "movement": movement.id})
@@ -449,3 +449,8 @@ def close(actor, instance):
         recall.closed_at = utcnow()
         audit.record(actor, "recall.close", "recall", recall.business_key, after={"closed_at": _iso(recall.closed_at)})
     return {"closed_at": _iso(recall.closed_at)}
+
+
+def list_recalls(limit=200):
+    """Recalls, newest first."""
+    return db.session.scalars(select(Recall).order_by(Recall.id.desc()).limit(limit)).all()
