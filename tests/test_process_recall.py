@@ -493,3 +493,35 @@ def test_every_classification_row(world):
 
 def test_unknown_recall_is_404(world):
     assert Api(world, "qa").get("/api/v1/recalls/RC-NOPE").status_code == 404
+
+
+def test_the_recall_files_validate_without_errors_or_warnings(app):
+    from engine import ProcessBundle
+    from webapp.services.deployments import validate
+    from tests.conftest import ROOT
+    files = [ROOT / "processes" / "recall.bpmn", ROOT / "rules" / "recall_classification.dmn",
+             *sorted((ROOT / "forms").glob("rc_*.json"))]
+    with app.app_context():
+        report = validate(ProcessBundle.from_paths(*files))
+    assert report.errors == () and report.warnings == ()
+    assert [p.key for p in report.processes] == ["recall"]
+
+
+def test_the_service_refuses_stock_changes_for_a_drill_and_unscoped_lots(world):
+    from webapp.errors import Conflict, InvalidInput
+    from webapp.models import ProcessInstance
+    from webapp.services import recalls
+    qa_api, instance = _initiate(world, drill=True)
+    with world.app_context():
+        row = db.session.get(ProcessInstance, instance["id"])
+        before = table_snapshot()
+        with pytest.raises(Conflict):
+            recalls.hold(user("qa"), row, "try anyway")
+        with pytest.raises(Conflict):
+            recalls.book_returns(user("qa"), row, [{"customer": "HOSP", "lot": "KIT/K1", "quantity": 1}])
+        with pytest.raises(InvalidInput):
+            recalls.issue_notice(user("qa"), row, "DIST-EXP", 3)
+        db.session.rollback()
+        after = table_snapshot()
+        for table in ERP_TABLES + ("recalls", "recall_notices"):
+            assert after[table] == before[table], table
