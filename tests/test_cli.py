@@ -15,7 +15,7 @@ def test_deploy_twice_creates_no_new_version(app, runner):
     result = runner.invoke(args=["deploy"])
     assert result.exit_code == 0 and "change_control v1 unchanged" in result.output
     with app.app_context():
-        assert db.session.scalar(select(func.count()).select_from(ProcessVersion)) == 1
+        assert db.session.scalar(select(func.count()).select_from(ProcessVersion).where(ProcessVersion.key == "change_control")) == 1
 
 
 def test_deploy_reports_invalid_files_and_fails(app, runner, tmp_path):

@@ -21,7 +21,7 @@ def _ref(compiled):
 
 @pytest.fixture(scope="module")
 def change_control():
-    bundle = ProcessBundle.from_paths(ROOT / "processes", ROOT / "rules", ROOT / "forms")
+    bundle = ProcessBundle.from_paths(ROOT / "processes" / "change_control.bpmn", ROOT / "rules", ROOT / "forms")
     [compiled] = [c for c in compile_bundle(bundle) if c.key == "change_control"]
     return _ref(compiled)
 
@@ -57,7 +57,7 @@ def test_lane_names_map_to_roles(lane, role):
 
 
 def test_change_control_declares_its_lanes_and_files(change_control):
-    bundle = ProcessBundle.from_paths(ROOT / "processes", ROOT / "rules", ROOT / "forms")
+    bundle = ProcessBundle.from_paths(ROOT / "processes" / "change_control.bpmn", ROOT / "rules", ROOT / "forms")
     compiled = next(c for c in compile_bundle(bundle) if c.key == "change_control")
     assert set(compiled.roles) == {"requester", "qa", "change_board", "regulatory"}
     names = {f.name for f in compiled.files}
