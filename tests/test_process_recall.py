@@ -169,10 +169,13 @@ def _complete(api, instance_id, bpmn_id, data, meaning=None):
     return response.get_json()["process_instance"]
 
 
-def _initiate(app, drill=False, hhe=HHE_LEVEL1, lots_=("TUBE/T1",)):
+def _initiate(app, drill=False, hhe=HHE_LEVEL1, lots_=("TUBE/T1",), check_page=False):
     qa = Api(app, "qa")
     instance = qa.post("/api/v1/process-instances", {"process_key": "recall"}).get_json()
     assert instance["business_key"].startswith("RC") and _ready(qa, instance["id"]) == ["rc_initiate"]
+    if check_page:
+        page = Browser(app, "qa").get(f"/tasks/{instance['ready_tasks'][0]['id']}")
+        assert page.status_code == 200 and "TUBE/T1" in page.get_data(as_text=True)
     _complete(qa, instance["id"], "rc_initiate", {
         "source": "complaint", "source_ref": "CMP-7", "title": "Cracked tubing", "description": "Tubing cracks.",
         "affected_lots": [{"lot": lot} for lot in lots_], "drill": drill})
@@ -233,7 +236,7 @@ def test_scope_equals_an_independent_forward_trace_and_stock_goes_on_hold(world)
     with world.app_context():
         snapshot_statuses = {(m, n): s for m, n, s in db.session.execute(
             select(Material.code, Lot.lot_number, Lot.status).join(Material)).all()}
-    qa, instance = _initiate(world)
+    qa, instance = _initiate(world, check_page=True)
     bk = instance["business_key"]
     with world.app_context():
         expected = expected_scope([("TUBE", "T1")])
@@ -288,8 +291,12 @@ def test_notices_carry_udis_and_the_full_recall_reconciles_from_the_ledger(world
     notice_page = browser.get(f"/erp/recalls/{bk}/notices/HOSP").get_data(as_text=True)
     assert all(udi in notice_page for udi in udis) and "Hosp" in notice_page
     assert browser.get(f"/erp/recalls/{bk}/notices/NOPE").status_code == 404
+    ack_page = browser.get(f"/tasks/{_ack_tasks(qa, instance['id'])['HOSP']['id']}").get_data(as_text=True)
+    assert "HOSP" in ack_page and 'name="to_return"' in ack_page
     _acknowledge(world, instance["id"])
     assert _ready(qa, instance["id"]) == ["rc_returns"]
+    returns_page = Browser(world, "warehouse").get(f"/tasks/{_task(qa, instance['id'], 'rc_returns')['id']}")
+    assert returns_page.status_code == 200 and "KIT/K1" in returns_page.get_data(as_text=True)
     warehouse = Api(world, "warehouse")
     # HOSP returns 6 kits and serial S2, PHARM 10 kits of K2, through the task; CLINIC's S3 through the
     # movements API with the recall's business key as reference
@@ -324,13 +331,19 @@ def test_notices_carry_udis_and_the_full_recall_reconciles_from_the_ledger(world
     assert (reconciliation["responded_pct"], reconciliation["required_pct"], reconciliation["level_met"]) == (100.0, 100, True)
     assert _ready(qa, instance["id"]) == ["rc_regulator_report"]
     _complete(Api(world, "regulatory"), instance["id"], "rc_regulator_report", REPORT)
+    # a late return booked through the movements API counts in the final reconciliation at closure
+    assert warehouse.post("/api/v1/movements", {"type": "return", "material": "KIT", "lot": "K1", "quantity": 2,
+                                                "to_location": "QUA", "customer": "PHARM",
+                                                "reference": bk}).status_code == 201
     done = _close(world, instance["id"])
     assert done["status"] == "completed"
     shown = qa.get(f"/api/v1/recalls/{bk}").get_json()
-    assert shown["closed_at"] and shown["reconciliation"]["unaccounted"] == 7
+    assert shown["closed_at"] and shown["reconciliation"]["unaccounted"] == 5
+    assert shown["reconciliation"]["customers"][2] == {"customer": "PHARM", "shipped": 15, "returned": 12, "used": 3,
+                                                       "destroyed": 0, "unaccounted": 0, "responded": True}
     assert [s["bpmn_id"] for s in done["signatures"]] == ["rc_qa_closure", "rc_regulatory_closure"]
     page = browser.get(f"/erp/recalls/{bk}").get_data(as_text=True)
-    assert 'id="time-to-scope"' in page and 'id="reconciliation"' in page and "81.6%" in page
+    assert 'id="time-to-scope"' in page and 'id="reconciliation"' in page and "86.8%" in page
     assert bk in browser.get("/erp/recalls").get_data(as_text=True)
 
 

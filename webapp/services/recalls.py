@@ -443,12 +443,18 @@ def reconcile(actor, instance):
 
 
 def close(actor, instance):
-    """Close the recall (after the QA and regulatory closure signatures)."""
+    """Close the recall (after the QA and regulatory closure signatures) with a final reconciliation
+    (returns booked after the last one count)."""
     recall = _require(instance)
     with transaction():
-        recall.closed_at = utcnow()
-        audit.record(actor, "recall.close", "recall", recall.business_key, after={"closed_at": _iso(recall.closed_at)})
-    return {"closed_at": _iso(recall.closed_at)}
+        result = compute_reconciliation(recall)
+        recall.reconciliation, recall.reconciled_at = result, utcnow()
+        recall.closed_at = recall.reconciled_at
+        summary = {k: v for k, v in result.items() if k != "customers"}
+        audit.record(actor, "recall.close", "recall", recall.business_key,
+                     after={"closed_at": _iso(recall.closed_at), "reconciliation": summary})
+    return {"closed_at": _iso(recall.closed_at), "unaccounted": result["unaccounted"],
+            "effectiveness_pct": result["effectiveness_pct"]}
 
 
 def list_recalls(limit=200):
