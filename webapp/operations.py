@@ -83,3 +83,5 @@ def register(registry):
     registry.register("erp.create_movement", create_movement, required=("movement",))
     registry.register("notify.send", notify, required=("subject",), optional=("role", "user", "body", "kind"))
     operations_subcontract.register(registry)
+    from . import operations_recall   # imported late: services.recalls imports the ERP services
+    operations_recall.register(registry)
