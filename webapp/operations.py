@@ -4,6 +4,7 @@ Each handler takes the evaluated parameters and acts as the user whose task comp
 the engine (services.acting), inside that same transaction: if anything fails, the ERP change, the
 workflow state and the audit events are all rolled back and the failure becomes an incident.
 """
+from . import operations_supplier
 from .errors import InvalidInput
 from .services.acting import acting_user
 from .services.erp import ledger, lots, parties, trace
@@ -81,3 +82,4 @@ def register(registry):
     registry.register("erp.set_supplier_status", set_supplier_status, required=("supplier", "status", "reason"))
     registry.register("erp.create_movement", create_movement, required=("movement",))
     registry.register("notify.send", notify, required=("subject",), optional=("role", "user", "body", "kind"))
+    operations_supplier.register(registry)

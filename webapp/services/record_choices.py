@@ -3,6 +3,9 @@
 A JSON-Schema property marked `"x-record": "lot" | "supplier" | "customer" | "material" | "shipment"`
 gets an `enum` of the currently valid records (with `x-enum-titles` for the labels) when the task
 is served, and the same filled schema validates the submission, so a stale or typed value fails.
+Suppliers are those approved or conditional; `"x-record-status": "any"` offers every supplier that is
+not voided, whatever its qualification status (the qualification process itself needs the pending
+and blocked ones).
 """
 import copy
 
@@ -21,10 +24,11 @@ def _materials():
     return [(m.code, f"{m.code} {m.name}") for m in rows]
 
 
-def _suppliers():
-    rows = db.session.scalars(select(Supplier).where(Supplier.voided_at.is_(None),
-                                                     Supplier.status.in_(("approved", "conditional")))
-                              .order_by(Supplier.code))
+def _suppliers(any_status=False):
+    query = select(Supplier).where(Supplier.voided_at.is_(None))
+    if not any_status:
+        query = query.where(Supplier.status.in_(("approved", "conditional")))
+    rows = db.session.scalars(query.order_by(Supplier.code))
     return [(s.code, f"{s.code} {s.name}") for s in rows]
 
 
@@ -56,10 +60,12 @@ SOURCES = {"material": _materials, "supplier": _suppliers, "customer": _customer
 def _fill_node(node, cache):
     kind = node.get("x-record")
     if kind in SOURCES:
-        if kind not in cache:
-            cache[kind] = SOURCES[kind]()[:MAX_CHOICES]
-        node["enum"] = [value for value, _ in cache[kind]]
-        node["x-enum-titles"] = node["x-enum-titles-en"] = [title for _, title in cache[kind]]
+        key = (kind, node.get("x-record-status"))
+        if key not in cache:
+            source = (lambda: _suppliers(any_status=True)) if key == ("supplier", "any") else SOURCES[kind]
+            cache[key] = source()[:MAX_CHOICES]
+        node["enum"] = [value for value, _ in cache[key]]
+        node["x-enum-titles"] = node["x-enum-titles-en"] = [title for _, title in cache[key]]
     for child in (node.get("properties") or {}).values():
         _fill_node(child, cache)
     if isinstance(node.get("items"), dict):
