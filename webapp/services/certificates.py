@@ -1,10 +1,15 @@
 """The daily certificate check (GSP): warn purchasing and QA 90, 60 and 30 days before a supplier
-certificate expires, and block the supplier once a required certificate has expired."""
+certificate expires, and block the supplier once a required certificate has expired.
+
+Blocking also starts the supplier's re-qualification (services/requalification.py) in the same
+transaction. Both happen only on the change from approved/conditional to blocked, so running the
+check again for the same day (or a later one) neither blocks twice nor starts a second instance."""
 from ..models._types import utcnow
 from . import notifications
 from .erp.common import business_date
 from .erp.parties import expiring_certificates, set_supplier_status
 from .erp.rules import rule
+from .requalification import start_requalification
 from .timers import SCHEDULER
 from .uow import transaction
 
@@ -18,20 +23,24 @@ def _tell(kind, subject, link):
 
 
 def check_certificates(today=None):
-    """Run the check for `today` (default: the business date); {'warned': [...], 'blocked': [...]}."""
+    """Run the check for `today` (default: the business date);
+    {'warned': [...], 'blocked': [...], 'requalification': {supplier: [outcome, business key or why]}}."""
     today = today or business_date()
     required = set(rule("REC-SUPPLIER-CERTIFICATE").get("required_certificates", []))
-    warned, blocked = [], []
+    warned, blocked, requalification = [], [], {}
     with transaction():
         for cert in expiring_certificates(within_days=(today - business_date()).days + max(WARN_DAYS)):
             supplier, left = cert.supplier, (cert.valid_until - today).days
             link = f"/erp/suppliers/{supplier.code}"
             if left < 0:
                 if cert.type in required and supplier.status in ("approved", "conditional"):
-                    set_supplier_status(SCHEDULER, supplier, "blocked",
-                                        f"{cert.type} {cert.number} expired on {cert.valid_until:%Y-%m-%d}")
-                    _tell("certificate", f"Supplier {supplier.code} blocked: {cert.type} {cert.number} expired", link)
+                    expired = f"{cert.type} {cert.number} expired on {cert.valid_until:%Y-%m-%d}"
+                    set_supplier_status(SCHEDULER, supplier, "blocked", expired)
+                    outcome = start_requalification(supplier, f"Re-qualification: certificate {expired}")
+                    _tell("certificate", f"Supplier {supplier.code} blocked: {cert.type} {cert.number} expired; "
+                                         f"re-qualification {outcome[0]}: {outcome[1]}", link)
                     blocked.append(supplier.code)
+                    requalification[supplier.code] = list(outcome)
                 continue
             threshold = min(d for d in WARN_DAYS if left <= d) if left <= max(WARN_DAYS) else None
             if threshold is not None and (cert.warned_days is None or threshold < cert.warned_days):
@@ -39,4 +48,4 @@ def check_certificates(today=None):
                 _tell("certificate", f"{supplier.code}: {cert.type} {cert.number} expires in {left} days "
                                      f"({cert.valid_until:%Y-%m-%d})", link)
                 warned.append(f"{supplier.code}/{cert.type}")
-    return {"warned": warned, "blocked": blocked}
+    return {"warned": warned, "blocked": blocked, "requalification": requalification}
