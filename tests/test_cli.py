@@ -12,10 +12,12 @@ def runner(app):
 
 
 def test_deploy_twice_creates_no_new_version(app, runner):
+    with app.app_context():
+        deployed = db.session.scalar(select(func.count()).select_from(ProcessVersion))
     result = runner.invoke(args=["deploy"])
     assert result.exit_code == 0 and "change_control v1 unchanged" in result.output
     with app.app_context():
-        assert db.session.scalar(select(func.count()).select_from(ProcessVersion)) == 1
+        assert db.session.scalar(select(func.count()).select_from(ProcessVersion)) == deployed
 
 
 def test_deploy_reports_invalid_files_and_fails(app, runner, tmp_path):

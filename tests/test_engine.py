@@ -15,6 +15,15 @@ from tests.helpers import DATA_BY_TASK, MAJOR_IMPACT
 FIXTURES = ROOT / "tests" / "fixtures"
 
 
+def _operations():
+    """The app's service-task operations (processes/ holds service tasks; parameters are checked at compile)."""
+    from engine import OperationRegistry
+    from webapp.operations import register
+    registry = OperationRegistry()
+    register(registry)
+    return registry.definitions()
+
+
 def _ref(compiled):
     return VersionRef(compiled.content_hash, compiled.spec_json, {f.name: f.text for f in compiled.files})
 
@@ -22,7 +31,7 @@ def _ref(compiled):
 @pytest.fixture(scope="module")
 def change_control():
     bundle = ProcessBundle.from_paths(ROOT / "processes", ROOT / "rules", ROOT / "forms")
-    [compiled] = [c for c in compile_bundle(bundle) if c.key == "change_control"]
+    [compiled] = [c for c in compile_bundle(bundle, operations=_operations()) if c.key == "change_control"]
     return _ref(compiled)
 
 
@@ -58,7 +67,7 @@ def test_lane_names_map_to_roles(lane, role):
 
 def test_change_control_declares_its_lanes_and_files(change_control):
     bundle = ProcessBundle.from_paths(ROOT / "processes", ROOT / "rules", ROOT / "forms")
-    compiled = next(c for c in compile_bundle(bundle) if c.key == "change_control")
+    compiled = next(c for c in compile_bundle(bundle, operations=_operations()) if c.key == "change_control")
     assert set(compiled.roles) == {"requester", "qa", "change_board", "regulatory"}
     names = {f.name for f in compiled.files}
     assert {"change_control.bpmn", "change_classification.dmn", "change_request-schema.json"} <= names
