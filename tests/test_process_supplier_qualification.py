@@ -33,8 +33,8 @@ def api(app):
 
 
 def request(supplier="SUP-NEW", category="secondary_packaging", materials=("TUBE",), services=()):
-    return {"supplier": supplier, "supply_category": category, "materials": list(materials),
-            "services": list(services), "request_reason": "First-time supplier (首营)"}
+    return {"supplier": supplier, "supply_category": category, "materials": [{"material": m} for m in materials],
+            "services": [{"service": s} for s in services], "request_reason": "First-time supplier (首营)"}
 
 
 def certificates(suffix="1", until=700):
@@ -54,8 +54,8 @@ def audit(score):
 
 
 def approval(decision, materials=("TUBE", "BPM"), services=()):
-    return {"approval_decision": decision, "approved_materials": list(materials), "approved_services": list(services),
-            "approval_comments": f"QA {decision}"}
+    return {"approval_decision": decision, "approved_materials": [{"material": m} for m in materials],
+            "approved_services": [{"service": s} for s in services], "approval_comments": f"QA {decision}"}
 
 
 def start(api, username="purchasing", data=None):
@@ -389,3 +389,24 @@ def test_the_bundle_validates_without_errors():
                              operations=registry.definitions())
     assert list(report.errors) == []
     assert KEY in [c.key for c in report.processes]
+
+
+def test_the_task_pages_render_and_take_the_forms(api):
+    from tests.helpers import Browser
+    instance = start(api)
+    browser = Browser(api.app, "purchasing")
+    url = f"/tasks/{instance['ready_tasks'][0]['id']}"
+    html = browser.get(url).get_data(as_text=True)
+    assert "supply_category" in html and "SUP-NEW" in html and 'data-table="materials"' in html
+    posted = browser.post(url, {"supplier": "SUP-NEW", "supply_category": "other", "materials-0-material": "TUBE",
+                                "services-0-service": "Cleanroom packing", "request_reason": "New"})
+    assert posted.status_code == 302, posted.get_data(as_text=True)
+    instance = fetch(api, instance)
+    assert instance["data"]["materials"] == [{"material": "TUBE"}]
+    assert instance["data"]["services"] == [{"service": "Cleanroom packing"}]
+    instance = complete(api, "purchasing", instance, "sq_documents", certificates())
+    instance = complete(api, "purchasing", instance, "sq_questionnaire", QUESTIONNAIRE)
+    page = Browser(api.app, "qa").get(f"/tasks/{instance['ready_tasks'][0]['id']}")
+    html = page.get_data(as_text=True)
+    assert page.status_code == 200 and 'data-table="approved_materials"' in html and "approval_decision" in html
+    assert "TUBE" in html and "Cleanroom packing" in html      # the instructions list what was requested
