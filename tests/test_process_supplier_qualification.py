@@ -297,6 +297,29 @@ def test_an_expired_certificate_blocks_the_supplier_and_starts_one_re_qualificat
     assert supplier_state(api, "SUP-TUBE")[:3] == ("approved", ["BPM", "TUBE"], [])
 
 
+def test_the_scheduler_account_cannot_log_in_and_blocking_does_not_wait_for_the_process(api):
+    from webapp.models import ProcessVersion
+    from webapp.services.certificates import check_certificates
+    with api.app.app_context():
+        for version in db.session.scalars(select(ProcessVersion).where(ProcessVersion.key == KEY)):
+            version.status = "retired"
+        db.session.commit()
+        result = check_certificates(days(301))
+        assert result["requalification"]["SUP-TUBE"][0] == "not_started"
+        assert db.session.scalar(select(Supplier.status).where(Supplier.code == "SUP-TUBE")) == "blocked"
+        assert db.session.scalars(select(ProcessInstance)).all() == []
+    for password in ("!", "", PASSWORD):
+        response = api.app.test_client().post("/api/v1/auth/token",
+                                              json={"username": "system:scheduler", "password": password})
+        assert response.status_code == 401
+
+
+def test_started_by_hand_with_values_they_are_prefilled(api):
+    instance = start(api, data={"supplier": "SUP-NEW", "request_reason": "New tubing source"})
+    assert ready(instance) == ["sq_request"] and instance["data"]["supplier"] == "SUP-NEW"
+    assert "requalification_requested" not in instance["data"]
+
+
 def test_no_second_re_qualification_while_one_is_under_way(api):
     from webapp.services.certificates import check_certificates
     instance = complete(api, "purchasing", start(api), "sq_request", request("SUP-TUBE"))
