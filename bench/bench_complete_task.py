@@ -67,7 +67,11 @@ def bench_service(instances):
 
 def _version():
     bundle = ProcessBundle.from_paths(ROOT / "processes", ROOT / "rules", ROOT / "forms")
-    compiled = next(c for c in compile_bundle(bundle) if c.key == "change_control")
+    from engine import OperationRegistry
+    from webapp.operations import register
+    registry = OperationRegistry()
+    register(registry)   # processes/ holds service tasks: their operations must be known to compile
+    compiled = next(c for c in compile_bundle(bundle, operations=registry.definitions()) if c.key == "change_control")
     return VersionRef(compiled.content_hash, compiled.spec_json, {f.name: f.text for f in compiled.files})
 
 
