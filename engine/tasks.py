@@ -1,5 +1,6 @@
 """What a human task looks like to the rest of Traceflow: a frozen, plain description."""
 from dataclasses import dataclass, field
+from datetime import date
 from functools import lru_cache
 import copy
 import json
@@ -28,6 +29,8 @@ class HumanTask:
     form: dict | None = field(default=None, repr=False)
     due_in_days: int | None = None
     properties: dict = field(default_factory=dict, repr=False)
+    assign_to: str | None = None   # username the process assigns the task to (`assignTo`)
+    due_date: date | None = None   # explicit due date (`dueDate`), wins over due_in_days
 
 
 def is_human(task_spec):
@@ -65,9 +68,32 @@ def _form(properties, files):
                           "ui_schema": _parsed(files[ui_name]) if ui_name in files else {}})
 
 
-def _due_days(properties):
-    value = properties.get("dueInDays")
-    return int(value) if value and str(value).isdigit() else None
+def _rendered(properties, name, data):
+    """A property's value with Jinja (`{{ owner }}`) rendered against the task data; None when empty
+    or when the template cannot be rendered (a missing variable leaves the property unset)."""
+    value = properties.get(name)
+    if not value:
+        return None
+    value = str(value)
+    if "{" in value:
+        try:
+            value = _template(value).render(**data)
+        except (TemplateError, TypeError, ValueError, AttributeError, KeyError):
+            return None
+    return value.strip() or None
+
+
+def _due_days(properties, data):
+    value = _rendered(properties, "dueInDays", data)
+    return int(value) if value and value.isdigit() else None
+
+
+def _due_date(properties, data):
+    value = _rendered(properties, "dueDate", data)
+    try:
+        return date.fromisoformat(value[:10]) if value else None
+    except ValueError:
+        return None
 
 
 def describe(task, files):
@@ -80,4 +106,5 @@ def describe(task, files):
         type="userTask" if isinstance(spec, UserTask) else "manualTask",
         lane=spec.lane, role=lane_to_role(spec.lane),
         instructions=render_instructions(extensions.get("instructionsForEndUser"), task.data),
-        form=_form(properties, files), due_in_days=_due_days(properties), properties=properties)
+        form=_form(properties, files), due_in_days=_due_days(properties, task.data), properties=properties,
+        assign_to=_rendered(properties, "assignTo", task.data), due_date=_due_date(properties, task.data))

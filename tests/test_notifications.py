@@ -1,6 +1,7 @@
 """Notifications: queued with the task that causes them, reminders once, sent to the log, shown in the inbox."""
 from datetime import timedelta
 
+import pytest
 from sqlalchemy import select
 
 from webapp.extensions import db
@@ -48,3 +49,60 @@ def test_the_inbox_shows_unread_notifications_until_marked_read(app):
     assert 'id="notifications"' in page and "Please review CK-100" in page
     browser.post("/notifications/read")
     assert 'id="notifications"' not in browser.get("/").get_data(as_text=True)
+
+
+@pytest.fixture
+def smtp_server():
+    """A real SMTP server (aiosmtpd) on a free local port, collecting what it receives."""
+    from aiosmtpd.controller import Controller
+    from aiosmtpd.handlers import Message
+
+    class Inbox(Message):
+        def __init__(self):
+            super().__init__()
+            self.messages = []
+
+        def handle_message(self, message):
+            self.messages.append(message)
+
+    inbox = Inbox()
+    controller = Controller(inbox, hostname="127.0.0.1", port=_free_port())
+    controller.start()
+    try:
+        yield controller.hostname, controller.port, inbox.messages
+    finally:
+        controller.stop()
+
+
+def _free_port():
+    import socket
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_notifications_go_out_by_smtp_when_a_server_is_configured(app, smtp_server):
+    host, port, received = smtp_server
+    app.config.update(MAIL_SERVER=host, MAIL_PORT=port, MAIL_FROM="traceflow@example.com")
+    with app.app_context():
+        user("qa").email = "li.na@example.com"
+        notifications.queue([user("qa").id, user("board").id], "message", "Recall RC-0001 scoped", "3 customers.",
+                            "/instances/1")
+        db.session.commit()
+        assert notifications.send_pending() == 2
+        by_user = {n.user_id: n for n in db.session.scalars(select(Notification))}
+        assert by_user[user("qa").id].sent_via == "smtp" and by_user[user("board").id].sent_via == "log"
+    [mail] = received
+    assert mail["To"] == "li.na@example.com" and mail["Subject"] == "Recall RC-0001 scoped"
+    assert mail["From"] == "traceflow@example.com" and "/instances/1" in mail.get_payload()
+
+
+def test_an_unreachable_mail_server_leaves_notifications_queued(app):
+    app.config.update(MAIL_SERVER="127.0.0.1", MAIL_PORT=_free_port())
+    with app.app_context():
+        user("qa").email = "li.na@example.com"
+        notifications.queue([user("qa").id], "message", "Hold lot L1")
+        db.session.commit()
+        assert notifications.send_pending() == 0
+        [note] = db.session.scalars(select(Notification)).all()
+        assert note.sent_at is None and note.sent_via is None

@@ -34,10 +34,12 @@ def queue(user_ids, kind, subject, body="", link=None):
 
 
 def task_ready(row, initiator_id):
-    """Tell the one person a new task is assigned to: the initiator of a lane-less task. Lane tasks
-    wait in their role's queue for whoever claims them (the inbox shows them; due reminders follow)."""
-    if row.candidate_role is None:
-        queue([initiator_id], "task_assigned", f"{row.title}", f"A task is waiting for you: {row.title}.",
+    """Tell the one person a new task is assigned to: its assignee (`assignTo`), or the initiator of a
+    lane-less task. Other lane tasks wait in their role's queue for whoever claims them (the inbox
+    shows them; due reminders follow)."""
+    person = row.assignee_id or (initiator_id if row.candidate_role is None else None)
+    if person is not None:
+        queue([person], "task_assigned", f"{row.title}", f"A task is waiting for you: {row.title}.",
               f"/tasks/{row.task_id}")
 
 
@@ -62,31 +64,65 @@ def remind_due(now=None):
 
 
 def send_pending(limit=200):
-    """Send queued notifications by SMTP when MAIL_SERVER is set, else write them to the log."""
+    """Send queued notifications by SMTP when MAIL_SERVER is set, else write them to the log; the
+    number sent. A notification is marked sent only after the server accepted it; when the server
+    cannot be reached or refuses a message, it stays queued for the next run (and is logged)."""
     server = current_app.config.get("MAIL_SERVER")
     sent = 0
     with transaction() as session:
         pending = session.scalars(select(Notification).where(Notification.sent_at.is_(None))
                                   .order_by(Notification.id).limit(limit).with_for_update(skip_locked=True)).all()
-        for note in pending:
-            user = session.get(User, note.user_id)
-            if server and getattr(user, "email", None):
-                _mail(server, user.email, note)
-                note.sent_via = "smtp"
-            else:
-                log.info("notification to %s: %s", user.username if user else note.user_id, note.subject)
-                note.sent_via = "log"
-            note.sent_at, sent = utcnow(), sent + 1
+        with _Mailer(server) as mailer:
+            for note in pending:
+                user = session.get(User, note.user_id)
+                if server and getattr(user, "email", None):
+                    if not mailer.send(user.email, note):
+                        continue
+                    note.sent_via = "smtp"
+                else:
+                    log.info("notification to %s: %s", user.username if user else note.user_id, note.subject)
+                    note.sent_via = "log"
+                note.sent_at, sent = utcnow(), sent + 1
     return sent
 
 
-def _mail(server, address, note):
-    message = EmailMessage()
-    message["From"] = current_app.config.get("MAIL_FROM", "traceflow@localhost")
-    message["To"], message["Subject"] = address, note.subject
-    message.set_content(f"{note.body}\n\n{note.link or ''}")
-    with smtplib.SMTP(server, current_app.config.get("MAIL_PORT", 25), timeout=10) as smtp:
-        smtp.send_message(message)
+class _Mailer:
+    """One SMTP connection for a batch, opened on the first message; failures are logged, not raised."""
+
+    def __init__(self, server):
+        self.server, self.smtp, self.broken = server, None, False
+
+    def __enter__(self):
+        return self
+
+    def send(self, address, note):
+        """True when the server accepted the message."""
+        if self.broken:
+            return False
+        message = EmailMessage()
+        message["From"] = current_app.config.get("MAIL_FROM", "traceflow@localhost")
+        message["To"], message["Subject"] = address, note.subject
+        message.set_content(f"{note.body}\n\n{note.link or ''}")
+        try:
+            if self.smtp is None:
+                self.smtp = smtplib.SMTP(self.server, current_app.config.get("MAIL_PORT", 25), timeout=10)
+            self.smtp.send_message(message)
+            return True
+        except smtplib.SMTPRecipientsRefused as exc:
+            log.warning("mail server refused %s for notification %s: %s", address, note.id, exc)
+            return False
+        except (smtplib.SMTPException, OSError) as exc:
+            log.warning("mail server %s unavailable, notifications stay queued: %s", self.server, exc)
+            self.broken = True
+            return False
+
+    def __exit__(self, *exc):
+        if self.smtp is not None:
+            try:
+                self.smtp.quit()
+            except (smtplib.SMTPException, OSError):
+                pass
+        return False
 
 
 def unread(user, limit=20):

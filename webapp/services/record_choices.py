@@ -1,6 +1,6 @@
 """Form fields that point at ERP records: the choices are the records valid now, never free text.
 
-A JSON-Schema property marked `"x-record": "lot" | "supplier" | "customer" | "material" | "shipment"`
+A JSON-Schema property marked `"x-record": "lot" | "supplier" | "customer" | "material" | "shipment" | "user"`
 gets an `enum` of the currently valid records (with `x-enum-titles` for the labels) when the task
 is served, and the same filled schema validates the submission, so a stale or typed value fails.
 Suppliers are those approved or conditional; `"x-record-status": "any"` offers every supplier that is
@@ -12,7 +12,7 @@ import copy
 from sqlalchemy import or_, select
 
 from ..extensions import db
-from ..models import Customer, Lot, Material, Shipment, Supplier
+from ..models import Customer, Lot, Material, Shipment, Supplier, User
 from .erp.common import business_date
 
 MAX_CHOICES = 1000
@@ -47,6 +47,11 @@ def _lots():
     return [(f"{code}/{lot}", f"{code} {lot} ({status})") for code, lot, status in rows]
 
 
+def _users():
+    rows = db.session.scalars(select(User).where(User.active.is_(True)).order_by(User.username).limit(MAX_CHOICES))
+    return [(u.username, f"{u.username} {u.full_name}".strip()) for u in rows]
+
+
 def _shipments():
     rows = db.session.scalars(select(Shipment).where(Shipment.voided_at.is_(None)).order_by(Shipment.number.desc())
                               .limit(MAX_CHOICES))
@@ -54,7 +59,7 @@ def _shipments():
 
 
 SOURCES = {"material": _materials, "supplier": _suppliers, "customer": _customers, "lot": _lots,
-           "shipment": _shipments}
+           "shipment": _shipments, "user": _users}
 
 
 def _fill_node(node, cache):

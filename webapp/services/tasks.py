@@ -34,13 +34,16 @@ def get_task(task_id):
 
 
 def may_work(user, row):
-    """True when `user` may claim or complete `row`: holds its lane's role, or is the initiator of a
-    lane-less task, and the task is not claimed by someone else."""
+    """True when `user` may claim or complete `row`: the task is assigned to them (by the process's
+    `assignTo` or their own claim), or it is unassigned and they hold its lane's role, or are the
+    initiator of a lane-less task."""
+    if row.assignee_id is not None:
+        return row.assignee_id == user.id
     if row.candidate_role:
         allowed = row.candidate_role in user.role_names
     else:
         allowed = row.instance.initiator_id == user.id
-    return allowed and row.assignee_id in (None, user.id)
+    return allowed
 
 
 def _authorize(actor, row, action):

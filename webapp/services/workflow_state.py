@@ -1,9 +1,9 @@
 """Writing an engine snapshot back to the instance row and the human-task index."""
-from datetime import timedelta
+from datetime import datetime, time, timedelta, timezone
 
 from sqlalchemy import delete, select
 
-from ..models import HumanTaskRow, MessageSubscription, OutboxMessage
+from ..models import HumanTaskRow, MessageSubscription, OutboxMessage, User
 from ..models._types import utcnow
 from . import notifications
 from .deployments import uses_messages
@@ -37,9 +37,24 @@ def apply_snapshot(session, instance, snapshot):
                 form_ui_file=task.properties.get("formUiSchemaFilename"),
                 signature_properties={k: v for k, v in task.properties.items() if k.startswith("signature")} or None,
                 type=task.type, lane=task.lane, candidate_role=task.role, created_at=now,
-                due_at=now + timedelta(days=task.due_in_days) if task.due_in_days is not None else None)
+                due_at=_due_at(task, now), assignee_id=_assignee_id(session, task))
             session.add(row)
             notifications.task_ready(row, instance.initiator_id)
+
+
+def _due_at(task, now):
+    """`dueDate` (the end of that day, UTC) or now + `dueInDays`; None without either."""
+    if task.due_date is not None:
+        return datetime.combine(task.due_date, time.max, tzinfo=timezone.utc).replace(microsecond=0)
+    return now + timedelta(days=task.due_in_days) if task.due_in_days is not None else None
+
+
+def _assignee_id(session, task):
+    """The active user the process assigns the task to (`assignTo`); None (the role's queue) when the
+    property is absent or names no active user."""
+    if not task.assign_to:
+        return None
+    return session.scalar(select(User.id).where(User.username == task.assign_to, User.active.is_(True)))
 
 
 def _route_messages(session, instance, snapshot):
