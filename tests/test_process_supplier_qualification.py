@@ -295,6 +295,11 @@ def test_an_expired_certificate_blocks_the_supplier_and_starts_one_re_qualificat
     instance = complete(api, "purchasing", instance, "sq_questionnaire", QUESTIONNAIRE)
     complete(api, "qa", instance, "sq_qa_approval", approval("approve"))
     assert supplier_state(api, "SUP-TUBE")[:3] == ("approved", ["BPM", "TUBE"], [])
+    with api.app.app_context():   # the renewed certificates replace the expired ones: no new block, no warning
+        later = check_certificates(days(303))
+        assert "SUP-TUBE" not in later["blocked"] and not [w for w in later["warned"] if w.startswith("SUP-TUBE")]
+        assert db.session.scalar(select(Supplier.status).where(Supplier.code == "SUP-TUBE")) == "approved"
+        assert db.session.scalar(select(db.func.count(ProcessInstance.id))) == 3
 
 
 def test_the_scheduler_account_cannot_log_in_and_blocking_does_not_wait_for_the_process(api):
@@ -334,7 +339,9 @@ def test_no_second_re_qualification_while_one_is_under_way(api):
 
 def test_a_qualification_waiting_for_re_evaluation_is_superseded_by_the_re_qualification(api):
     from webapp.services.certificates import check_certificates
-    instance = to_approval(api, start(api), request("SUP-TUBE"))
+    instance = complete(api, "purchasing", start(api), "sq_request", request("SUP-TUBE"))
+    instance = complete(api, "purchasing", instance, "sq_documents", certificates("S", until=200))
+    instance = complete(api, "purchasing", instance, "sq_questionnaire", QUESTIONNAIRE)
     instance = complete(api, "qa", instance, "sq_qa_approval", approval("approve"))
     assert ready(instance) == [] and instance["status"] == "running"
     with api.app.app_context():

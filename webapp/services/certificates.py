@@ -22,6 +22,19 @@ def _tell(kind, subject, link):
     notifications.queue(users, kind, subject, "", link)
 
 
+def _renewed(cert):
+    """A later certificate of the same type (a renewal, e.g. from a re-qualification) replaces `cert`."""
+    return any(other.id != cert.id and not other.voided and other.type == cert.type
+               and (other.valid_until is None or other.valid_until > cert.valid_until)
+               for other in cert.supplier.certificates)
+
+
+def _valid_of_type(supplier, cert_type, today):
+    """True when the supplier holds a certificate of `cert_type` valid on `today` (as the receipt guard asks)."""
+    return any(c.type == cert_type and not c.voided and (c.valid_from is None or c.valid_from <= today)
+               and (c.valid_until is None or today <= c.valid_until) for c in supplier.certificates)
+
+
 def check_certificates(today=None):
     """Run the check for `today` (default: the business date);
     {'warned': [...], 'blocked': [...], 'requalification': {supplier: [outcome, business key or why]}}."""
@@ -32,8 +45,11 @@ def check_certificates(today=None):
         for cert in expiring_certificates(within_days=(today - business_date()).days + max(WARN_DAYS)):
             supplier, left = cert.supplier, (cert.valid_until - today).days
             link = f"/erp/suppliers/{supplier.code}"
+            if _renewed(cert):
+                continue
             if left < 0:
-                if cert.type in required and supplier.status in ("approved", "conditional"):
+                if cert.type in required and supplier.status in ("approved", "conditional") \
+                        and not _valid_of_type(supplier, cert.type, today):
                     expired = f"{cert.type} {cert.number} expired on {cert.valid_until:%Y-%m-%d}"
                     set_supplier_status(SCHEDULER, supplier, "blocked", expired)
                     outcome = start_requalification(supplier, f"Re-qualification: certificate {expired}")
