@@ -440,3 +440,22 @@ def test_the_task_pages_render_and_take_the_forms(api):
     html = page.get_data(as_text=True)
     assert page.status_code == 200 and 'data-table="approved_materials"' in html and "approval_decision" in html
     assert "TUBE" in html and "Cleanroom packing" in html      # the instructions list what was requested
+
+
+def test_the_operations_are_guarded_by_the_erp_permissions(api):
+    from webapp.errors import PermissionDenied
+    from webapp.operations_supplier import add_certificates, set_supplier_scope
+    from webapp.services.acting import acting_as
+    from tests.helpers import user
+    cert = certificates("G")["certificates"][:1]
+    with api.app.app_context():
+        with acting_as(user("warehouse")), pytest.raises(PermissionDenied):
+            add_certificates({"supplier": "SUP-NEW", "certificates": cert})
+        with acting_as(user("purchasing")), pytest.raises(PermissionDenied):   # may edit, not approve
+            set_supplier_scope({"supplier": "SUP-NEW", "materials": ["BPM"], "services": [], "reason": "x"})
+        with acting_as(user("purchasing")):
+            assert add_certificates({"supplier": "SUP-NEW", "certificates": cert})["certificates"][0]["number"] == "ISO-G"
+        with acting_as(user("qa")):
+            assert set_supplier_scope({"supplier": "SUP-NEW", "materials": ["BPM"], "services": ["Assembly"],
+                                       "reason": "x"}) == {"supplier": "SUP-NEW", "materials": ["BPM"],
+                                                           "services": ["Assembly"]}
