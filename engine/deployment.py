@@ -132,6 +132,8 @@ def _dependencies(parser, trees, bundle, process_id):
         pparser = parser.get_process_parser(pid)
         names.add(pparser.filename)
         node = _process_node(pparser.node.getroottree(), pid)
+        if node is None:  # an embedded sub-process: its lanes, forms and decisions are in its process
+            continue
         roles.update(filter(None, (lane_to_role(l.get("name")) for l in node.xpath(".//bpmn:lane", namespaces=NS))))
         for form in _referenced_forms(node):
             if bundle.get(form) is None:

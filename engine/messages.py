@@ -58,3 +58,12 @@ def deliver(workflow, message):
     """Hand a thrown event (as produced by `thrown`) to the workflow; how many tasks caught it."""
     event = spec_serializer.registry.restore(message["event"])
     return workflow.event_manager.catch(event, internal=False)
+
+
+def message_from_outside(name, payload):
+    """A message with `payload` thrown by no workflow (a scheduled job), in the shape `thrown` returns,
+    for starting a process through its message start event (`Engine.start(..., message=...)`)."""
+    from SpiffWorkflow.bpmn.util.event import BpmnEvent
+    from SpiffWorkflow.spiff.specs.event_definitions import MessageEventDefinition as SpiffMessage
+    event = BpmnEvent(SpiffMessage(name), payload)
+    return {"name": name, "kind": "message", "event": spec_serializer.registry.convert(event)}

@@ -43,7 +43,7 @@ EXPECTED = {
         "api.list_lots", "api.list_materials", "api.list_movements", "api.list_serials", "api.list_shipments",
         "api.list_suppliers", "api.parse_udi", "erp.index", "erp.lot", "erp.lot_list", "erp.record",
         "erp.record_list", "erp.shipment", "erp.shipment_list", "erp.udi", "api.trace", "erp.trace_csv",
-        "erp.trace_page")},
+        "erp.trace_page", "erp.recall_list", "erp.recall", "erp.recall_notice", "api.get_recall")},
     **{e: MASTER_DATA for e in (
         "api.add_certificate", "api.create_customer", "api.create_location", "api.create_material",
         "api.create_supplier", "api.update_customer", "api.update_location", "api.update_material",
@@ -64,7 +64,8 @@ SESSION_ENDERS = {"auth.logout": ("POST", "/logout"), "api.revoke_token": ("DELE
 ARGS = {"task_id": "00000000-0000-0000-0000-000000000000", "instance_id": "999", "key": "nothing",
         "user_id": "999", "deployment_id": "999", "number": "999", "name": "x.bpmn", "entity_type": "user",
         "entity_id": "999", "filename": "app.css", "code": "X-1", "lot_id": "999", "movement_id": "999",
-        "shipment_id": "999", "certificate_id": "999", "plural": "materials", "incident_id": "999"}
+        "shipment_id": "999", "certificate_id": "999", "plural": "materials", "incident_id": "999",
+        "business_key": "RC-999", "customer": "X-1"}
 
 
 def _routes(app):

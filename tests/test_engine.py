@@ -15,6 +15,15 @@ from tests.helpers import DATA_BY_TASK, MAJOR_IMPACT
 FIXTURES = ROOT / "tests" / "fixtures"
 
 
+def _operations():
+    """The app's service-task operations (processes/ holds service tasks; parameters are checked at compile)."""
+    from engine import OperationRegistry
+    from webapp.operations import register
+    registry = OperationRegistry()
+    register(registry)
+    return registry.definitions()
+
+
 def _ref(compiled):
     return VersionRef(compiled.content_hash, compiled.spec_json, {f.name: f.text for f in compiled.files})
 

@@ -9,7 +9,7 @@ DUMMY = {"task_id": "00000000-0000-0000-0000-000000000000", "instance_id": 1, "k
          "user_id": 1, "entity_type": "user", "entity_id": "1", "deployment_id": 1, "number": 1,
          "name": "x.bpmn",
          "filename": "app.css", "code": "X-1", "lot_id": 1, "movement_id": 1, "shipment_id": 1, "certificate_id": 1,
-         "plural": "materials", "incident_id": 1}
+         "plural": "materials", "incident_id": 1, "business_key": "RC-1", "customer": "X-1"}
 
 
 def _routes(app):

@@ -274,7 +274,7 @@ def timers_notify_command():
 @click.option("--today", default=None, help="Check as of this date (YYYY-MM-DD; default: today).")
 @with_appcontext
 def timers_certificates_command(today):
-    """The daily supplier-certificate check: warnings at 90/60/30 days, block on expiry."""
+    """The daily supplier-certificate check: warnings at 90/60/30 days, block and re-qualify on expiry."""
     from datetime import date
     from .services.certificates import check_certificates
     try:
@@ -282,4 +282,6 @@ def timers_certificates_command(today):
     except ValueError:
         raise click.BadParameter("use YYYY-MM-DD", param_hint="--today")
     result = check_certificates(day)
-    click.echo(f"warned: {', '.join(result['warned']) or '-'}; blocked: {', '.join(result['blocked']) or '-'}")
+    requalified = ", ".join(f"{code} {outcome} {detail}" for code, (outcome, detail) in result["requalification"].items())
+    click.echo(f"warned: {', '.join(result['warned']) or '-'}; blocked: {', '.join(result['blocked']) or '-'}; "
+               f"re-qualification: {requalified or '-'}")

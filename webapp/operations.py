@@ -4,7 +4,7 @@ Each handler takes the evaluated parameters and acts as the user whose task comp
 the engine (services.acting), inside that same transaction: if anything fails, the ERP change, the
 workflow state and the audit events are all rolled back and the failure becomes an incident.
 """
-from . import operations_subcontract
+from . import operations_subcontract, operations_supplier
 from .errors import InvalidInput
 from .services.acting import acting_user
 from .services.erp import ledger, lots, parties, trace
@@ -83,3 +83,6 @@ def register(registry):
     registry.register("erp.create_movement", create_movement, required=("movement",))
     registry.register("notify.send", notify, required=("subject",), optional=("role", "user", "body", "kind"))
     operations_subcontract.register(registry)
+    from . import operations_recall   # imported late: services.recalls imports the ERP services
+    operations_recall.register(registry)
+    operations_supplier.register(registry)

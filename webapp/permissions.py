@@ -93,6 +93,7 @@ ENDPOINT_PERMISSIONS = {
     # UDI, trace, import
     "api.parse_udi": "erp.view",
     "api.trace": "trace.view",
+    "api.get_recall": "erp.view",
     "api.create_import": "erp.import",
     # ERP pages
     "erp.index": "erp.view",
@@ -106,6 +107,9 @@ ENDPOINT_PERMISSIONS = {
     "erp.certificate_add": "erp.master_data.edit",
     "erp.certificate_void": "erp.master_data.edit",
     "erp.lot_list": "erp.view",
+    "erp.recall_list": "erp.view",
+    "erp.recall": "erp.view",
+    "erp.recall_notice": "erp.view",
     "erp.lot": "erp.view",
     "erp.lot_release": "erp.lot.release",
     "erp.lot_status": "erp.lot.release",

@@ -3,4 +3,4 @@ from flask import Blueprint
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
-from . import routes, erp_master_routes, erp_routes  # noqa: E402,F401  (register the routes on bp)
+from . import routes, erp_master_routes, erp_routes, recall_routes  # noqa: E402,F401  (register the routes on bp)

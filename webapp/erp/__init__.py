@@ -44,4 +44,4 @@ def attempt(call, back):
     return redirect(back)
 
 
-from . import master, inventory, shipping, tracing  # noqa: E402,F401  (register the views on bp)
+from . import master, inventory, shipping, tracing, recalls  # noqa: E402,F401  (register the views on bp)

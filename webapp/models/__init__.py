@@ -9,8 +9,9 @@ from .notifications import Notification
 from .erp_items import Material, Location, Lot, Serial
 from .erp_parties import Supplier, SupplierScope, SupplierCertificate, Customer
 from .erp_ledger import Movement, TemperatureRecord, Shipment, ShipmentLine
+from .recalls import Recall, RecallNotice
 
 __all__ = ["Role", "User", "ApiToken", "user_roles", "ProcessVersion", "ProcessFile", "ProcessInstance",
            "HumanTaskRow", "BusinessKeyCounter", "AuditEvent", "PasswordHistory", "Signature", "Deployment", "Incident", "MessageSubscription", "OutboxMessage", "Notification",
            "Material", "Location", "Lot", "Serial", "Supplier", "SupplierScope", "SupplierCertificate", "Customer",
-           "Movement", "TemperatureRecord", "Shipment", "ShipmentLine"]
+           "Movement", "TemperatureRecord", "Shipment", "ShipmentLine", "Recall", "RecallNotice"]

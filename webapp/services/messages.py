@@ -33,7 +33,7 @@ def _deliver_to(session, instance_id, message, actor):
         return False
     ref = version_ref(instance.version)
     workflow = engine().load(ref, instance.state_json)
-    with acting_as(actor, instance.version.key, instance.business_key):
+    with acting_as(actor, instance=instance):
         caught = engine().deliver(workflow, {"event": message.event})
     if caught:
         apply_snapshot(session, instance, engine().snapshot(workflow, ref))

@@ -1,9 +1,12 @@
 """Form fields that point at ERP records: the choices are the records valid now, never free text.
 
 A JSON-Schema property marked `"x-record": "lot" | "supplier" | "customer" | "material" | "shipment" |
-"location" | "user"` (locations narrowed by `"x-location-kind"`: one kind or a list, e.g.
-"subcontractor") gets an `enum` of the currently valid records (with `x-enum-titles` for the labels) when the task is served, and the
-same filled schema validates the submission, so a stale or typed value fails.
+"location" | "user"` gets an `enum` of the currently valid records (with `x-enum-titles` for the
+labels) when the task is served, and the same filled schema validates the submission, so a stale or
+typed value fails. Locations may be narrowed by `"x-location-kind"` (one kind or a list, e.g.
+"subcontractor"). Suppliers are those approved or conditional; `"x-record-status": "any"` offers
+every supplier that is not voided, whatever its qualification status (the qualification process
+itself needs the pending and blocked ones).
 """
 import copy
 
@@ -22,10 +25,11 @@ def _materials():
     return [(m.code, f"{m.code} {m.name}") for m in rows]
 
 
-def _suppliers():
-    rows = db.session.scalars(select(Supplier).where(Supplier.voided_at.is_(None),
-                                                     Supplier.status.in_(("approved", "conditional")))
-                              .order_by(Supplier.code))
+def _suppliers(any_status=False):
+    query = select(Supplier).where(Supplier.voided_at.is_(None))
+    if not any_status:
+        query = query.where(Supplier.status.in_(("approved", "conditional")))
+    rows = db.session.scalars(query.order_by(Supplier.code))
     return [(s.code, f"{s.code} {s.name}") for s in rows]
 
 
@@ -71,9 +75,13 @@ def _fill_node(node, cache):
     if kind in SOURCES:
         kinds = node.get("x-location-kind") if kind == "location" else None
         kinds = (kinds,) if isinstance(kinds, str) else tuple(kinds or ())
-        key = (kind, kinds)
+        key = (kind, kinds, node.get("x-record-status"))
         if key not in cache:
-            cache[key] = (SOURCES[kind](kinds) if kinds else SOURCES[kind]())[:MAX_CHOICES]
+            if kind == "supplier" and node.get("x-record-status") == "any":
+                choices = _suppliers(any_status=True)
+            else:
+                choices = SOURCES[kind](kinds) if kinds else SOURCES[kind]()
+            cache[key] = choices[:MAX_CHOICES]
         node["enum"] = [value for value, _ in cache[key]]
         node["x-enum-titles"] = node["x-enum-titles-en"] = [title for _, title in cache[key]]
     for child in (node.get("properties") or {}).values():

@@ -171,7 +171,7 @@ def _run(session, actor, instance, workflow, ref, row, data):
     """Run the engine for the completed task and write state, task rows and the audit event;
     True when the step threw messages or signals to deliver after the commit."""
     before = dict(instance.data)
-    with acting_as(actor, instance.version.key, instance.business_key):
+    with acting_as(actor, instance=instance):
         engine().complete_task(workflow, row.task_id, data)
     snapshot = engine().snapshot(workflow, ref)
     row.state, row.completed_at, row.completed_by_id = "completed", utcnow(), actor.id

@@ -54,7 +54,7 @@ def run_due(now=None, limit=500):
                     break
                 instance_id, ref = instance.id, version_ref(instance.version)
                 workflow = engine().load(ref, instance.state_json)
-                with acting_as(SCHEDULER, instance.version.key, instance.business_key):
+                with acting_as(SCHEDULER, instance=instance):
                     fired = engine().fire_timers(workflow, now)
                 apply_snapshot(session, instance, engine().snapshot(workflow, ref, now))
                 audit.record(SCHEDULER, "timer.fired", "process_instance", instance.id,
