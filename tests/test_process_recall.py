@@ -455,6 +455,14 @@ def test_capa_and_change_request_are_opened_by_message(world):
         for message in sent:
             text = json.dumps(message.event, ensure_ascii=False)
             assert instance["business_key"] in text and "Cracked tubing" in text
+        # CAPA and change control start through their message start events with the payload.
+        from webapp.models import ProcessInstance
+        started = [db.session.get(ProcessInstance, m.delivered_to[0]) for m in sent]
+        assert [(i.version.key, i.data["request"]["source"], i.data["request"]["source_ref"]) for i in started] == [
+            ("capa", "recall", instance["business_key"]), ("change_control", "recall", instance["business_key"])]
+        from webapp.services.queries import instance_tasks
+        assert [r.bpmn_id for i in started for r in instance_tasks(i.id) if r.completed_at is None] == [
+            "capa_request", "submit_request"]
 
 
 def test_started_by_an_open_recall_message(world):
