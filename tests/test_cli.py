@@ -52,7 +52,7 @@ def test_demo_prints_logins_and_starts_instances(app, runner):
     for username, password, _, _ in DEMO_USERS:
         assert username in result.output and password in result.output
     with app.app_context():
-        assert db.session.scalar(select(func.count()).select_from(ProcessInstance)) == 2
+        assert db.session.scalar(select(func.count()).select_from(ProcessInstance)) == 10  # which: test_erp_demo.py
     assert runner.invoke(args=["demo"]).exit_code == 0
     with app.app_context():
-        assert db.session.scalar(select(func.count()).select_from(ProcessInstance)) == 2
+        assert db.session.scalar(select(func.count()).select_from(ProcessInstance)) == 10

@@ -1,5 +1,6 @@
-"""Demo data for `make run`: one user per role, a few change requests in different states, and the
-ERP records of DOMAIN.md's demo scenario (webapp/demo_erp.py)."""
+"""Demo data for `make run`: one user per role, a few change requests in different states, the ERP
+records of DOMAIN.md's demo scenario (webapp/demo_erp.py) and its CAPA, recall, supplier and
+subcontract instances (webapp/demo_processes.py)."""
 from sqlalchemy import select
 
 from .extensions import db
@@ -7,6 +8,7 @@ from .models import User
 from .services import instances, queries, tasks
 from .services.users import create_user
 from .demo_erp import load_erp_demo
+from .demo_processes import load_process_demo
 
 DEMO_USERS = [
     ("requester", "Requester#2026", ["requester", "employee"], "张伟 Zhang Wei"),
@@ -17,7 +19,10 @@ DEMO_USERS = [
     ("regulatory", "Regulatory#2026", ["regulatory"], "刘洋 Liu Yang"),
     ("admin", "Administr#2026", ["admin", "process_owner"], "陈静 Chen Jing"),
     ("warehouse", "Warehouse#2026", ["warehouse", "production"], "赵磊 Zhao Lei"),
-    ("sales", "SalesDesk#2026", ["sales"], "孙丽 Sun Li"),
+    ("sales", "SalesDesk#2026", ["sales"], "吴芳 Wu Fang"),
+    ("purchasing", "Purchasing#2026", ["purchasing"], "郑洁 Zheng Jie"),
+    ("production", "Production#2026", ["production"], "黄勇 Huang Yong"),
+    ("mrb", "MatReview#2026", ["mrb"], "何军 He Jun"),
 ]
 
 SAMPLE_REQUEST = {
@@ -43,4 +48,5 @@ def load_demo():
         first = queries.open_tasks(requester, process_instance_id=submitted.id)[0]
         tasks.complete_task(requester, first.task_id, SAMPLE_REQUEST)
     load_erp_demo()
+    load_process_demo()
     return [(u, p, r) for u, p, r, _ in DEMO_USERS]

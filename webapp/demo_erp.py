@@ -35,7 +35,7 @@ LOCATIONS = [("WH-QUA", "待验区 Quarantine", "quarantine"), ("WH-A", "合格�
 SUPPLIERS = [  # code, name, scope, services, ISO 13485 valid for (days)
     ("SUP-TUBE", "苏州管材有限公司 Suzhou Tubing", ["TUBE-PVC"], [], 400),
     ("SUP-POUCH", "上海包装材料有限公司 Shanghai Packaging", ["POUCH-T"], [], 500),
-    ("STERI-EO", "华东灭菌服务有限公司 East China Sterilization", [], ["EO sterilization 环氧乙烷灭菌"], 21),
+    ("STERI-EO", "华东灭菌服务有限公司 East China Sterilization", [], ["EO sterilization"], 21),
     ("SUP-BPM", "深圳电子医疗 Shenzhen Medical Electronics", ["BPM-200"], [], 300),
     ("SUP-RGT", "北京诊断试剂有限公司 Beijing Diagnostics", ["RGT-50"], [], 600),
 ]
