@@ -5,40 +5,25 @@ the engine (services.acting), inside that same transaction: if anything fails, t
 workflow state and the audit events are all rolled back and the failure becomes an incident.
 """
 from . import operations_subcontract, operations_supplier
-from .errors import InvalidInput
-from .services.acting import acting_user
+from .services.acting import operation_actor
 from .services.erp import ledger, lots, parties, trace
-from .services.erp.common import by_code, find_lot
-
-def _actor():
-    actor = acting_user()
-    if actor is None:
-        raise InvalidInput("service operations run only on behalf of a user")
-    return actor
-
-
-def _lot(material_code, lot_number):
-    material = by_code("material", material_code, "material")
-    lot = find_lot(material, lot_number)
-    if lot is None:
-        raise InvalidInput(f"no lot {lot_number} of {material_code}", {"lot": "unknown"})
-    return lot
+from .services.erp.common import by_code, lot_by_codes
 
 
 def hold_lots(params):
     """Put every listed lot that is released or in quarantine on hold, with the reason."""
     held = []
     for item in params["lots"]:
-        lot = _lot(item["material"], item["lot"])
+        lot = lot_by_codes(item["material"], item["lot"])
         if lot.status in ("released", "quarantine"):
-            lots.set_status(_actor(), lot, "hold", params["reason"])
+            lots.set_status(operation_actor(), lot, "hold", params["reason"])
             held.append(f"{item['material']} {item['lot']}")
     return {"held": held, "count": len(held)}
 
 
 def release_lot(params):
     """Release a lot (the release guards apply)."""
-    lot = lots.release_lot(_actor(), _lot(params["material"], params["lot"]), params["reason"])
+    lot = lots.release_lot(operation_actor(), lot_by_codes(params["material"], params["lot"]), params["reason"])
     return {"material": params["material"], "lot": params["lot"], "status": lot.status}
 
 
@@ -50,13 +35,13 @@ def trace_forward(params):
 def set_supplier_status(params):
     """QA's qualification decision for a supplier."""
     supplier = by_code("supplier", params["supplier"], "supplier")
-    parties.set_supplier_status(_actor(), supplier, params["status"], params["reason"])
+    parties.set_supplier_status(operation_actor(), supplier, params["status"], params["reason"])
     return {"supplier": params["supplier"], "status": params["status"]}
 
 
 def create_movement(params):
     """Book a ledger movement (same fields as POST /api/v1/movements)."""
-    movement = ledger.record_movement(_actor(), dict(params["movement"]))
+    movement = ledger.record_movement(operation_actor(), dict(params["movement"]))
     return ledger.movement_view(movement)
 
 

@@ -4,21 +4,14 @@ Each runs as the acting user inside the task-completion transaction and goes thr
 (ledger, lots, guards, audit); the ledger reference of every movement is the business key of the
 instance being driven (services.acting), so the lot's ledger shows which subcontract order moved it.
 """
-from .errors import GuardRefused, InvalidInput
-from .services.acting import acting_business_key, acting_user
+from .errors import InvalidInput
+from .services.acting import acting_business_key, operation_actor
 from .services.erp import ledger, lots
-from .services.erp.common import business_date, by_code, find_lot, refusals_audited
-from .services.erp.rules import rule
+from .services.erp.common import business_date, by_code, lot_by_codes, refusals_audited
+from .services.erp.guards import check_subcontractor
 from .services.erp.stock import quantity_at
 
 SHIPPABLE_TO_SUBCONTRACTOR = ("quarantine", "hold", "released")
-
-
-def _actor():
-    actor = acting_user()
-    if actor is None:
-        raise InvalidInput("service operations run only on behalf of a user")
-    return actor
 
 
 def _reference():
@@ -28,39 +21,11 @@ def _reference():
     return key
 
 
-def _lot(material_code, lot_number):
-    material = by_code("material", material_code, "material")
-    lot = find_lot(material, lot_number)
-    if lot is None:
-        raise InvalidInput(f"no lot {lot_number} of {material_code}", {"lot": "unknown"})
-    return lot
-
-
-def _valid_on(certificate, on_date):
-    return not certificate.voided and (certificate.valid_from is None or certificate.valid_from <= on_date) \
-        and (certificate.valid_until is None or on_date <= certificate.valid_until)
-
-
-def check_subcontractor(supplier, service, on_date):
-    """REC-SUPPLIER-APPROVED / REC-SUPPLIER-CERTIFICATE applied to a subcontractor: approved, with the
-    service in its approved scope, and holding every required certificate valid on `on_date`."""
-    if supplier.status not in rule("REC-SUPPLIER-APPROVED")["approved_statuses"]:
-        raise GuardRefused("REC-SUPPLIER-APPROVED", f"subcontractor {supplier.code} is {supplier.status}, not approved")
-    services = {(s.service or "").strip().lower() for s in supplier.scope if s.service}
-    if (service or "").strip().lower() not in services:
-        raise GuardRefused("REC-SUPPLIER-APPROVED",
-                           f"{service} is not in the approved scope of subcontractor {supplier.code}")
-    for cert_type in rule("REC-SUPPLIER-CERTIFICATE")["required_certificates"]:
-        if not any(_valid_on(c, on_date) for c in supplier.certificates if c.type == cert_type):
-            raise GuardRefused("REC-SUPPLIER-CERTIFICATE",
-                               f"subcontractor {supplier.code} has no valid {cert_type} certificate on {on_date}")
-
-
 def issue(params):
     """Issue a lot to an approved subcontractor's location: a `to_subcontractor` movement."""
-    actor = _actor()
+    actor = operation_actor()
     supplier = by_code("supplier", params["subcontractor"], "subcontractor")
-    lot = _lot(params["material"], params["lot"])
+    lot = lot_by_codes(params["material"], params["lot"])
     with refusals_audited(actor, "subcontract.issue", "supplier", supplier.code):
         check_subcontractor(supplier, params["service"], business_date())
     if lot.status not in SHIPPABLE_TO_SUBCONTRACTOR:
@@ -77,7 +42,7 @@ def issue(params):
 def receive(params):
     """Receive the processed lot back into a quarantine location (`from_subcontractor`); the lot stays
     (or is put back) in quarantine until the process releases it."""
-    actor = _actor()
+    actor = operation_actor()
     to_location = by_code("location", params["to_location"], "to_location")
     if to_location.kind != "quarantine":
         raise InvalidInput(f"{to_location.code} is a {to_location.kind} location: a subcontracted lot comes back "
@@ -95,8 +60,8 @@ def receive(params):
 
 def scrap(params):
     """MRB scrap: a `scrap` movement of all the lot's stock at the location, and the lot rejected."""
-    actor = _actor()
-    lot = _lot(params["material"], params["lot"])
+    actor = operation_actor()
+    lot = lot_by_codes(params["material"], params["lot"])
     location = by_code("location", params["location"], "location")
     quantity = quantity_at(location, lot.material, lot, None)
     if quantity <= 0:

@@ -10,15 +10,13 @@ from datetime import date
 
 from .errors import InvalidInput, PermissionDenied
 from .permissions import has_permission
-from .services.acting import acting_user
+from .services.acting import operation_actor
 from .services.erp import parties
 from .services.erp.common import business_date, by_code
 
 
 def _actor(permission):
-    actor = acting_user()
-    if actor is None:
-        raise InvalidInput("service operations run only on behalf of a user")
+    actor = operation_actor()
     if not has_permission(actor, permission):
         raise PermissionDenied(f"{actor.username} may not change supplier records ({permission})")
     return actor

@@ -34,6 +34,15 @@ def acting_user():
     return _ACTOR.get()
 
 
+def operation_actor():
+    """The acting user of a service operation; InvalidInput when none (operations never run anonymously)."""
+    actor = _ACTOR.get()
+    if actor is None:
+        from ..errors import InvalidInput
+        raise InvalidInput("service operations run only on behalf of a user")
+    return actor
+
+
 def acting_process():
     """The process key of the instance the engine is currently driving, or None (a manual action)."""
     return _PROCESS.get()

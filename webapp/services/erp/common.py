@@ -38,6 +38,14 @@ def find_lot(material, lot_number):
     return db.session.scalar(select(Lot).where(Lot.material_id == material.id, Lot.lot_number == lot_number))
 
 
+def lot_by_codes(material_code, lot_number):
+    """The lot `lot_number` of the material with `material_code`; InvalidInput naming the field otherwise."""
+    lot = find_lot(by_code("material", material_code, "material"), lot_number)
+    if lot is None:
+        raise InvalidInput(f"no lot {lot_number} of {material_code}", {"lot": "unknown"})
+    return lot
+
+
 def get_lot(lot_id):
     """The lot with `lot_id`; NotFound otherwise."""
     lot = db.session.get(Lot, lot_id)

@@ -17,10 +17,26 @@ def check_supplier_for_receipt(supplier, material, on_date):
     if material.id not in {s.material_id for s in supplier.scope}:
         raise GuardRefused("REC-SUPPLIER-APPROVED",
                            f"{material.code} is not in the approved scope of supplier {supplier.code}")
+    _check_certificates(supplier, on_date, "supplier")
+
+
+def check_subcontractor(supplier, service, on_date):
+    """REC-SUPPLIER-APPROVED / REC-SUPPLIER-CERTIFICATE applied to a subcontractor: approved, with the
+    service in its approved scope, and holding every required certificate valid on `on_date`."""
+    if supplier.status not in rule("REC-SUPPLIER-APPROVED")["approved_statuses"]:
+        raise GuardRefused("REC-SUPPLIER-APPROVED", f"subcontractor {supplier.code} is {supplier.status}, not approved")
+    services = {(s.service or "").strip().lower() for s in supplier.scope if s.service}
+    if (service or "").strip().lower() not in services:
+        raise GuardRefused("REC-SUPPLIER-APPROVED",
+                           f"{service} is not in the approved scope of subcontractor {supplier.code}")
+    _check_certificates(supplier, on_date, "subcontractor")
+
+
+def _check_certificates(supplier, on_date, noun):
     for cert_type in rule("REC-SUPPLIER-CERTIFICATE")["required_certificates"]:
         if not any(_valid_on(c, on_date) for c in supplier.certificates if c.type == cert_type and not c.voided):
             raise GuardRefused("REC-SUPPLIER-CERTIFICATE",
-                               f"supplier {supplier.code} has no valid {cert_type} certificate on {on_date}")
+                               f"{noun} {supplier.code} has no valid {cert_type} certificate on {on_date}")
 
 
 def _valid_on(certificate, on_date):
