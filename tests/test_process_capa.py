@@ -286,13 +286,14 @@ def test_an_action_needing_change_opens_a_prefilled_change_request(world):
     shown = requester.get(f"/api/v1/process-instances/{cc_id}").get_json()
     assert shown["process_key"] == "change_control" and shown["business_key"].startswith("CC-")
     assert shown["data"]["request"] == {
-        "title": change["action"], "change_type": "process", "source": "capa", "source_ref": REQUEST["title"],
+        "title": change["action"], "change_type": "process", "source": "capa",
+        "source_ref": capa.body["business_key"],
         "description": f"CAPA action: {change['action']} (owner qa2, due 2027-01-31)",
         "reason": f"CAPA {REQUEST['title']}: root cause: {INVESTIGATION['root_cause']}"}
     assert (shown["data"]["title"], shown["data"]["change_type"]) == (change["action"], "process")
     [submit] = shown["ready_tasks"]
     assert (submit["bpmn_id"], submit["candidate_role"]) == ("submit_request", "requester")
-    assert "capa" in submit["instructions"] and REQUEST["title"] in submit["instructions"]
+    assert "capa" in submit["instructions"] and capa.body["business_key"] in submit["instructions"]
     page = Browser(world, "requester").get(f"/tasks/{submit['id']}").get_data(as_text=True)
     assert f'value="{change["action"]}"' in page and INVESTIGATION["root_cause"] in page
 

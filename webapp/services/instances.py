@@ -34,7 +34,9 @@ def start_instance(actor, process_key, data=None, version_number=None, message=N
         with transaction() as session:
             business_key = _next_business_key(session, version)
             with acting_as(actor, version.key, business_key):
-                snapshot = engine().snapshot(engine().start(ref, data or {}, message=message), ref)
+                # Scripts, instructions and message payloads may name the instance by `business_key`.
+                seeded = {**(data or {}), "business_key": business_key}
+                snapshot = engine().snapshot(engine().start(ref, seeded, message=message), ref)
             instance = ProcessInstance(version_id=version.id, business_key=business_key,
                                        status=snapshot.status, initiator_id=actor.id, state_json="", data={})
             session.add(instance)
