@@ -1,8 +1,10 @@
 """UDI parsing (GS1 element strings and HRI) with biip, on real GS1 examples; no database."""
+from datetime import date
+
 import pytest
 
 from webapp.errors import UdiInvalid
-from webapp.services.erp.udi import normalize_gtin, parse_udi
+from webapp.services.erp.udi import compose_hri, normalize_gtin, parse_udi
 
 GS = "\x1d"
 
@@ -55,3 +57,12 @@ def test_gtin_normalization():
     assert normalize_gtin("614141999996") == normalize_gtin("0614141999996") == "00614141999996"
     with pytest.raises(UdiInvalid):
         normalize_gtin("614141999995")
+
+
+def test_a_composed_udi_parses_back_to_its_parts():
+    hri = compose_hri("614141999996", date(2027, 12, 31), "LOT-42", "SN0001")
+    assert hri == "(01)00614141999996(17)271231(10)LOT-42(21)SN0001"
+    parsed = parse_udi(hri)
+    assert (parsed["gtin"], parsed["expiry"], parsed["lot"], parsed["serial"]) == (
+        "00614141999996", "2027-12-31", "LOT-42", "SN0001")
+    assert compose_hri("00614141999996", lot="L1") == "(01)00614141999996(10)L1"

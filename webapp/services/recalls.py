@@ -24,7 +24,7 @@ from . import audit
 from .erp import ledger, lots as lot_service, trace
 from .erp.common import by_code, find_lot
 from .erp.stock import not_reversed
-from .erp.udi import normalize_gtin
+from .erp.udi import compose_hri
 from .uow import transaction
 
 HOLDABLE = ("released", "quarantine")
@@ -236,18 +236,10 @@ def hold(actor, instance, reason):
 # ---------------------------------------------------------------- notices
 
 def udi_hri(material, lot, serial=None):
-    """The GS1 human-readable UDI of a unit: (01) GTIN, (17) expiry, (10) lot, (21) serial; None
-    when the material has no GTIN."""
+    """The UDI of a unit as printed on the notice; None when the material has no GTIN."""
     if not material.gtin:
         return None
-    parts = [f"(01){normalize_gtin(material.gtin)}"]
-    if lot is not None and lot.expires_on is not None:
-        parts.append(f"(17){lot.expires_on:%y%m%d}")
-    if lot is not None:
-        parts.append(f"(10){lot.lot_number}")
-    if serial:
-        parts.append(f"(21){serial}")
-    return "".join(parts)
+    return compose_hri(material.gtin, lot.expires_on if lot else None, lot.lot_number if lot else None, serial)
 
 
 def notice_lines(recall, customer_code):

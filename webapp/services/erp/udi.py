@@ -26,6 +26,19 @@ def normalize_gtin(value):
         raise UdiInvalid(f"invalid GTIN {text}: {exc}", {"gtin": str(exc)}) from None
 
 
+def compose_hri(gtin, expiry=None, lot=None, serial=None):
+    """The GS1 human-readable interpretation of a UDI: (01) GTIN-14, (17) expiry YYMMDD, (10) lot,
+    (21) serial, in that order (the fixed-length elements first, as GS1 recommends)."""
+    parts = [f"(01){normalize_gtin(gtin)}"]
+    if expiry is not None:
+        parts.append(f"(17){expiry:%y%m%d}")
+    if lot:
+        parts.append(f"(10){lot}")
+    if serial:
+        parts.append(f"(21){serial}")
+    return "".join(parts)
+
+
 def parse_udi(text):
     """Parse a GS1 element string or HRI into {gtin, lot, serial, expiry, production_date, hri, elements}."""
     value = (text or "").strip()
