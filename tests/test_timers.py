@@ -98,3 +98,29 @@ def test_two_processes_never_fire_the_same_timer_twice(app):
         assert sorted(map(int, fired)) == sorted(ids)
         assert all(i.next_timer_at is None or i.next_timer_at > later
                    for i in db.session.scalars(select(ProcessInstance)))
+
+
+CYCLE = ROOT / "tests" / "fixtures" / "cycle_timer"
+
+
+def test_a_cycle_timer_fires_each_occurrence_on_the_given_clock_then_stops(ctx):
+    from webapp.services.deployments import deploy_bundle
+    deploy_bundle(ProcessBundle.from_paths(CYCLE))
+    started = utcnow()
+    instance = instances.start_instance(user("qa"), "reminders")
+    first = instances.get_instance(instance.id).next_timer_at
+    assert timedelta(hours=23) < first - started < timedelta(hours=25)  # R2/P1D: one day from the start
+    assert run_due(started + timedelta(hours=12)) == []
+    assert run_due(first + timedelta(minutes=1)) == [instance.id]
+    stored = instances.get_instance(instance.id)
+    assert _open(instance.id) == ["respond", "remind"]
+    assert stored.next_timer_at == first + timedelta(days=1)           # the next occurrence, one interval on
+    assert run_due(first + timedelta(hours=12)) == []
+    assert run_due(first + timedelta(days=1, minutes=1)) == [instance.id]
+    stored = instances.get_instance(instance.id)
+    assert _open(instance.id) == ["respond", "remind", "remind"] and stored.next_timer_at is None  # R2: no third
+    assert run_due(first + timedelta(days=30)) == []
+    rows = [r for r in queries.instance_tasks(instance.id) if r.completed_at is None]
+    for row in sorted(rows, key=lambda r: r.bpmn_id == "respond"):  # the follow-ups first, then the response
+        tasks.complete_task(user("qa"), row.task_id, {})
+    assert instances.get_instance(instance.id).status == "completed"
