@@ -160,6 +160,51 @@ def test_minor_supplier_is_approved_without_audit_then_continued_and_discontinue
     assert "discontinued: Repeated nonconformances." in last_event(api, "supplier.update").reason
 
 
+
+def _deliveries(supplier="SUP-NEW"):
+    """Five lots received from `supplier` now: one stays in quarantine, one released, one rejected, one on
+    hold, and one whose receipt was reversed (a booking error, not a delivery)."""
+    from webapp.services.erp import ledger, lots
+    from tests.erp_world import receive
+    from tests.helpers import user
+    qa = user("qa")
+    for number in ("N1", "N2", "N3", "N4", "N5"):
+        receipt = receive(qa, "TUBE", number, 100, supplier)
+        if number == "N2":
+            lots.release_lot(qa, receipt.lot, "incoming inspection passed")
+        elif number in ("N3", "N4"):
+            lots.set_status(qa, receipt.lot, "rejected" if number == "N3" else "hold", "incoming inspection")
+        elif number == "N5":
+            ledger.reverse_movement(qa, receipt.movements[0].id, "booked against the wrong supplier")
+
+
+def test_re_evaluation_shows_the_suppliers_scorecard_from_the_ledger(api):
+    instance = to_approval(api, start(api), request())
+    instance = complete(api, "qa", instance, "sq_qa_approval", approval("approve"))
+    with api.app.app_context():
+        _deliveries()
+    instance = wake(api, instance, 1095)
+    card = instance["data"]["scorecard"]
+    assert {k: card[k] for k in ("supplier", "days", "deliveries", "lots", "quantity", "quarantine", "released",
+                                 "rejected", "hold", "recalled", "acceptance_rate_pct")} == {
+        "supplier": "SUP-NEW", "days": 1095, "deliveries": 4, "lots": 4, "quantity": 400, "quarantine": 1,
+        "released": 1, "rejected": 1, "hold": 1, "recalled": 0, "acceptance_rate_pct": 50.0}
+    [task] = instance["ready_tasks"]
+    assert task["bpmn_id"] == "sq_reevaluation"
+    assert "拒收 1" in task["instructions"] and "合格率 50.0%" in task["instructions"]
+
+
+def test_the_scorecard_counts_only_the_period_and_says_when_nothing_was_decided(api):
+    from webapp.services.erp.scorecard import supplier_scorecard
+    with api.app.app_context():
+        _deliveries("SUP-TUBE")
+        supplier = db.session.scalar(select(Supplier).where(Supplier.code == "SUP-TUBE"))
+        assert supplier_scorecard(supplier, 30)["lots"] == 4
+        later = supplier_scorecard(supplier, 1, until=utcnow() + timedelta(days=2))   # the receipts are older
+        assert (later["lots"], later["deliveries"], later["acceptance_rate_pct"]) == (0, 0, None)
+        other = db.session.scalar(select(Supplier).where(Supplier.code == "SUP-REAG"))
+        assert supplier_scorecard(other, 30)["lots"] == 0
+
 def test_critical_supplier_passes_the_audit_and_is_re_qualified_at_re_evaluation(api):
     instance = start(api, "qa")
     req = request("STERI", "sterilization_service", materials=(), services=("EO sterilization", "BI testing"))

@@ -11,7 +11,7 @@ from datetime import date
 from .errors import InvalidInput, PermissionDenied
 from .permissions import has_permission
 from .services.acting import operation_actor
-from .services.erp import parties
+from .services.erp import parties, scorecard
 from .services.erp.common import business_date, by_code
 
 
@@ -61,8 +61,19 @@ def set_supplier_scope(params):
             "services": [s.service for s in supplier.scope if s.service]}
 
 
+def supplier_scorecard(params):
+    """The supplier's deliveries over the last `days` and what became of them (read-only: it runs
+    after the re-evaluation timer, as the scheduler's account, and changes nothing)."""
+    supplier = by_code("supplier", params["supplier"], "supplier")
+    days = params["days"]
+    if not isinstance(days, int) or isinstance(days, bool) or days <= 0:
+        raise InvalidInput(f"days must be a positive whole number, not {days!r}", {"days": "positive integer"})
+    return scorecard.supplier_scorecard(supplier, days)
+
+
 def register(registry):
     """Add the supplier qualification operations to the app's registry."""
     registry.register("erp.add_certificates", add_certificates, required=("supplier", "certificates"))
     registry.register("erp.set_supplier_scope", set_supplier_scope, required=("supplier", "reason"),
                       optional=("materials", "services"))
+    registry.register("erp.supplier_scorecard", supplier_scorecard, required=("supplier", "days"))
