@@ -45,6 +45,16 @@ def test_every_erp_page_renders_in_both_languages(world):
     assert "物料" in Browser(world, "qa").get("/erp/materials").get_data(as_text=True)
 
 
+
+def test_the_supplier_page_shows_its_performance_from_the_ledger(world):
+    html = Browser(world, "qa").get("/erp/suppliers/SUP-TUBE").get_data(as_text=True)
+    table = html[html.index("供应商业绩(近 365 天)"):]
+    cells = re.findall(r"<td>([^<]*)</td>", table[table.index("<tbody>"):table.index("</tbody>")])
+    # T1 received and released, T2 received and still in quarantine
+    assert cells == ["2", "2", "150", "1", "0", "0", "1", "0", "100.0 %"]
+    empty = Browser(world, "qa").get("/erp/suppliers/STERI").get_data(as_text=True)
+    assert "<td>—</td>" in empty
+
 def test_material_form_validates_saves_and_audits_with_a_reason(world):
     qa = Browser(world, "qa")
     bad = qa.post("/erp/materials/new", {"code": "CK-200", "name": "Kit", "tracking": "lot",

@@ -5,7 +5,7 @@ from flask_babel import gettext as _
 from ..api import erp_schemas as schemas
 from ..errors import InvalidInput, NotFound
 from ..models import SupplierCertificate
-from ..services.erp import materials, parties, queries
+from ..services.erp import materials, parties, queries, scorecard
 from ..services.erp.common import business_date, by_code
 from ..services.erp.rules import rule
 from . import attempt, bp
@@ -83,7 +83,8 @@ def record(plural, code, errors=None, values=None):
             queries.materials(), 1, 500).items, "scope_codes": {s.material.code for s in item.scope if s.material},
             "services": ", ".join(s.service for s in item.scope if s.service),
             "certificate_fields": field_rows(CERTIFICATE_FIELDS, {}, {}),
-            "warn_days": rule("REC-SUPPLIER-CERTIFICATE")["warn_days_before_expiry"]}
+            "warn_days": rule("REC-SUPPLIER-CERTIFICATE")["warn_days_before_expiry"],
+            "scorecard": scorecard.supplier_scorecard(item, 365)}
     return render_template("erp/record.html", plural=plural, kind=kind, title=title, item=item,
                            fields=field_rows([s for s in specs if s[0] != "code"], shown, errors or {}),
                            **extra), 400 if errors else 200
