@@ -57,3 +57,17 @@ def test_ordinary_scripts_still_work():
     assert (context["over"], context["total"], context["sq"], context["line"]) == (True, 5, 81, "-----")
     assert env.evaluate("datetime.date(2026, 1, 31).isoformat()", {}) == "2026-01-31"
     assert env.evaluate("round(math.sqrt(x), 2)", {"x": 2}) == 1.41
+
+
+def test_the_time_limit_counts_the_scripts_own_cpu_time_not_the_wall_clock():
+    """A thread kept off the CPU for longer than the limit (a busy machine) does not fail its script;
+    a script that computes for longer than the limit still does (`while True: pass` above)."""
+    from engine.sandbox import CHECK_EVERY, TIME_LIMIT_SECONDS, _run_limited
+
+    def descheduled():
+        time.sleep(TIME_LIMIT_SECONDS + 0.2)   # stands in for the scheduler running other processes
+        total = 0
+        for i in range(CHECK_EVERY * 4):       # then enough traced events to read the clock again
+            total += i
+        return total
+    assert _run_limited(descheduled) == sum(range(CHECK_EVERY * 4))
