@@ -15,7 +15,8 @@ import pytest
 from sqlalchemy import select
 
 from webapp.extensions import db
-from webapp.models import AuditEvent, Customer, Location, Lot, Material, Movement, Notification, Recall, Serial, User
+from webapp.models import (AuditEvent, Customer, Location, Lot, Material, Movement, Notification, ProcessInstance,
+                           Recall, Serial, User)
 from webapp.models._types import utcnow
 from webapp.services.erp import ledger, lots, materials, parties, shipments
 from webapp.services.erp.common import by_code
@@ -392,12 +393,66 @@ def test_an_overdue_acknowledgement_escalates_to_the_qa_manager(world):
     # the acknowledgement tasks stay open (non-interrupting) and can still be completed
     assert sorted(_ack_tasks(Api(world, "sales"), instance["id"])) == ["HOSP", "PHARM"]
     _acknowledge(world, instance["id"])
-    assert _ready(qa, instance["id"]) == ["rc_returns"]
+    # the day also made the first progress report due (level 1: daily), beside the returns
+    assert _ready(qa, instance["id"]) == ["rc_progress_report", "rc_returns"]
     shown = qa.get(f"/api/v1/recalls/{bk}").get_json()
     assert {n["customer"]: n["state"] for n in shown["notices"]} == {"HOSP": "acknowledged", "CLINIC": "acknowledged",
                                                                      "PHARM": "acknowledged"}
     assert all(n["escalated_at"] for n in shown["notices"] if n["customer"] != "CLINIC")
 
+
+
+HHE_LEVEL2 = {**HHE_LEVEL1, "worst_outcome": "temporary_or_reversible", "hhe_summary": "Class II risk."}
+
+
+def test_progress_reports_fall_due_every_level_interval_until_the_closure_ends_them(world):
+    qa, instance = _initiate(world, hhe=HHE_LEVEL2)    # level 2: progress every 3 days
+    assert instance_data(qa, instance)["progress_report_days"] == 3
+    _acknowledge(world, instance["id"], customers={"HOSP"})
+    started = utcnow()
+    with world.app_context():
+        assert run_due(started + timedelta(days=2, hours=23)) == []
+        assert run_due(started + timedelta(days=3, hours=1)) == [instance["id"]]   # also the 3-day ack deadline
+    report = _task(qa, instance["id"], "rc_progress_report")
+    assert report["candidate_role"] == "regulatory"
+    assert "每 3 天" in report["instructions"] and "收货方确认 1/3" in report["instructions"]
+    page = Browser(world, "regulatory").get(f"/tasks/{report['id']}")
+    assert page.status_code == 200 and 'name="progress_summary"' in page.get_data(as_text=True)
+    with world.app_context():
+        assert _recall(instance["business_key"]).reconciliation["responded"] == 1   # figures taken for the report
+    _complete(Api(world, "regulatory"), instance["id"], "rc_progress_report",
+              {"progress_report_date": days(3).isoformat(), "progress_summary": "1 of 3 consignees responded."})
+    assert "rc_progress_report" not in _ready(qa, instance["id"])
+    submitted = utcnow()
+    with world.app_context():                            # the next one three days after this one was submitted
+        db.session.expire_all()
+        due = db.session.get(ProcessInstance, instance["id"]).next_timer_at
+        assert timedelta(days=2, hours=23) < due - submitted <= timedelta(days=3)
+        assert run_due(submitted + timedelta(days=3, hours=1)) == [instance["id"]]
+    assert "rc_progress_report" in _ready(qa, instance["id"])
+    # the recall runs to its closure with a report still open: the closure ends the reports
+    _acknowledge(world, instance["id"])
+    warehouse = Api(world, "warehouse")
+    _complete(warehouse, instance["id"], "rc_returns", {"returns": [], "returns_complete": True})
+    _complete(Api(world, "regulatory"), instance["id"], "rc_regulator_report", REPORT)
+    done = _close(world, instance["id"])
+    assert done["status"] == "completed" and done["ready_tasks"] == []
+    with world.app_context():
+        db.session.expire_all()
+        assert db.session.get(ProcessInstance, instance["id"]).next_timer_at is None
+        assert run_due(started + timedelta(days=60)) == []
+
+
+def test_a_drill_has_no_progress_reports(world):
+    qa, instance = _initiate(world, drill=True, hhe=HHE_LEVEL2)
+    _acknowledge(world, instance["id"])
+    with world.app_context():
+        assert run_due(utcnow() + timedelta(days=30)) == []
+    assert "rc_progress_report" not in _ready(qa, instance["id"])
+
+
+def instance_data(api, instance):
+    return api.get(f"/api/v1/process-instances/{instance['id']}").get_json()["data"]
 
 def test_closure_needs_both_signatures_and_reopening_returns_to_the_returns(world):
     qa, instance = _initiate(world)
