@@ -41,8 +41,17 @@ def test_create_user_refuses_short_passwords(app, runner):
     assert result.exit_code != 0 and "10" in result.output
 
 
-def test_init_is_idempotent(runner):
-    assert runner.invoke(args=["init"]).exit_code == 0
+def test_init_is_idempotent_and_creates_the_access_policys_roles(app, runner):
+    from webapp.models import AuditEvent, Role
+    from webapp.permissions import policy
+    first = runner.invoke(args=["init"])
+    assert first.exit_code == 0 and "roles created: " in first.output   # e.g. process_owner, system
+    with app.app_context():
+        assert set(policy()["roles"]) <= set(db.session.scalars(select(Role.name)))
+        [event] = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "role.create")).all()
+        assert event.after["roles"] and set(event.after["roles"]) <= set(policy()["roles"])
+    again = runner.invoke(args=["init"])
+    assert again.exit_code == 0 and "roles created" not in again.output
 
 
 def test_demo_prints_logins_and_starts_instances(app, runner):

@@ -37,9 +37,14 @@ def upgrade_schema():
 @click.command("init")
 @with_appcontext
 def init_command():
-    """Create or upgrade the database schema."""
+    """Create or upgrade the database schema and the access policy's roles."""
+    from .permissions import policy
+    from .services.users import create_policy_roles
     upgrade_schema()
+    created = create_policy_roles(policy()["roles"])
     click.echo(f"schema ready: {current_app.config['SQLALCHEMY_DATABASE_URI'].split('@')[-1]}")
+    if created:
+        click.echo(f"roles created: {', '.join(created)}")
 
 
 def _bundle(paths):

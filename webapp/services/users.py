@@ -48,6 +48,20 @@ def ensure_roles(names):
     return [existing[n] for n in names]
 
 
+def create_policy_roles(names):
+    """Create the access policy's roles that do not exist yet (audited); the names created. Lanes
+    that name these roles then deploy without a "role does not exist yet" warning, so the warning
+    is left for a lane naming a role outside the policy (a typo, or a role still to be granted)."""
+    with transaction():
+        existing = set(db.session.scalars(select(Role.name)))
+        created = sorted(set(names) - existing)
+        if created:
+            ensure_roles(created)
+            audit.record(None, "role.create", "role", ",".join(created), after={"roles": created},
+                         reason="roles of the access policy (rules/access_policy.json)")
+    return created
+
+
 def check_password_policy(password, user=None):
     """Raise InvalidInput unless `password` is long enough and not one of the user's last ones."""
     minimum = _setting("PASSWORD_MIN_LENGTH", 10)
