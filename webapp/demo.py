@@ -25,13 +25,13 @@ DEMO_USERS = [
     ("mrb", "MatReview#2026", ["mrb"], "何军 He Jun"),
 ]
 
-SAMPLE_REQUEST = {
-    "title": "环氧乙烷灭菌预处理参数调整 EO pre-conditioning change",
-    "description": "将预处理时间由 60 分钟调整为 75 分钟,以改善包装内湿度均匀性。",
-    "change_type": "process",
+SAMPLE_REQUEST = {  # DOMAIN.md's scenario: after the seal complaints, a revised inspection plan (no filing)
+    "title": "成品检验增加封口强度测试 Add a seal-strength test to the kit release inspection",
+    "description": "在导管套件放行检验中增加包装封口强度测试(每批抽样),修订检验规程 QIP-CK-100。",
+    "change_type": "document",
     "affected_products": [{"code": "CK-100", "name": "一次性使用无菌导管套件 Sterile catheter kit"}],
-    "affected_documents": [{"doc_no": "SOP-STE-004", "title": "EO 灭菌作业指导书", "revision": "C"}],
-    "reason": "两起包装密封投诉的调查显示预处理湿度不足。",
+    "affected_documents": [{"doc_no": "QIP-CK-100", "title": "导管套件检验规程 Kit inspection plan", "revision": "D"}],
+    "reason": "两起包装封口开裂投诉(CMP-2026-014)的纠正措施。",
     "proposed_effective_date": "2026-12-15",
 }
 
