@@ -104,3 +104,30 @@ def test_submit_a_change_request_with_added_rows_in_chromium(app, live_server, b
         [instance] = queries.recent_instances()
         assert [p["code"] for p in instance.data["affected_products"]] == ["CK-100", "CK-200"]
         assert instance.data["proposed_effective_date"] == "2027-01-15"
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_a_recall_notice_prints_without_the_app_around_it(app, live_server, browser):
+    """The notice a customer receives: printed from Chromium, the app's header and links drop out and
+    the lines keep their UDIs."""
+    from selenium.webdriver.common.by import By
+    from tests.test_process_recall import _initiate, build_recall_world
+    with app.app_context():
+        build_recall_world()
+    _qa, instance = _initiate(app)
+    business_key = instance["business_key"]
+    with app.app_context():
+        from webapp.services.recalls import get_notice
+        udis = [line["udi"] for line in get_notice(business_key, "HOSP").lines]
+    _login(browser, live_server, "sales")
+    browser.get(f"{live_server}/erp/recalls/{business_key}/notices/HOSP")
+    header = browser.find_element(By.CSS_SELECTOR, "header.top")
+    crumbs = browser.find_element(By.CSS_SELECTOR, ".crumbs")
+    assert header.is_displayed() and crumbs.is_displayed()
+    browser.execute_cdp_cmd("Emulation.setEmulatedMedia", {"media": "print"})
+    assert not header.is_displayed() and not crumbs.is_displayed()
+    shown = [cell.text for cell in browser.find_elements(By.CSS_SELECTOR, ".notice-doc td.udi")]
+    assert shown == udis and all(u.startswith("(01)") for u in udis)
+    import base64
+    pdf = browser.print_page()                             # what the print dialog would produce
+    assert base64.b64decode(pdf)[:5] == b"%PDF-"
