@@ -22,7 +22,7 @@ from .services import instances, queries, tasks
 from .services.erp import ledger, lots
 from .services.erp.common import business_date, by_code
 
-PAIN = "两家医院反馈同一批导管套件包装袋封口开裂 Two hospitals report open pouch seals on catheter kit lot K-26110."
+COMPLAINT = "两家医院反馈同一批导管套件包装袋封口开裂 Two hospitals report open pouch seals on catheter kit lot K-26110."
 
 
 def _user(username):
@@ -59,7 +59,7 @@ def _capa():
     capa = instances.start_instance(_user("qa"), "capa")
     _step("qa", capa, "capa_request", {
         "source": "complaint", "source_ref": "CMP-2026-014", "title": "导管套件包装封口开裂 Open pouch seals",
-        "description": PAIN, "severity": 4, "occurrence": 3})
+        "description": COMPLAINT, "severity": 4, "occurrence": 3})
     _step("qa", capa, "containment", {
         "containment_actions": "暂停发货,隔离库存,通知两家医院 Stop shipments, segregate stock, inform both hospitals.",
         "hold_lots": False})
@@ -151,9 +151,10 @@ MAJOR_IMPACT = {"product_impact": True, "process_impact": True, "validation_requ
 
 def _major_change():
     """A change for a backup sterilizer (filing required), waiting for board and regulatory review."""
-    requester = _user("requester")
-    if len(queries.recent_instances(limit=3, initiator_id=requester.id)) >= 3:
+    changes = db.session.scalars(select(ProcessInstance).join(ProcessVersion)
+                                 .where(ProcessVersion.key == "change_control")).all()
+    if any((c.data or {}).get("title") == BACKUP_STERILIZER["title"] for c in changes):
         return
-    change = instances.start_instance(requester, "change_control")
+    change = instances.start_instance(_user("requester"), "change_control")
     _step("requester", change, "submit_request", BACKUP_STERILIZER)
     _step("qa", change, "impact_assessment", MAJOR_IMPACT)
