@@ -31,6 +31,7 @@ class HumanTask:
     properties: dict = field(default_factory=dict, repr=False)
     assign_to: str | None = None   # username the process assigns the task to (`assignTo`)
     due_date: date | None = None   # explicit due date (`dueDate`), wins over due_in_days
+    escalate_to: str | None = None  # role told as well when the task is overdue (`escalateTo`)
 
 
 def is_human(task_spec):
@@ -107,4 +108,5 @@ def describe(task, files):
         lane=spec.lane, role=lane_to_role(spec.lane),
         instructions=render_instructions(extensions.get("instructionsForEndUser"), task.data),
         form=_form(properties, files), due_in_days=_due_days(properties, task.data), properties=properties,
-        assign_to=_rendered(properties, "assignTo", task.data), due_date=_due_date(properties, task.data))
+        assign_to=_rendered(properties, "assignTo", task.data), due_date=_due_date(properties, task.data),
+        escalate_to=(properties.get("escalateTo") or "").strip() or None)

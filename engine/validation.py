@@ -71,6 +71,11 @@ def check_bpmn(filename, tree, findings, operations=None, known_roles=None):
                                                         f"{', '.join(SIGNATURE_MEANINGS)}"))
     for operator in tree.xpath(".//spiffworkflow:serviceTaskOperator", namespaces=NS):
         _check_operation(operator, operations or {}, filename, findings)
+    for prop in tree.xpath(".//spiffworkflow:property[@name='escalateTo']", namespaces=NS):
+        role = (prop.get("value") or "").strip()
+        if known_roles is not None and role not in known_roles:
+            findings.warnings.append(_row(filename, prop, f"escalateTo names role '{role}', which does not exist: "
+                                                          "nobody is told when the task is overdue"))
     for lane in tree.xpath(".//bpmn:lane", namespaces=NS):
         role = lane_to_role(lane.get("name"))
         if role and known_roles is not None and role not in known_roles:

@@ -400,6 +400,29 @@ def test_each_action_task_is_assigned_to_its_owner_with_its_due_date(world):
     assert capa.open == ["verification"]
 
 
+
+def test_an_overdue_action_is_escalated_to_the_qa_manager_as_well_as_its_owner(world):
+    from datetime import datetime, timezone
+    from webapp.services import notifications
+    capa = Capa(world).to_investigation()
+    capa.complete("qa", "investigation", INVESTIGATION)
+    capa.complete("qa", "action_plan", {"actions": [
+        {"action": "Retrain the packing line", "owner": "production", "due_date": "2026-12-20"}]})
+
+    def told(kind):
+        with world.app_context():
+            rows = db.session.execute(select(User.username, Notification.subject).join(User)
+                                      .where(Notification.kind == kind)).all()
+        return sorted((name, subject.split(":")[0]) for name, subject in rows)
+    with world.app_context():
+        notifications.remind_due(datetime(2026, 12, 20, 6, tzinfo=timezone.utc))    # due soon: the owner only
+    assert told("due_soon") == [("production", "Due soon")] and told("escalated") == []
+    with world.app_context():
+        notifications.remind_due(datetime(2026, 12, 21, tzinfo=timezone.utc))       # overdue: owner and manager
+        notifications.remind_due(datetime(2026, 12, 22, tzinfo=timezone.utc))       # once
+    assert told("overdue") == [("production", "Overdue")]
+    assert told("escalated") == [("qamanager", "Escalated, overdue")]
+
 def test_the_capa_and_change_control_files_validate_cleanly():
     from engine.deployment import validate_bundle
     registry = OperationRegistry()
@@ -410,3 +433,14 @@ def test_the_capa_and_change_control_files_validate_cleanly():
     mine = ("capa.bpmn", "capa_risk.dmn", "change_control.bpmn")
     assert [e for e in report.errors if e.get("file") in mine or str(e.get("file", "")).startswith("capa_")] == []
     assert [w for w in report.warnings if w.get("file") in mine] == []
+
+
+def test_escalate_to_a_role_that_does_not_exist_is_a_warning():
+    from engine.deployment import validate_bundle
+    registry = OperationRegistry()
+    register_operations(registry)
+    bundle = ProcessBundle.from_paths(ROOT / "processes", ROOT / "rules", ROOT / "forms")
+    roles = {"qa", "requester", "change_board", "regulatory"}                  # no qa_manager
+    report = validate_bundle(bundle, operations=registry.definitions(), known_roles=roles)
+    warned = [w for w in report.warnings if w.get("file") == "capa.bpmn" and "escalateTo" in w["message"]]
+    assert len(warned) == 6 and all("'qa_manager'" in w["message"] for w in warned)

@@ -103,6 +103,7 @@ class HumanTaskRow(db.Model):
     candidate_role: Mapped[str | None] = mapped_column(String(80))
     assignee_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
     due_at = mapped_column(UTCDateTime, nullable=True)
+    escalate_role: Mapped[str | None] = mapped_column(String(80), nullable=True)  # told too when overdue
     created_at = mapped_column(UTCDateTime, default=utcnow)
     completed_at = mapped_column(UTCDateTime, nullable=True)
     completed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))

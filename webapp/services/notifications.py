@@ -60,7 +60,18 @@ def remind_due(now=None):
             subject = f"{'Overdue' if kind == 'overdue' else 'Due soon'}: {row.title} ({row.instance.business_key})"
             queue(users, kind, subject, f"Due {row.due_at:%Y-%m-%d %H:%M} UTC.", f"/tasks/{row.task_id}")
             row.reminded, count = kind, count + len(users)
+            if kind == "overdue" and row.escalate_role:
+                count += _escalate(row, set(users))
     return count
+
+
+def _escalate(row, told):
+    """Tell the members of the task's `escalateTo` role (not already told) that it is overdue."""
+    managers = [u for u in recipients(role=row.escalate_role) if u not in told]
+    queue(managers, "escalated", f"Escalated, overdue: {row.title} ({row.instance.business_key})",
+          f"Due {row.due_at:%Y-%m-%d %H:%M} UTC; assigned to role {row.candidate_role or '-'}.",
+          f"/tasks/{row.task_id}")
+    return len(managers)
 
 
 def send_pending(limit=200):

@@ -37,7 +37,7 @@ def apply_snapshot(session, instance, snapshot):
                 form_ui_file=task.properties.get("formUiSchemaFilename"),
                 signature_properties={k: v for k, v in task.properties.items() if k.startswith("signature")} or None,
                 type=task.type, lane=task.lane, candidate_role=task.role, created_at=now,
-                due_at=_due_at(task, now), assignee_id=_assignee_id(session, task))
+                due_at=_due_at(task, now), assignee_id=_assignee_id(session, task), escalate_role=task.escalate_to)
             session.add(row)
             notifications.task_ready(row, instance.initiator_id)
 
