@@ -21,6 +21,23 @@ class ServiceError(EngineError):
         self.reason = message
 
 
+# How a parameter's value is checked before the handler runs (bool is not an int here).
+TYPE_CHECKS = {"str": lambda v: isinstance(v, str), "int": lambda v: isinstance(v, int) and not isinstance(v, bool),
+               "float": lambda v: isinstance(v, (int, float)) and not isinstance(v, bool),
+               "bool": lambda v: isinstance(v, bool), "list": lambda v: isinstance(v, list),
+               "dict": lambda v: isinstance(v, dict)}
+
+
+def _split(spec):
+    """(names, {name: type}) of a parameter spec: a tuple of names, or a dict of name → type."""
+    if isinstance(spec, dict):
+        unknown = sorted(t for t in spec.values() if t not in TYPE_CHECKS)
+        if unknown:
+            raise ValueError(f"unknown parameter types {unknown}; use {sorted(TYPE_CHECKS)}")
+        return tuple(spec), dict(spec)
+    return tuple(spec), {}
+
+
 @dataclass(frozen=True)
 class Registered:
     """A handler with its parameter declaration."""
@@ -35,8 +52,14 @@ class OperationRegistry:
         self._items = {}
 
     def register(self, name, handler, required=(), optional=()):
-        """Register `handler(params: dict) -> JSON-serializable result` under `name`."""
-        self._items[name] = Registered(Operation(name, tuple(required), tuple(optional)), handler)
+        """Register `handler(params: dict) -> JSON-serializable result` under `name`. `required` and
+        `optional` name the parameters; as dicts ({name: "str" | "int" | "float" | "bool" | "list" |
+        "dict"}) they type them too: the BPMN's declared type is checked at deploy time and the
+        evaluated value before the handler runs."""
+        required, required_types = _split(required)
+        optional, optional_types = _split(optional)
+        types = tuple(sorted({**required_types, **optional_types}.items()))
+        self._items[name] = Registered(Operation(name, required, optional, types), handler)
 
     def definitions(self):
         """{name: Operation}, for bundle validation."""
@@ -48,6 +71,7 @@ class OperationRegistry:
         if item is None:
             raise ServiceError(name, "not registered")
         values = {key: param.get("value") if isinstance(param, dict) else param for key, param in params.items()}
+        _check_types(name, item.operation, values)
         try:
             result = item.handler(values)
         except EngineError:
@@ -55,3 +79,14 @@ class OperationRegistry:
         except Exception as exc:  # the handler's own error, named for the incident
             raise ServiceError(name, getattr(exc, "message", None) or str(exc)) from exc
         return json.dumps(result, default=str, ensure_ascii=False)
+
+
+def _check_types(name, operation, values):
+    """ServiceError naming the first parameter whose value is not of its declared type (None passes
+    for an optional parameter)."""
+    for param, wanted in operation.types:
+        value = values.get(param)
+        if value is None and param in operation.optional:
+            continue
+        if not TYPE_CHECKS[wanted](value):
+            raise ServiceError(name, f"parameter '{param}' must be {wanted}, not {type(value).__name__}: {value!r:.60}")

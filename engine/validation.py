@@ -30,10 +30,12 @@ BPMN_EXPRESSIONS = (
 
 @dataclass(frozen=True)
 class Operation:
-    """A service-task operation: its name and the parameters it requires or accepts."""
+    """A service-task operation: its name, the parameters it requires or accepts and, for typed ones,
+    their types as the BPMN spells them (`str`, `int`, `float`, `bool`, `list`, `dict`)."""
     name: str
     required: tuple = ()
     optional: tuple = ()
+    types: tuple = ()   # ((parameter, type), ...): a tuple, so the dataclass stays hashable
 
 
 @dataclass
@@ -95,6 +97,12 @@ def _check_operation(operator, operations, filename, findings):
         findings.errors.append(_row(filename, operator, f"service operation '{name}' needs parameter '{missing}'"))
     for unknown in sorted(set(params) - set(operation.required) - set(operation.optional)):
         findings.errors.append(_row(filename, operator, f"service operation '{name}' has no parameter '{unknown}'"))
+    declared = dict(operation.types)
+    for param_id, param in sorted(params.items()):
+        wanted, given = declared.get(param_id), param.get("type")
+        if wanted and given and given != wanted:
+            findings.errors.append(_row(filename, param, f"service operation '{name}' takes parameter '{param_id}' "
+                                                         f"as {wanted}, not {given}"))
     for param in params.values():
         if param.get("value"):
             _compile(param.get("value"), "eval", f"parameter '{param.get('id')}'", filename, param, findings)

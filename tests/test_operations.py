@@ -2,7 +2,7 @@
 import pytest
 from sqlalchemy import select
 
-from engine import ProcessBundle
+from engine import ProcessBundle, SourceFile
 from webapp.extensions import db
 from webapp.models import AuditEvent, Lot
 from tests.conftest import ROOT
@@ -69,3 +69,33 @@ def test_a_failing_service_task_saves_nothing_and_leaves_a_retryable_incident(wo
     retried = api.post(f"/api/v1/incidents/{shown['incidents'][0]['id']}/retry").get_json()
     assert retried["ready_tasks"][0]["bpmn_id"] == "confirm" and retried["incidents"] == []
     assert _lot_status(world, "T1") == "hold"
+
+
+def test_typed_parameters_are_checked_at_deploy_time_and_before_the_handler_runs():
+    from engine import ServiceError
+    from engine.deployment import validate_bundle
+    from engine.operations import OperationRegistry
+    from webapp.operations import register
+    registry = OperationRegistry()
+    register(registry)
+    text = (FIXTURE / "hold_for_review.bpmn").read_text()
+    wrong = text.replace('id="lots" type="list"', 'id="lots" type="str"')
+    report = validate_bundle(ProcessBundle([SourceFile("hold_for_review.bpmn", wrong)]),
+                             operations=registry.definitions())
+    assert [e["message"] for e in report.errors] == [
+        "service operation 'erp.hold_lots' takes parameter 'lots' as list, not str"]
+    assert validate_bundle(ProcessBundle([SourceFile("hold_for_review.bpmn", text)]),
+                           operations=registry.definitions()).errors == ()
+
+    called = []
+    typed = OperationRegistry()
+    typed.register("count.days", lambda params: called.append(params) or params["days"],
+                   required={"days": "int"}, optional={"note": "str"})
+    with pytest.raises(ServiceError) as info:
+        typed.call("count.days", {"days": {"value": "12", "type": "int"}})
+    assert "parameter 'days' must be int, not str" in str(info.value) and called == []
+    with pytest.raises(ServiceError):
+        typed.call("count.days", {"days": {"value": True}})          # a bool is not a number of days
+    assert typed.call("count.days", {"days": {"value": 12}, "note": {"value": None}}) == "12"
+    with pytest.raises(ValueError):
+        typed.register("bad", lambda params: None, required={"x": "integer"})

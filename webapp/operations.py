@@ -61,12 +61,15 @@ def notify(params):
 
 def register(registry):
     """Add the operations to the app's registry."""
-    registry.register("erp.hold_lots", hold_lots, required=("lots", "reason"))
-    registry.register("erp.release_lot", release_lot, required=("material", "lot", "reason"))
-    registry.register("erp.trace_forward", trace_forward, required=("material", "lot"))
-    registry.register("erp.set_supplier_status", set_supplier_status, required=("supplier", "status", "reason"))
-    registry.register("erp.create_movement", create_movement, required=("movement",))
-    registry.register("notify.send", notify, required=("subject",), optional=("role", "user", "body", "kind"))
+    text = "str"
+    registry.register("erp.hold_lots", hold_lots, required={"lots": "list", "reason": text})
+    registry.register("erp.release_lot", release_lot, required={"material": text, "lot": text, "reason": text})
+    registry.register("erp.trace_forward", trace_forward, required={"material": text, "lot": text})
+    registry.register("erp.set_supplier_status", set_supplier_status,
+                      required={"supplier": text, "status": text, "reason": text})
+    registry.register("erp.create_movement", create_movement, required={"movement": "dict"})
+    registry.register("notify.send", notify, required={"subject": text},
+                      optional={"role": text, "user": text, "body": text, "kind": text})
     operations_subcontract.register(registry)
     from . import operations_recall   # imported late: services.recalls imports the ERP services
     operations_recall.register(registry)

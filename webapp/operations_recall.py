@@ -63,12 +63,15 @@ def close(params):
 
 def register(registry):
     """Add the recall operations to the app's registry."""
-    registry.register("recall.scope", scope, required=("lots",),
-                      optional=("drill", "title", "source", "source_ref", "classification"))
-    registry.register("recall.hold", hold, required=("reason",))
-    registry.register("recall.issue_notice", issue_notice, required=("customer", "notify_days"), optional=("action",))
-    registry.register("recall.escalate", escalate, required=("customer",))
-    registry.register("recall.record_acknowledgement", record_acknowledgement, required=("customer", "response"))
-    registry.register("recall.book_returns", book_returns, required=("returns",))
-    registry.register("recall.reconcile", reconcile, optional=("note",))
-    registry.register("recall.close", close, optional=("note",))
+    text = "str"
+    registry.register("recall.scope", scope, required={"lots": "list"}, optional={
+        "drill": "bool", "title": text, "source": text, "source_ref": text, "classification": "dict"})
+    registry.register("recall.hold", hold, required={"reason": text})
+    registry.register("recall.issue_notice", issue_notice, required={"customer": text, "notify_days": "int"},
+                      optional={"action": text})
+    registry.register("recall.escalate", escalate, required={"customer": text})
+    registry.register("recall.record_acknowledgement", record_acknowledgement,
+                      required={"customer": text, "response": "dict"})
+    registry.register("recall.book_returns", book_returns, required={"returns": "list"})
+    registry.register("recall.reconcile", reconcile, optional={"note": text})
+    registry.register("recall.close", close, optional={"note": text})

@@ -75,8 +75,10 @@ def scrap(params):
 
 def register(registry):
     """Add the subcontract operations to the app's registry."""
-    registry.register("subcontract.issue", issue, required=(
-        "material", "lot", "quantity", "subcontractor", "service", "from_location", "to_location"), optional=("reason",))
-    registry.register("subcontract.receive", receive, required=(
-        "material", "lot", "quantity", "from_location", "to_location"), optional=("subcontractor", "reason"))
-    registry.register("subcontract.scrap", scrap, required=("material", "lot", "location", "reason"))
+    text = "str"
+    moved = {"material": text, "lot": text, "quantity": "int", "from_location": text, "to_location": text}
+    registry.register("subcontract.issue", issue, required={**moved, "subcontractor": text, "service": text},
+                      optional={"reason": text})
+    registry.register("subcontract.receive", receive, required=moved, optional={"subcontractor": text, "reason": text})
+    registry.register("subcontract.scrap", scrap,
+                      required={"material": text, "lot": text, "location": text, "reason": text})

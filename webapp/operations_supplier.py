@@ -65,15 +65,14 @@ def supplier_scorecard(params):
     """The supplier's deliveries over the last `days` and what became of them (read-only: it runs
     after the re-evaluation timer, as the scheduler's account, and changes nothing)."""
     supplier = by_code("supplier", params["supplier"], "supplier")
-    days = params["days"]
-    if not isinstance(days, int) or isinstance(days, bool) or days <= 0:
-        raise InvalidInput(f"days must be a positive whole number, not {days!r}", {"days": "positive integer"})
-    return scorecard.supplier_scorecard(supplier, days)
+    if params["days"] <= 0:
+        raise InvalidInput(f"days must be positive, not {params['days']}", {"days": "positive"})
+    return scorecard.supplier_scorecard(supplier, params["days"])
 
 
 def register(registry):
     """Add the supplier qualification operations to the app's registry."""
-    registry.register("erp.add_certificates", add_certificates, required=("supplier", "certificates"))
-    registry.register("erp.set_supplier_scope", set_supplier_scope, required=("supplier", "reason"),
-                      optional=("materials", "services"))
-    registry.register("erp.supplier_scorecard", supplier_scorecard, required=("supplier", "days"))
+    registry.register("erp.add_certificates", add_certificates, required={"supplier": "str", "certificates": "list"})
+    registry.register("erp.set_supplier_scope", set_supplier_scope, required={"supplier": "str", "reason": "str"},
+                      optional={"materials": "list", "services": "list"})
+    registry.register("erp.supplier_scorecard", supplier_scorecard, required={"supplier": "str", "days": "int"})
