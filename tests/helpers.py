@@ -144,3 +144,29 @@ def user(username):
     from webapp.extensions import db
     from webapp.models import User
     return db.session.scalar(select(User).where(User.username == username))
+
+
+def at_once(app, job, workers=2):
+    """Run `job()` in `workers` threads released at the same instant (as several app processes'
+    schedulers would); their results. Any exception fails the calling test."""
+    import threading
+    from webapp.extensions import db
+    barrier, results, errors = threading.Barrier(workers), [], []
+
+    def worker():
+        with app.app_context():
+            barrier.wait()
+            try:
+                results.append(job())
+            except Exception as exc:  # noqa: BLE001 - re-raised below in the test's thread
+                errors.append(exc)
+            finally:
+                db.session.remove()
+    threads = [threading.Thread(target=worker) for _ in range(workers)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    if errors:
+        raise errors[0]
+    return results

@@ -1,11 +1,12 @@
 """The daily certificate check: warnings at 90, 60 and 30 days (once each), block on expiry."""
+import pytest
 from sqlalchemy import select
 
 from webapp.extensions import db
 from webapp.models import AuditEvent, Notification, Supplier
 from webapp.services.certificates import check_certificates
 from tests.erp_world import build_world, days
-from tests.helpers import user
+from tests.helpers import at_once, user
 
 
 def test_warnings_once_per_threshold_then_block_on_expiry(app):
@@ -33,3 +34,22 @@ def test_the_cli_runs_the_check(app):
         build_world()
     result = app.test_cli_runner().invoke(args=["timers", "certificates", "--today", str(days(301))])
     assert result.exit_code == 0 and "blocked: " in result.output and "SUP-TUBE" in result.output
+
+
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+def test_two_app_processes_running_the_daily_check_warn_block_and_requalify_once(app):
+    from webapp.models import ProcessInstance, ProcessVersion
+    with app.app_context():
+        build_world()
+        db.session.remove()
+    warned = at_once(app, lambda: check_certificates(days(230))["warned"])
+    assert sorted(len(w) for w in warned)[0] == 0 and sum(len(w) for w in warned) > 0   # one of them warned
+    blocked = at_once(app, lambda: check_certificates(days(301))["blocked"])
+    assert sorted(code for b in blocked for code in b) == ["STERI", "SUP-REAG", "SUP-TUBE"]
+    with app.app_context():
+        notes = db.session.scalars(select(Notification.subject).where(Notification.user_id == user("qa").id,
+                                                                      Notification.kind == "certificate")).all()
+        assert len(notes) == len(set(notes))                                      # nobody told twice
+        started = db.session.scalars(select(ProcessInstance).join(ProcessVersion)
+                                     .where(ProcessVersion.key == "supplier_qualification")).all()
+        assert len(started) == 3

@@ -8,7 +8,7 @@ from webapp.extensions import db
 from webapp.models import Notification
 from webapp.models._types import utcnow
 from webapp.services import instances, notifications, queries, tasks
-from tests.helpers import Browser, DATA_BY_TASK, user
+from tests.helpers import Browser, DATA_BY_TASK, at_once, user
 
 
 def _notes(username, kind=None):
@@ -38,6 +38,21 @@ def test_assigned_tasks_notify_their_person_and_reminders_come_once(app):
         assert notifications.send_pending() == len(queued) >= 3
         assert all(n.sent_via == "log" and n.sent_at for n in db.session.scalars(select(Notification)))
 
+
+
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+def test_two_app_processes_send_each_reminder_once(app):
+    with app.app_context():
+        instance = instances.start_instance(user("requester"), "change_control")
+        row = [r for r in queries.instance_tasks(instance.id) if r.completed_at is None][0]
+        tasks.complete_task(user("requester"), row.task_id, DATA_BY_TASK["submit_request"])
+        db.session.remove()
+    later = utcnow() + timedelta(days=10)
+    counts = at_once(app, lambda: notifications.remind_due(later))
+    assert sorted(counts)[0] == 0 and sum(counts) >= 2     # one process sent them, the other found them sent
+    with app.app_context():
+        overdue = [n.subject for n in db.session.scalars(select(Notification).where(Notification.kind == "overdue"))]
+        assert len(overdue) == sum(counts)
 
 def test_the_inbox_shows_unread_notifications_until_marked_read(app):
     with app.app_context():

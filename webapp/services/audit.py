@@ -10,15 +10,14 @@ import hashlib
 import json
 
 from flask import g, has_request_context, request
-from sqlalchemy import select, text
+from sqlalchemy import select
 
 from ..extensions import db
 from ..models import AuditEvent
 from ..models._types import utcnow
+from .uow import serialized
 
 GENESIS = "0" * 64
-# Any constant: the PostgreSQL advisory lock that serializes appends to the chain.
-_CHAIN_LOCK = 7_270_011
 
 
 def canonical_json(value):
@@ -50,8 +49,7 @@ def _request_facts():
 
 
 def _chain_head(session):
-    if session.get_bind().dialect.name == "postgresql":
-        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _CHAIN_LOCK})
+    serialized(session, "audit.chain")   # appends to the chain one transaction at a time
     return session.execute(select(AuditEvent.seq, AuditEvent.hash).order_by(AuditEvent.seq.desc()).limit(1)).first()
 
 

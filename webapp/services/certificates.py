@@ -11,7 +11,7 @@ from .erp.parties import expiring_certificates, set_supplier_status
 from .erp.rules import rule
 from .requalification import start_requalification
 from .timers import SCHEDULER
-from .uow import transaction
+from .uow import serialized, transaction
 
 WARN_DAYS = (90, 60, 30)
 RECIPIENT_ROLES = ("purchasing", "qa")
@@ -41,7 +41,8 @@ def check_certificates(today=None):
     today = today or business_date()
     required = set(rule("REC-SUPPLIER-CERTIFICATE").get("required_certificates", []))
     warned, blocked, requalification = [], [], {}
-    with transaction():
+    with transaction() as session:
+        serialized(session, "certificates.check")   # two app processes: the second sees the first's work
         for cert in expiring_certificates(within_days=(today - business_date()).days + max(WARN_DAYS)):
             supplier, left = cert.supplier, (cert.valid_until - today).days
             link = f"/erp/suppliers/{supplier.code}"

@@ -11,7 +11,7 @@ from sqlalchemy import select
 from ..extensions import db
 from ..models import HumanTaskRow, Notification, Role, User, user_roles
 from ..models._types import utcnow
-from .uow import transaction
+from .uow import serialized, transaction
 
 log = logging.getLogger("traceflow.notifications")
 DUE_SOON = timedelta(days=1)
@@ -47,6 +47,7 @@ def remind_due(now=None):
     """Queue 'due soon' and 'overdue' reminders once per open task; the number queued."""
     now, count = now or utcnow(), 0
     with transaction() as session:
+        serialized(session, "notifications.remind_due")   # several app processes: each reminder once
         rows = session.scalars(select(HumanTaskRow).where(HumanTaskRow.completed_at.is_(None),
                                                           HumanTaskRow.due_at.is_not(None),
                                                           HumanTaskRow.due_at <= now + DUE_SOON)).all()

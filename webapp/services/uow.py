@@ -5,6 +5,9 @@ BPMN service task while a task is being completed) joins it instead of committin
 workflow state, ERP records and audit events commit together or not at all.
 """
 from contextlib import contextmanager
+import zlib
+
+from sqlalchemy import text
 
 from ..extensions import db
 
@@ -41,3 +44,12 @@ def independent_transaction():
             yield inner
     finally:
         session.info[_DEPTH] = depth
+
+
+def serialized(session, name):
+    """Make concurrent units of work named `name` run one after the other (several app processes
+    running the same scheduled job): on PostgreSQL a transaction-scoped advisory lock, released at
+    commit or rollback, which the second process waits for before it reads anything. SQLite allows
+    one writer at a time already."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": zlib.crc32(name.encode())})
