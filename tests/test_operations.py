@@ -99,3 +99,44 @@ def test_typed_parameters_are_checked_at_deploy_time_and_before_the_handler_runs
     assert typed.call("count.days", {"days": {"value": 12}, "note": {"value": None}}) == "12"
     with pytest.raises(ValueError):
         typed.register("bad", lambda params: None, required={"x": "integer"})
+
+
+def test_a_failing_timer_step_is_an_incident_retried_with_back_off_and_resolved_when_it_runs(world):
+    from datetime import timedelta
+    from webapp.models import Incident, ProcessInstance
+    from webapp.models._types import utcnow
+    from webapp.services import instances
+    from webapp.services.timers import run_due
+    from tests.erp_world import receive
+    from tests.helpers import user
+    with world.app_context():
+        from webapp.services.deployments import deploy_bundle
+        deploy_bundle(ProcessBundle.from_paths(ROOT / "tests" / "fixtures" / "timer_service"))
+        instance = instances.start_instance(user("qa"), "late_hold", {"lot": "LATE"})   # no such lot yet
+        instance_id = instance.id
+        now = utcnow() + timedelta(days=1, hours=1)
+        before = table_snapshot()
+        assert run_due(now) == []                                   # the hold fails: nothing saved but the incident
+        after = table_snapshot()
+        for table in ("human_tasks", "erp_lots", "erp_movements"):
+            assert after[table] == before[table], table
+        [incident] = db.session.scalars(select(Incident)).all()
+        assert (incident.operation, incident.task_id, incident.attempts) == ("erp.hold_lots", None, 1)
+        assert "LATE" in incident.message
+        retry_at = db.session.get(ProcessInstance, instance.id).next_timer_at
+        assert retry_at == now + timedelta(minutes=5)
+        assert run_due(now + timedelta(minutes=1)) == []            # not retried (nor audited) every sweep
+        assert db.session.get(Incident, incident.id).attempts == 1
+        assert run_due(now + timedelta(minutes=6)) == []            # second attempt, then 10 minutes
+        db.session.expire_all()
+        assert db.session.get(Incident, incident.id).attempts == 2
+        assert db.session.get(ProcessInstance, instance.id).next_timer_at == now + timedelta(minutes=16)
+        receive(user("qa"), "TUBE", "LATE", 10)                     # the lot arrives
+        assert run_due(now + timedelta(minutes=17)) == [instance.id]
+        db.session.expire_all()
+        assert db.session.get(Incident, incident.id).resolved_at is not None
+        resolved = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "incident.resolved")).one()
+        assert resolved.actor_name == "system:scheduler" and resolved.after["attempts"] == 2
+    assert _lot_status(world, "LATE") == "hold"
+    shown = Api(world, "qa").get(f"/api/v1/process-instances/{instance_id}").get_json()
+    assert shown["incidents"] == [] and [t["bpmn_id"] for t in shown["ready_tasks"]] == ["confirm"]

@@ -31,6 +31,28 @@ def record_incident(actor, instance_id, task_id, error, data):
     return incident
 
 
+def postpone_timer(instance_id, incident, now):
+    """After a timer step failed: try again after a back-off that doubles per attempt (5 minutes,
+    10, 20 … at most a day), so a lasting failure is neither retried nor audited every sweep."""
+    from datetime import timedelta
+    from ..models import ProcessInstance
+    delay = min(timedelta(minutes=5) * 2 ** (incident.attempts - 1), timedelta(days=1))
+    with independent_transaction() as session:
+        instance = session.get(ProcessInstance, instance_id)
+        instance.next_timer_at = now + delay
+    return instance.next_timer_at
+
+
+def resolve_timer_incidents(instance_id, actor):
+    """The timer step ran: resolve the instance's open timer incidents (in the caller's transaction)."""
+    for incident in db.session.scalars(select(Incident).where(Incident.instance_id == instance_id,
+                                                              Incident.task_id.is_(None),
+                                                              Incident.resolved_at.is_(None))):
+        incident.resolved_at = utcnow()
+        audit.record(actor, "incident.resolved", "process_instance", instance_id,
+                     after={"incident": incident.id, "operation": incident.operation, "attempts": incident.attempts})
+
+
 def open_incidents(instance_id):
     """The unresolved incidents of an instance."""
     return db.session.scalars(select(Incident).where(Incident.instance_id == instance_id,

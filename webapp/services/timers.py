@@ -17,7 +17,7 @@ from . import audit
 from .acting import acting_as
 from .deployments import version_ref
 from .engine_access import engine
-from .incidents import record_incident
+from .incidents import postpone_timer, record_incident, resolve_timer_incidents
 from .uow import transaction
 from .workflow_state import apply_snapshot
 
@@ -57,13 +57,14 @@ def run_due(now=None, limit=500):
                 with acting_as(SCHEDULER, instance=instance):
                     fired = engine().fire_timers(workflow, now)
                 apply_snapshot(session, instance, engine().snapshot(workflow, ref, now))
+                resolve_timer_incidents(instance.id, SCHEDULER)
                 audit.record(SCHEDULER, "timer.fired", "process_instance", instance.id,
                              after={"fired": fired, "at": now.isoformat(), "status": instance.status,
                                     "next_timer_at": instance.next_timer_at.isoformat()
                                     if instance.next_timer_at else None})
             woken.append(instance_id)
         except ServiceError as exc:
-            record_incident(SCHEDULER, instance_id, None, exc, {})
+            postpone_timer(instance_id, record_incident(SCHEDULER, instance_id, None, exc, {}), now)
             skip.append(instance_id)
         except EngineError:
             skip.append(instance_id)
