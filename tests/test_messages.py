@@ -73,7 +73,37 @@ def test_a_message_nobody_waits_for_stays_pending(ctx):
     tasks.complete_task(user("qa"), _open(complaint.id)[0].task_id, {})
     [pending] = db.session.scalars(select(OutboxMessage)).all()
     assert pending.delivered_at is None and _open(complaint.id) == []
-    assert deliver_pending() == []
+    assert deliver_pending() == [] and deliver_pending() == []
+    reason = "no running instance waits for 'stub_open_capa' and no active process starts with it"
+    db.session.expire_all()
+    assert db.session.get(OutboxMessage, pending.id).last_error == reason
+    # shown on the throwing instance (API and page) and audited once, not on every delivery run
+    from tests.helpers import Api, Browser
+    shown = Api(ctx, "qa").get(f"/api/v1/process-instances/{complaint.id}").get_json()
+    assert [(m["name"], m["reason"]) for m in shown["pending_messages"]] == [("stub_open_capa", reason)]
+    page = Browser(ctx, "qa").get(f"/instances/{complaint.id}").get_data(as_text=True)
+    assert "消息未送达" in page and "stub_open_capa" in page
+    events = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "message.undeliverable")).all()
+    assert [e.after["reason"] for e in events] == [reason]
+
+
+def test_a_message_the_throwers_initiator_may_not_use_to_start_a_process_says_so(ctx):
+    from webapp.models import ProcessVersion
+    intake = db.session.scalars(select(ProcessVersion).where(ProcessVersion.key == "capa_intake")).one()
+    intake.start_roles = ["qa_manager"]
+    db.session.commit()
+    complaint = instances.start_instance(user("qa"), "complaint", {"summary": "x"})
+    tasks.complete_task(user("qa"), _open(complaint.id)[0].task_id, {})
+    [pending] = db.session.scalars(select(OutboxMessage)).all()
+    assert pending.delivered_at is None
+    assert pending.last_error == ("no running instance waits for 'stub_open_capa'; qa may not start capa_intake "
+                                  "(start roles: qa_manager)")
+    intake.start_roles = ["qa"]                         # the process owner widens the start roles
+    db.session.commit()
+    assert pending.id in deliver_pending()               # (and the started intake's reply after it)
+    shown = instances.get_instance(complaint.id)
+    from webapp.api.presenters import instance_json
+    assert instance_json(shown)["pending_messages"] == []
 
 
 @pytest.fixture

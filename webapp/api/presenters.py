@@ -1,5 +1,5 @@
 """Turning rows into the API's JSON shapes (the contract), through the marshmallow schemas."""
-from ..services import incidents, queries, signatures
+from ..services import incidents, messages, queries, signatures
 from ..services.tasks import task_form
 from . import schemas
 
@@ -46,7 +46,9 @@ def instance_json(instance):
         "signatures": [signature_fields(s) for s in queries.instance_signatures(instance.id)],
         "incidents": [{"id": i.id, "task_id": i.task_id, "operation": i.operation, "message": i.message,
                        "attempts": i.attempts, "raised_at": i.raised_at.isoformat()}
-                      for i in incidents.open_incidents(instance.id)]})
+                      for i in incidents.open_incidents(instance.id)],
+        "pending_messages": [{"name": m.name, "kind": m.kind, "thrown_at": m.created_at.isoformat(),
+                              "reason": m.last_error} for m in messages.pending_from(instance.id)]})
 
 
 def definitions_json(grouped):

@@ -84,6 +84,7 @@ class ProcessInstance(Schema):
     completed_at = fields.DateTime(allow_none=True)
     signatures = fields.List(fields.Nested(SignatureRecord))
     incidents = fields.List(fields.Dict())
+    pending_messages = fields.List(fields.Dict())
 
 
 class StartInstanceRequest(Schema):

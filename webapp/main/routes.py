@@ -4,7 +4,7 @@ from flask_babel import gettext as _
 
 from ..errors import AuthenticationFailed, FormInvalid, IncidentRaised, InvalidInput
 from ..formrender import display_pairs, fields_for, parse_submission
-from ..services import incidents, instances, notifications, queries, signatures, tasks
+from ..services import incidents, instances, messages, notifications, queries, signatures, tasks
 from ..services.deployments import latest_version
 
 bp = Blueprint("main", __name__)
@@ -146,4 +146,5 @@ def instance(instance_id):
     signature_rows = [(s, signatures.verify(s)) for s in queries.instance_signatures(inst.id)]
     return render_template("main/instance.html", instance=inst, history=history, submitted=submitted,
                            signature_rows=signature_rows, incidents=incidents.open_incidents(inst.id),
+                           pending_messages=messages.pending_from(inst.id),
                            events=queries.instance_events(inst), latest=latest_version(inst.version.key))

@@ -1,5 +1,5 @@
 """The outbox of messages and signals between instances, and who waits for which name."""
-from sqlalchemy import JSON, ForeignKey, Integer, String
+from sqlalchemy import JSON, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..extensions import db
@@ -17,6 +17,7 @@ class OutboxMessage(db.Model):
     created_at = mapped_column(UTCDateTime, default=utcnow)
     delivered_at = mapped_column(UTCDateTime, nullable=True, index=True)
     delivered_to: Mapped[list | None] = mapped_column(JSON, nullable=True)
+    last_error: Mapped[str | None] = mapped_column(Text, nullable=True)  # why the last attempt delivered nothing
 
 
 class MessageSubscription(db.Model):

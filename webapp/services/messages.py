@@ -4,7 +4,9 @@ The thrown events are written to `outbox_messages` in the transaction that threw
 claims one pending row at a time (`FOR UPDATE SKIP LOCKED`), hands a message to the first running
 instance that waits for its name (or starts a process with a matching message start event) and a
 signal to every waiting instance and signal-started process, all in one transaction with the
-receivers' new state and an audit event. A message nobody waits for stays pending for a later run.
+receivers' new state and an audit event. A message nobody takes stays pending for a later run, with
+the reason (no waiting instance, no process the thrower's initiator may start, a start that failed)
+on the outbox row, shown on the throwing instance and audited whenever it changes.
 """
 from sqlalchemy import select
 
@@ -15,7 +17,7 @@ from . import audit
 from .acting import acting_as
 from .deployments import version_ref
 from .engine_access import engine
-from .uow import transaction
+from .uow import independent_transaction, transaction
 from .workflow_state import apply_snapshot
 
 
@@ -40,17 +42,22 @@ def _deliver_to(session, instance_id, message, actor):
     return bool(caught)
 
 
-def _start_by(session, message, actor):
-    """Start the newest active version of each process whose start event takes this name."""
-    from .instances import may_start, start_instance
-    started = []
+def _starters(session, name):
+    """The newest active version of each process with a start event that takes `name`."""
     versions = session.scalars(select(ProcessVersion).where(ProcessVersion.status == "active")
                                .order_by(ProcessVersion.key, ProcessVersion.version.desc())).all()
     newest = {}
     for version in versions:
         newest.setdefault(version.key, version)
-    for version in newest.values():
-        if message.name in (version.start_messages or []) and may_start(actor, version):
+    return [v for v in newest.values() if name in (v.start_messages or [])]
+
+
+def _start_by(session, message, actor):
+    """Start the newest active version of each process whose start event takes this name."""
+    from .instances import may_start, start_instance
+    started = []
+    for version in _starters(session, message.name):
+        if may_start(actor, version):
             event = {"name": message.name, "kind": message.kind, "event": message.event}
             started.append(start_instance(actor, version.key, version_number=version.version, message=event).id)
             if message.kind == "message" and started:
@@ -81,12 +88,43 @@ def deliver_pending(limit=100):
                 if message.kind == "signal" or not targets:
                     targets += _start_by(session, message, actor)
                 if not targets:
+                    _note(message, source, actor, _why_not(session, message, actor))
                     skip.append(message_id)
                     continue
                 message.delivered_at, message.delivered_to = utcnow(), targets
                 audit.record(actor, f"{message.kind}.delivered", "process_instance", source.id,
                              after={"name": message.name, "to": targets})
             delivered.append(message_id)
-        except EngineError:
+        except EngineError as exc:
+            with independent_transaction() as session:
+                message = session.get(OutboxMessage, message_id)
+                source = session.get(ProcessInstance, message.source_instance_id)
+                _note(message, source, source.initiator, f"delivery failed: {exc}")
             skip.append(message_id)
     return delivered
+
+
+def _why_not(session, message, actor):
+    """Why nobody took `message`: no instance waits for it, and no process it may start takes it."""
+    nobody = f"no running instance waits for '{message.name}'"
+    starters = _starters(session, message.name)
+    if not starters:
+        return f"{nobody} and no active process starts with it"
+    return nobody + "; " + "; ".join(f"{actor.username} may not start {v.key} (start roles: "
+                                     f"{', '.join(v.start_roles) or '-'})" for v in starters)
+
+
+def _note(message, source, actor, reason):
+    """Keep the reason on the outbox row; audit it when it is new (not on every sweep)."""
+    if message.last_error != reason:
+        message.last_error = reason
+        audit.record(actor, f"{message.kind}.undeliverable", "process_instance", source.id,
+                     after={"name": message.name, "reason": reason})
+
+
+def pending_from(instance_id):
+    """The messages and signals an instance threw that are not delivered yet, oldest first."""
+    from ..extensions import db
+    return db.session.scalars(select(OutboxMessage).where(OutboxMessage.source_instance_id == instance_id,
+                                                          OutboxMessage.delivered_at.is_(None))
+                              .order_by(OutboxMessage.id)).all()
