@@ -140,3 +140,24 @@ def test_a_failing_timer_step_is_an_incident_retried_with_back_off_and_resolved_
     assert _lot_status(world, "LATE") == "hold"
     shown = Api(world, "qa").get(f"/api/v1/process-instances/{instance_id}").get_json()
     assert shown["incidents"] == [] and [t["bpmn_id"] for t in shown["ready_tasks"]] == ["confirm"]
+
+
+def test_a_script_failing_after_a_timer_is_an_incident_too(world):
+    from datetime import timedelta
+    from webapp.models import Incident, ProcessInstance
+    from webapp.models._types import utcnow
+    from webapp.services import instances
+    from webapp.services.timers import run_due
+    from tests.helpers import user
+    with world.app_context():
+        from webapp.services.deployments import deploy_bundle
+        deploy_bundle(ProcessBundle.from_paths(ROOT / "tests" / "fixtures" / "timer_service"))
+        instance = instances.start_instance(user("qa"), "late_script")     # expected_count is missing
+        now = utcnow() + timedelta(days=1, hours=1)
+        assert run_due(now) == []
+        [incident] = db.session.scalars(select(Incident)).all()
+        assert incident.operation == "process" and "expected_count" in incident.message
+        assert db.session.get(ProcessInstance, instance.id).next_timer_at == now + timedelta(minutes=5)
+        instance_id = instance.id
+    page = Browser(world, "qa").get(f"/instances/{instance_id}").get_data(as_text=True)
+    assert "expected_count" in page and "调度器将于" in page and "/retry" not in page   # no button: the scheduler retries

@@ -11,23 +11,26 @@ from .uow import independent_transaction
 
 def record_incident(actor, instance_id, task_id, error, data):
     """Store (or count again) the incident of a step of `instance_id` failing in `error.operation`
-    (`task_id` is the task whose completion ran it; None when a timer did)."""
+    (`task_id` is the task whose completion ran it; None when a timer did). An engine error that is
+    no service operation's (a script or condition after a timer) is recorded as operation `process`."""
+    operation = getattr(error, "operation", None) or "process"
+    reason = getattr(error, "reason", None) or str(error)
     with independent_transaction() as session:
         incident = session.scalar(select(Incident).where(Incident.instance_id == instance_id,
                                                          Incident.task_id.is_(None) if task_id is None
                                                          else Incident.task_id == task_id,
-                                                         Incident.operation == error.operation,
+                                                         Incident.operation == operation,
                                                          Incident.resolved_at.is_(None)))
         if incident is None:
-            incident = Incident(instance_id=instance_id, task_id=task_id, operation=error.operation,
-                                message=error.reason, payload={"data": data}, raised_by_id=getattr(actor, "id", None))
+            incident = Incident(instance_id=instance_id, task_id=task_id, operation=operation,
+                                message=reason, payload={"data": data}, raised_by_id=getattr(actor, "id", None))
             session.add(incident)
         else:
-            incident.attempts, incident.message, incident.payload = incident.attempts + 1, error.reason, {"data": data}
+            incident.attempts, incident.message, incident.payload = incident.attempts + 1, reason, {"data": data}
         session.flush()
         audit.record(actor, "incident.raised", "process_instance", instance_id,
-                     after={"incident": incident.id, "task": task_id, "operation": error.operation,
-                            "error": error.reason, "attempt": incident.attempts})
+                     after={"incident": incident.id, "task": task_id, "operation": operation,
+                            "error": reason, "attempt": incident.attempts})
     return incident
 
 

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import select
 
-from engine import EngineError, ServiceError
+from engine import EngineError
 from ..models import ProcessInstance
 from ..models._types import utcnow
 from . import audit
@@ -63,10 +63,8 @@ def run_due(now=None, limit=500):
                                     "next_timer_at": instance.next_timer_at.isoformat()
                                     if instance.next_timer_at else None})
             woken.append(instance_id)
-        except ServiceError as exc:
+        except EngineError as exc:   # a service operation or a script after the timer failed: nothing saved
             postpone_timer(instance_id, record_incident(SCHEDULER, instance_id, None, exc, {}), now)
-            skip.append(instance_id)
-        except EngineError:
             skip.append(instance_id)
     if woken:
         from .messages import deliver_pending
