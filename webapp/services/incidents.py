@@ -1,9 +1,11 @@
 """Incidents: service-task failures recorded after the rollback, shown on the instance, retried."""
+from datetime import timedelta
+
 from sqlalchemy import select
 
 from ..errors import Conflict, InvalidInput, NotFound
 from ..extensions import db
-from ..models import Incident
+from ..models import Incident, ProcessInstance
 from ..models._types import utcnow
 from . import audit
 from .uow import independent_transaction
@@ -37,8 +39,6 @@ def record_incident(actor, instance_id, task_id, error, data):
 def postpone_timer(instance_id, incident, now):
     """After a timer step failed: try again after a back-off that doubles per attempt (5 minutes,
     10, 20 … at most a day), so a lasting failure is neither retried nor audited every sweep."""
-    from datetime import timedelta
-    from ..models import ProcessInstance
     delay = min(timedelta(minutes=5) * 2 ** (incident.attempts - 1), timedelta(days=1))
     with independent_transaction() as session:
         instance = session.get(ProcessInstance, instance_id)
