@@ -1,6 +1,5 @@
 """Timers: due times stored per instance, fired at a controllable `now`, exactly once across processes."""
 from datetime import timedelta
-import threading
 
 import pytest
 from sqlalchemy import select
@@ -12,7 +11,7 @@ from webapp.models._types import utcnow
 from webapp.services import instances, queries, tasks
 from webapp.services.timers import run_due
 from tests.conftest import ROOT
-from tests.helpers import user
+from tests.helpers import at_once, user
 
 FIXTURE = ROOT / "tests" / "fixtures" / "timers"
 
@@ -78,20 +77,7 @@ def test_two_processes_never_fire_the_same_timer_twice(app):
         ids = [_start().id for _ in range(8)]
         db.session.remove()
     later = utcnow() + timedelta(days=6)
-    barrier, results = threading.Barrier(2), []
-
-    def worker():
-        with app.app_context():
-            barrier.wait()
-            results.append(run_due(later))
-            db.session.remove()
-
-    threads = [threading.Thread(target=worker) for _ in range(2)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=60)
-    woken = [i for r in results for i in r]
+    woken = [i for r in at_once(app, lambda: run_due(later)) for i in r]
     assert sorted(woken) == sorted(ids)
     with app.app_context():
         fired = db.session.scalars(select(AuditEvent.entity_id).where(AuditEvent.action == "timer.fired")).all()
