@@ -81,10 +81,17 @@ def test_a_message_nobody_waits_for_stays_pending(ctx):
     from tests.helpers import Api, Browser
     shown = Api(ctx, "qa").get(f"/api/v1/process-instances/{complaint.id}").get_json()
     assert [(m["name"], m["reason"]) for m in shown["pending_messages"]] == [("stub_open_capa", reason)]
-    page = Browser(ctx, "qa").get(f"/instances/{complaint.id}").get_data(as_text=True)
+    browser = Browser(ctx, "qa")
+    page = browser.get(f"/instances/{complaint.id}").get_data(as_text=True)
     assert "消息未送达" in page and "stub_open_capa" in page
     events = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "message.undeliverable")).all()
     assert [e.after["reason"] for e in events] == [reason]
+    # the instance list marks it and can show only the instances needing attention
+    other = instances.start_instance(user("qa"), "complaint", {"summary": "fine"})
+    listed = browser.get("/instances").get_data(as_text=True)
+    assert complaint.business_key in listed and other.business_key in listed and "未送达消息 1" in listed
+    attention = browser.get("/instances?attention=1").get_data(as_text=True)
+    assert complaint.business_key in attention and other.business_key not in attention
 
 
 def test_a_message_the_throwers_initiator_may_not_use_to_start_a_process_says_so(ctx):

@@ -130,8 +130,11 @@ def retry_incident(instance_id, incident_id):
 
 @bp.route("/instances")
 def instance_list():
-    """Recent process instances."""
-    return render_template("main/instances.html", instances=queries.recent_instances())
+    """Recent process instances, or (?attention=1) those with an open incident or an undelivered message."""
+    attention = queries.needing_attention()
+    only = request.args.get("attention") == "1"
+    shown = queries.recent_instances(limit=200 if only else 50, ids=set(attention) if only else None)
+    return render_template("main/instances.html", instances=shown, attention=attention, only_attention=only)
 
 
 @bp.route("/instances/<int:instance_id>")

@@ -1,8 +1,8 @@
 """Read-only queries for the inbox, instance lists and histories."""
-from sqlalchemy import and_, or_, select
+from sqlalchemy import and_, func, or_, select
 
 from ..extensions import db
-from ..models import AuditEvent, HumanTaskRow, ProcessInstance, Signature
+from ..models import AuditEvent, HumanTaskRow, Incident, OutboxMessage, ProcessInstance, Signature
 
 
 def open_tasks(user, mine=False, process_instance_id=None):
@@ -37,12 +37,25 @@ def instance_events(instance):
         .order_by(AuditEvent.seq)).all()
 
 
-def recent_instances(limit=50, initiator_id=None):
-    """The newest instances, optionally only those one user started."""
+def recent_instances(limit=50, initiator_id=None, ids=None):
+    """The newest instances, optionally only those one user started or those with the given ids."""
     query = select(ProcessInstance).order_by(ProcessInstance.id.desc()).limit(limit)
     if initiator_id is not None:
         query = query.where(ProcessInstance.initiator_id == initiator_id)
+    if ids is not None:
+        query = query.where(ProcessInstance.id.in_(sorted(ids) or [0]))
     return db.session.scalars(query).all()
+
+
+def needing_attention():
+    """{instance id: {"incidents": n, "undelivered": n}} for every instance with an open incident or a
+    message or signal it threw that nobody has taken yet."""
+    found = {}
+    for key, column, where in (("incidents", Incident.instance_id, Incident.resolved_at.is_(None)),
+                               ("undelivered", OutboxMessage.source_instance_id, OutboxMessage.delivered_at.is_(None))):
+        for instance_id, count in db.session.execute(select(column, func.count()).where(where).group_by(column)):
+            found.setdefault(instance_id, {"incidents": 0, "undelivered": 0})[key] = count
+    return found
 
 
 def instance_signatures(instance_id):
