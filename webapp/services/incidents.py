@@ -1,11 +1,9 @@
 """Incidents: service-task failures recorded after the rollback, shown on the instance, retried."""
-from datetime import timedelta
-
 from sqlalchemy import select
 
 from ..errors import Conflict, InvalidInput, NotFound
 from ..extensions import db
-from ..models import Incident, ProcessInstance
+from ..models import Incident
 from ..models._types import utcnow
 from . import audit
 from .uow import independent_transaction
@@ -34,16 +32,6 @@ def record_incident(actor, instance_id, task_id, error, data):
                      after={"incident": incident.id, "task": task_id, "operation": operation,
                             "error": reason, "attempt": incident.attempts})
     return incident
-
-
-def postpone_timer(instance_id, incident, now):
-    """After a timer step failed: try again after a back-off that doubles per attempt (5 minutes,
-    10, 20 … at most a day), so a lasting failure is neither retried nor audited every sweep."""
-    delay = min(timedelta(minutes=5) * 2 ** (incident.attempts - 1), timedelta(days=1))
-    with independent_transaction() as session:
-        instance = session.get(ProcessInstance, instance_id)
-        instance.next_timer_at = now + delay
-    return instance.next_timer_at
 
 
 def resolve_timer_incidents(instance_id, actor):

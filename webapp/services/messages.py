@@ -11,6 +11,7 @@ on the outbox row, shown on the throwing instance and audited whenever it change
 from sqlalchemy import select
 
 from engine import EngineError
+from ..extensions import db
 from ..models import MessageSubscription, OutboxMessage, ProcessInstance, ProcessVersion
 from ..models._types import utcnow
 from . import audit
@@ -124,7 +125,6 @@ def _note(message, source, actor, reason):
 
 def pending_from(instance_id):
     """The messages and signals an instance threw that are not delivered yet, oldest first."""
-    from ..extensions import db
     return db.session.scalars(select(OutboxMessage).where(OutboxMessage.source_instance_id == instance_id,
                                                           OutboxMessage.delivered_at.is_(None))
                               .order_by(OutboxMessage.id)).all()

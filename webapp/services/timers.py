@@ -7,6 +7,7 @@ transaction. Anything due while the app was down fires at the next run; `now` ma
 up to an instant (drills, tests).
 """
 from dataclasses import dataclass
+from datetime import timedelta
 
 from sqlalchemy import select
 
@@ -17,8 +18,8 @@ from . import audit
 from .acting import acting_as
 from .deployments import version_ref
 from .engine_access import engine
-from .incidents import postpone_timer, record_incident, resolve_timer_incidents
-from .uow import transaction
+from .incidents import record_incident, resolve_timer_incidents
+from .uow import independent_transaction, transaction
 from .workflow_state import apply_snapshot
 
 
@@ -64,12 +65,20 @@ def run_due(now=None, limit=500):
                                     if instance.next_timer_at else None})
             woken.append(instance_id)
         except EngineError as exc:   # a service operation or a script after the timer failed: nothing saved
-            postpone_timer(instance_id, record_incident(SCHEDULER, instance_id, None, exc, {}), now)
+            _postpone(instance_id, record_incident(SCHEDULER, instance_id, None, exc, {}), now)
             skip.append(instance_id)
     if woken:
         from .messages import deliver_pending
         deliver_pending()
     return woken
+
+
+def _postpone(instance_id, incident, now):
+    """After a timer step failed: try again after a back-off that doubles per attempt (5 minutes,
+    10, 20 … at most a day), so a lasting failure is neither retried nor audited every sweep."""
+    delay = min(timedelta(minutes=5) * 2 ** (incident.attempts - 1), timedelta(days=1))
+    with independent_transaction() as session:
+        session.get(ProcessInstance, instance_id).next_timer_at = now + delay
 
 
 def start_scheduler(app, seconds=30):

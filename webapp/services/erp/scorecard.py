@@ -9,6 +9,7 @@ from sqlalchemy.orm import aliased
 from ...extensions import db
 from ...models import Lot, Movement
 from ...models._types import utcnow
+from ...models.erp_items import LOT_STATUSES
 from .stock import not_reversed
 
 DELIVERY_TYPES = ("receipt", "from_subcontractor")
@@ -28,9 +29,9 @@ def supplier_scorecard(supplier, days, until=None):
         .where(movement.supplier_id == supplier.id, movement.type.in_(DELIVERY_TYPES),
                movement.moved_at > since, movement.moved_at <= until, not_reversed(movement))
         .group_by(movement.lot_id, Lot.status)).all()
-    statuses = {status: 0 for status in ("released", "rejected", "hold", "quarantine", "recalled")}
+    statuses = dict.fromkeys(LOT_STATUSES, 0)
     for _lot, status, _count, _quantity in rows:
-        statuses[status] = statuses.get(status, 0) + 1
+        statuses[status] += 1
     decided = statuses["released"] + statuses["rejected"]
     return {"supplier": supplier.code, "from": since.date().isoformat(), "to": until.date().isoformat(),
             "days": days, "deliveries": sum(r[2] for r in rows), "quantity": int(sum(r[3] or 0 for r in rows)),
