@@ -37,9 +37,11 @@ run: install translations
 	@$(VENV)/bin/traceflow demo
 	$(VENV)/bin/traceflow serve --host $(HOST) --port $(PORT)
 
+# Tests run in parallel (pytest-xdist, one worker per core); PYTEST_ARGS adds to or overrides that.
+PYTEST_WORKERS ?= auto
 test: install translations browser
 	mkdir -p instance
-	$(PY) -m pytest --junitxml=instance/test-results.xml $(PYTEST_ARGS)
+	$(PY) -m pytest -n $(PYTEST_WORKERS) --junitxml=instance/test-results.xml $(PYTEST_ARGS)
 
 bench: install
 	$(PY) bench/bench_complete_task.py

@@ -42,11 +42,16 @@ class InstanceSnapshot:
 
 
 class Engine:
-    """Starts, loads and advances workflows; holds a bounded cache of restored specs."""
+    """Starts, loads and advances workflows; holds a bounded cache of restored specs.
+
+    The cache is shared by every Engine of the process: it is keyed by the content hash of the
+    deployed version, and the same hash always restores the same specs (SpiffWorkflow does not
+    mutate a spec while running it), so no entry can go stale."""
+
+    _specs: "OrderedDict[str, tuple]" = OrderedDict()
+    _lock = threading.Lock()
 
     def __init__(self, cache_size=64, script_globals=None, operations=None):
-        self._specs = OrderedDict()
-        self._lock = threading.Lock()
         self._cache_size = cache_size
         self._script_globals = script_globals or {}
         self.operations = operations

@@ -134,3 +134,22 @@ def test_session_cookie_flags_by_default(app):
     response = app.test_client().get("/login")
     cookie = response.headers["Set-Cookie"]
     assert "HttpOnly" in cookie and "SameSite=Lax" in cookie and "Secure" in cookie
+
+
+def test_production_hashes_keep_argon2s_default_cost_and_tests_use_the_cheap_profile(app):
+    """Tests hash at argon2's lowest cost; without the test profile the production parameters hold,
+    and either hash verifies (a hash carries its own parameters)."""
+    from argon2 import PasswordHasher
+    from argon2.profiles import RFC_9106_LOW_MEMORY
+    from webapp.services.users import _matches, hash_password
+    with app.app_context():
+        cheap = hash_password("Correct-Horse-9")
+    assert "$m=8,t=1,p=1$" in cheap
+    default = PasswordHasher()
+    app.config["PASSWORD_HASH_PROFILE"] = "production"
+    with app.app_context():
+        production = hash_password("Correct-Horse-9")
+    assert f"$m={default.memory_cost},t={default.time_cost},p={default.parallelism}$" in production
+    assert default.memory_cost >= RFC_9106_LOW_MEMORY.memory_cost
+    assert _matches(cheap, "Correct-Horse-9") and _matches(production, "Correct-Horse-9")
+    assert not _matches(production, "wrong-horse-99")

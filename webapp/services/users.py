@@ -15,9 +15,12 @@ from ..models._types import utcnow
 from . import audit
 from .uow import transaction
 
-_hasher = PasswordHasher()
+_PRODUCTION_HASHER = PasswordHasher()
+# argon2 at its lowest cost, for test configurations only (PASSWORD_HASH_PROFILE="test"): a hash
+# records its own parameters, so verifying works whichever profile made it.
+_TEST_HASHER = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
 # Verified against when the username is unknown, so a login takes as long either way.
-_DUMMY_HASH = _hasher.hash("traceflow-dummy-password")
+_DUMMY_HASH = _PRODUCTION_HASHER.hash("traceflow-dummy-password")
 LOGIN_FAILED = "login failed: wrong username or password, or the account is locked or inactive"
 
 
@@ -25,14 +28,19 @@ def _setting(name, default):
     return current_app.config.get(name, default)
 
 
+def _hasher():
+    """The production argon2 parameters, unless the app is configured with the test profile."""
+    return _TEST_HASHER if _setting("PASSWORD_HASH_PROFILE", "production") == "test" else _PRODUCTION_HASHER
+
+
 def hash_password(password):
     """An argon2id hash of `password`."""
-    return _hasher.hash(password)
+    return _hasher().hash(password)
 
 
 def _matches(password_hash, password):
     try:
-        return _hasher.verify(password_hash, password or "")
+        return _PRODUCTION_HASHER.verify(password_hash, password or "")
     except (VerificationError, InvalidHashError):
         return False
 
