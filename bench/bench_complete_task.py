@@ -9,18 +9,19 @@ It also compares the lean state serializer (spec stored once per version) with t
 
 Usage: python bench/bench_complete_task.py [--instances N]
 """
-from pathlib import Path
+
 import argparse
 import statistics
 import sys
 import tempfile
 import time
+from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from SpiffWorkflow.bpmn.workflow import BpmnWorkflow  # noqa: E402
 from SpiffWorkflow.bpmn.serializer import BpmnWorkflowSerializer  # noqa: E402
+from SpiffWorkflow.bpmn.workflow import BpmnWorkflow  # noqa: E402
 from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG  # noqa: E402
 from SpiffWorkflow.util.task import TaskState  # noqa: E402
 
@@ -35,14 +36,21 @@ MS = 1000.0
 
 def bench_service(instances):
     """Milliseconds per complete_task call through the service layer on a fresh SQLite file."""
+    from tests.helpers import create_demo_users, user
     from webapp import create_app
     from webapp.cli import deploy_paths, upgrade_schema
     from webapp.extensions import db
-    from webapp.services import instances as inst_service, queries, tasks
-    from tests.helpers import create_demo_users, user
+    from webapp.services import instances as inst_service
+    from webapp.services import queries, tasks
+
     tmp = tempfile.mkdtemp()
-    app = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp}/bench.sqlite", "SECRET_KEY": "bench",
-                      "DEPLOYMENT_APPROVAL": False})
+    app = create_app(
+        {
+            "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp}/bench.sqlite",
+            "SECRET_KEY": "bench",
+            "DEPLOYMENT_APPROVAL": False,
+        }
+    )
     timings, signed = [], []
     with app.app_context():
         upgrade_schema()
@@ -66,8 +74,9 @@ def bench_service(instances):
 
 
 def _version():
-    bundle = ProcessBundle.from_paths(ROOT / "processes" / "change_control.bpmn",
-                                      ROOT / "rules" / "change_classification.dmn", ROOT / "forms")
+    bundle = ProcessBundle.from_paths(
+        ROOT / "processes" / "change_control.bpmn", ROOT / "rules" / "change_classification.dmn", ROOT / "forms"
+    )
     compiled = next(c for c in compile_bundle(bundle) if c.key == "change_control")
     return VersionRef(compiled.content_hash, compiled.spec_json, {f.name: f.text for f in compiled.files})
 
@@ -128,18 +137,24 @@ def main():
     lean, lean_sizes = bench_lean(args.instances)
     service, signed = bench_service(args.instances)
     base = statistics.median(raw)
-    print(f"change_control, {args.instances} instances, {len(raw)} task completions per side "
-          f"(service: {len(service)} plain + {len(signed)} signature steps)\n")
+    print(
+        f"change_control, {args.instances} instances, {len(raw)} task completions per side "
+        f"(service: {len(service)} plain + {len(signed)} signature steps)\n"
+    )
     print(f"{'path':<52}{'median ms/task':>15}{'p90 ms':>9}{'ratio':>8}")
-    for name, values in (("raw SpiffWorkflow (default serializer, spec inside)", raw),
-                         ("engine only (lean serializer, no database)", lean),
-                         ("service layer complete_task on SQLite", service),
-                         ("service layer, signature steps (argon2 re-check)", signed)):
+    for name, values in (
+        ("raw SpiffWorkflow (default serializer, spec inside)", raw),
+        ("engine only (lean serializer, no database)", lean),
+        ("service layer complete_task on SQLite", service),
+        ("service layer, signature steps (argon2 re-check)", signed),
+    ):
         p90 = statistics.quantiles(values, n=10)[-1]
         print(f"{name:<52}{statistics.median(values):>15.2f}{p90:>9.2f}{statistics.median(values) / base:>7.2f}x")
-    print(f"\nstate size per instance, median bytes: default {statistics.median(raw_sizes):,.0f}"
-          f" · lean {statistics.median(lean_sizes):,.0f}"
-          f" ({statistics.median(lean_sizes) / statistics.median(raw_sizes):.0%} of default)")
+    print(
+        f"\nstate size per instance, median bytes: default {statistics.median(raw_sizes):,.0f}"
+        f" · lean {statistics.median(lean_sizes):,.0f}"
+        f" ({statistics.median(lean_sizes) / statistics.median(raw_sizes):.0%} of default)"
+    )
 
 
 if __name__ == "__main__":

@@ -11,7 +11,7 @@ for the end of the narrow chain; then the wide forward trace through the HTTP AP
 
 Usage: python bench/bench_trace.py [--lots N] [--backends sqlite,postgresql] [--repeat N]
 """
-from pathlib import Path
+
 import argparse
 import json
 import statistics
@@ -20,6 +20,7 @@ import sys
 import tempfile
 import time
 import uuid
+from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -29,15 +30,17 @@ PG = "postgresql://postgres@127.0.0.1:5432/test"
 
 def _app(url):
     from webapp import create_app
+
     return create_app({"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "bench", "TESTING": True})
 
 
 def phase_import(url, folder):
     """Migrate, import the CSV files of `folder`; print {"seconds"}."""
+    from tests.helpers import create_demo_users, user
     from webapp.cli import upgrade_schema
     from webapp.extensions import db
     from webapp.services.erp import imports
-    from tests.helpers import create_demo_users, user
+
     app = _app(url)
     with app.app_context():
         upgrade_schema()
@@ -64,20 +67,23 @@ def _median_ms(call, repeat):
 
 def phase_trace(url, cases, repeat):
     """Time the trace for each case; print rows [what, lots, shipments, median ms, max ms]."""
-    from webapp.services.erp import trace
     from tests.helpers import Api
+    from webapp.services.erp import trace
+
     app = _app(url)
     rows = []
     with app.app_context():
         for label, direction, material, lot in cases:
             result = trace.trace(material, lot, direction)
-            median, worst = _median_ms(lambda: trace.trace(material, lot, direction), repeat)
-            rows.append([f"trace {direction} {label} {material}/{lot}", len(result.lots), len(result.shipments),
-                         median, worst])
+            median, worst = _median_ms(lambda m=material, x=lot, d=direction: trace.trace(m, x, d), repeat)
+            rows.append(
+                [f"trace {direction} {label} {material}/{lot}", len(result.lots), len(result.shipments), median, worst]
+            )
     api = Api(app, "admin")
     _label, _direction, material, lot = cases[0]
-    median, worst = _median_ms(lambda: api.get(f"/api/v1/trace?material={material}&lot={lot}&direction=forward"),
-                               repeat)
+    median, worst = _median_ms(
+        lambda: api.get(f"/api/v1/trace?material={material}&lot={lot}&direction=forward"), repeat
+    )
     rows.append(["GET /api/v1/trace forward wide (HTTP, JSON)", None, None, median, worst])
     print(json.dumps(rows))
 
@@ -87,6 +93,7 @@ def _database(backend, pg_url, folder):
     if backend == "sqlite":
         return f"sqlite:///{folder}/bench.sqlite", lambda: None
     import psycopg
+
     name = f"traceflow_bench_{uuid.uuid4().hex[:8]}"
     admin = psycopg.connect(pg_url, autocommit=True)
     admin.execute(f'CREATE DATABASE "{name}"')
@@ -94,6 +101,7 @@ def _database(backend, pg_url, folder):
     def drop():
         admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         admin.close()
+
     return "postgresql+psycopg://" + pg_url.split("://", 1)[1].rsplit("/", 1)[0] + "/" + name, drop
 
 
@@ -119,6 +127,7 @@ def main():
     if args.phase == "trace":
         return phase_trace(args.url, json.loads(args.cases), args.repeat)
     from tests.erp_generator import generate
+
     folder = Path(tempfile.mkdtemp())
     started = time.perf_counter()
     data = generate(lots=args.lots)
@@ -126,11 +135,18 @@ def main():
     counts = {name: len(rows) for name, rows in data.rows.items()}
     serials = len({(m["material"], m["serial"]) for m in data.rows["movements.csv"] if m["serial"]})
     size = sum(p.stat().st_size for p in folder.glob("*.csv"))
-    print(f"generated in {time.perf_counter() - started:.1f} s: " + ", ".join(
-        f"{n.split('.')[0]} {c:,}" for n, c in counts.items()) + f", serials {serials:,}; {size / 1e6:.0f} MB of CSV")
+    print(
+        f"generated in {time.perf_counter() - started:.1f} s: "
+        + ", ".join(f"{n.split('.')[0]} {c:,}" for n, c in counts.items())
+        + f", serials {serials:,}; {size / 1e6:.0f} MB of CSV"
+    )
     typical = data.finished[len(data.finished) // 2][:2]
-    cases = [("wide", "forward", *data.wide), ("narrow", "forward", *data.narrow),
-             ("typical", "backward", *typical), ("narrow", "backward", *data.finished[-1][:2])]
+    cases = [
+        ("wide", "forward", *data.wide),
+        ("narrow", "forward", *data.narrow),
+        ("typical", "backward", *typical),
+        ("narrow", "backward", *data.finished[-1][:2]),
+    ]
     del data
     print()
     print(f"{'backend':<11} {'what':<52} {'lots':>6} {'ship.':>7} {'median ms':>10} {'max ms':>8}")
@@ -138,12 +154,17 @@ def main():
         url, cleanup = _database(backend, args.pg_url, folder)
         try:
             seconds = _run("--phase", "import", "--url", url, "--dir", str(folder))["seconds"]
-            print(f"{backend:<11} {'import (6 files, every row checked, one transaction)':<52} {'':>6} {'':>7} "
-                  f"{seconds * 1000:>10,.0f}")
-            for what, lots, shipped, median, worst in _run("--phase", "trace", "--url", url, "--cases",
-                                                            json.dumps(cases), "--repeat", str(args.repeat)):
-                print(f"{backend:<11} {what:<52} {'' if lots is None else lots:>6} "
-                      f"{'' if shipped is None else shipped:>7} {median:>10.1f} {worst:>8.1f}")
+            print(
+                f"{backend:<11} {'import (6 files, every row checked, one transaction)':<52} {'':>6} {'':>7} "
+                f"{seconds * 1000:>10,.0f}"
+            )
+            for what, lots, shipped, median, worst in _run(
+                "--phase", "trace", "--url", url, "--cases", json.dumps(cases), "--repeat", str(args.repeat)
+            ):
+                print(
+                    f"{backend:<11} {what:<52} {'' if lots is None else lots:>6} "
+                    f"{'' if shipped is None else shipped:>7} {median:>10.1f} {worst:>8.1f}"
+                )
             sys.stdout.flush()
         finally:
             cleanup()

@@ -1,9 +1,10 @@
 """A process bundle: the BPMN, DMN and form files that make up deployable processes."""
-from dataclasses import dataclass
-from pathlib import Path, PurePosixPath
+
 import hashlib
 import io
 import zipfile
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
 
 from .errors import BundleError
 
@@ -16,6 +17,7 @@ MAX_ZIP_FILES, MAX_UNPACKED_BYTES = 500, 50 * 1024 * 1024
 @dataclass(frozen=True)
 class SourceFile:
     """One source file of a bundle: its name (no folders) and its text."""
+
     name: str
     text: str
 
@@ -66,8 +68,14 @@ class ProcessBundle:
                     problems.append({"file": name, "line": None, "element": None, "message": "not UTF-8 text"})
                     continue
                 if name in files:
-                    problems.append({"file": name, "line": None, "element": None,
-                                     "message": "two files in the upload have this name"})
+                    problems.append(
+                        {
+                            "file": name,
+                            "line": None,
+                            "element": None,
+                            "message": "two files in the upload have this name",
+                        }
+                    )
                 files[name] = SourceFile(name, text)
         if problems:
             raise BundleError(problems)

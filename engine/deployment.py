@@ -4,18 +4,19 @@ Every executable BPMN process becomes one `CompiledProcess`: its parsed spec ser
 spec is stored per deployed version, never per instance), the exact files it depends on and their
 content hash, so that the same content is recognised as the same version.
 """
-from dataclasses import dataclass, field
+
 import json
+from dataclasses import dataclass, field
 
 from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
-from SpiffWorkflow.spiff.parser.process import SpiffBpmnParser, VALIDATOR
 from SpiffWorkflow.exceptions import SpiffWorkflowException
+from SpiffWorkflow.spiff.parser.process import VALIDATOR, SpiffBpmnParser
 
 from .bundle import content_hash
 from .errors import BundleError
+from .messages import start_names
 from .roles import lane_to_role
 from .serializer import spec_serializer
-from .messages import start_names
 from .validation import Findings, check_bpmn, check_dmn
 from .xml_safety import parse_xml
 
@@ -29,6 +30,7 @@ START_ROLES_PROPERTY = "startRoles"
 @dataclass(frozen=True)
 class CompiledProcess:
     """A parsed, serialized process ready to be stored as a version."""
+
     key: str
     name: str
     content_hash: str
@@ -43,16 +45,19 @@ class CompiledProcess:
 def _problem(exc, default_file):
     """Turn a SpiffWorkflow validation exception into a report row."""
     line = getattr(exc, "line_number", None) or None
-    return {"file": getattr(exc, "file_name", None) or default_file,
-            "line": int(line) if str(line or "").isdigit() else None,
-            "element": getattr(exc, "id", None) or None,
-            "message": str(getattr(exc, "error_msg", None) or exc)}
+    return {
+        "file": getattr(exc, "file_name", None) or default_file,
+        "line": int(line) if str(line or "").isdigit() else None,
+        "element": getattr(exc, "id", None) or None,
+        "message": str(getattr(exc, "error_msg", None) or exc),
+    }
 
 
 @dataclass(frozen=True)
 class ValidationReport:
     """The outcome of validating a bundle: compiled processes (only when there are no errors),
     errors that block a deployment and warnings that do not."""
+
     processes: tuple = ()
     errors: tuple = ()
     warnings: tuple = ()
@@ -109,18 +114,26 @@ def _process_node(tree, process_id):
 
 def _properties(node):
     """The spiffworkflow:properties directly on `node`, as a dict."""
-    return {p.get("name"): p.get("value") for p in node.xpath(
-        "./bpmn:extensionElements/spiffworkflow:properties/spiffworkflow:property", namespaces=NS)}
+    return {
+        p.get("name"): p.get("value")
+        for p in node.xpath("./bpmn:extensionElements/spiffworkflow:properties/spiffworkflow:property", namespaces=NS)
+    }
 
 
 def _referenced_forms(node):
-    return sorted({p.get("value") for p in node.xpath(".//spiffworkflow:property", namespaces=NS)
-                   if p.get("name") in FORM_PROPERTIES and p.get("value")})
+    return sorted(
+        {
+            p.get("value")
+            for p in node.xpath(".//spiffworkflow:property", namespaces=NS)
+            if p.get("name") in FORM_PROPERTIES and p.get("value")
+        }
+    )
 
 
 def _referenced_decisions(node):
-    return sorted({(e.text or "").strip() for e in node.xpath(".//spiffworkflow:calledDecisionId", namespaces=NS)}
-                  - {""})
+    return sorted(
+        {(e.text or "").strip() for e in node.xpath(".//spiffworkflow:calledDecisionId", namespaces=NS)} - {""}
+    )
 
 
 def _dependencies(parser, trees, bundle, process_id):
@@ -134,17 +147,31 @@ def _dependencies(parser, trees, bundle, process_id):
         node = _process_node(pparser.node.getroottree(), pid)
         if node is None:  # an embedded sub-process: its lanes, forms and decisions are in its process
             continue
-        roles.update(filter(None, (lane_to_role(l.get("name")) for l in node.xpath(".//bpmn:lane", namespaces=NS))))
+        roles.update(
+            filter(None, (lane_to_role(lane.get("name")) for lane in node.xpath(".//bpmn:lane", namespaces=NS)))
+        )
         for form in _referenced_forms(node):
             if bundle.get(form) is None:
-                problems.append({"file": pparser.filename, "line": None, "element": pid,
-                                 "message": f"form file {form} is not in the bundle"})
+                problems.append(
+                    {
+                        "file": pparser.filename,
+                        "line": None,
+                        "element": pid,
+                        "message": f"form file {form} is not in the bundle",
+                    }
+                )
             names.add(form)
         for decision in _referenced_decisions(node):
             dmn = parser.dmn_parsers.get(decision)
             if dmn is None:
-                problems.append({"file": pparser.filename, "line": None, "element": pid,
-                                 "message": f"decision {decision} is not in the bundle"})
+                problems.append(
+                    {
+                        "file": pparser.filename,
+                        "line": None,
+                        "element": pid,
+                        "message": f"decision {decision} is not in the bundle",
+                    }
+                )
             else:
                 names.add(dmn.filename)
     if problems:
@@ -159,8 +186,14 @@ def _check_forms(bundle, names):
             try:
                 json.loads(bundle.get(name).text)
             except ValueError as exc:
-                problems.append({"file": name, "line": getattr(exc, "lineno", None), "element": None,
-                                 "message": f"invalid JSON: {exc}"})
+                problems.append(
+                    {
+                        "file": name,
+                        "line": getattr(exc, "lineno", None),
+                        "element": None,
+                        "message": f"invalid JSON: {exc}",
+                    }
+                )
     if problems:
         raise BundleError(problems)
 
@@ -168,6 +201,7 @@ def _check_forms(bundle, names):
 def validate_bundle(bundle, library=None, operations=None, known_roles=None):
     """Validate `bundle` completely and compile its executable processes; never raises for content."""
     from .bundle import ProcessBundle
+
     merged = ProcessBundle(list((library.files if library else {}).values()) + list(bundle.files.values()))
     try:
         parser, trees, dmn_trees = _load_parser(bundle, library)
@@ -190,10 +224,12 @@ def validate_bundle(bundle, library=None, operations=None, known_roles=None):
         except (ValidationException, SpiffWorkflowException) as exc:
             findings.errors.append(_problem(exc, pparser.filename))
     if not compiled and not findings.errors:
-        findings.errors.append({"file": None, "line": None, "element": None,
-                                "message": "the bundle holds no executable process"})
-    return ValidationReport(tuple(compiled) if not findings.errors else (), tuple(findings.errors),
-                            tuple(findings.warnings))
+        findings.errors.append(
+            {"file": None, "line": None, "element": None, "message": "the bundle holds no executable process"}
+        )
+    return ValidationReport(
+        tuple(compiled) if not findings.errors else (), tuple(findings.errors), tuple(findings.warnings)
+    )
 
 
 def compile_bundle(bundle, library=None, operations=None):
@@ -215,6 +251,13 @@ def _compile_process(parser, trees, bundle, process_id):
     start_roles = tuple(r.strip() for r in (props.get(START_ROLES_PROPERTY) or "").split(",") if r.strip())
     spec = specs.pop(process_id)
     return CompiledProcess(
-        key=process_id, name=pparser.get_name(), content_hash=content_hash(files), files=files,
-        spec_json=spec_serializer.dumps(spec, specs), roles=tuple(roles), start_roles=start_roles,
-        business_key_prefix=props.get("businessKeyPrefix", ""), start_messages=tuple(start_names(spec)))
+        key=process_id,
+        name=pparser.get_name(),
+        content_hash=content_hash(files),
+        files=files,
+        spec_json=spec_serializer.dumps(spec, specs),
+        roles=tuple(roles),
+        start_roles=start_roles,
+        business_key_prefix=props.get("businessKeyPrefix", ""),
+        start_messages=tuple(start_names(spec)),
+    )

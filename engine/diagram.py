@@ -5,20 +5,30 @@ bpmn.io and marks run states, the taken path and version changes with CSS classe
 <style> element. `diff_elements` and `render_diff_svg` compare two versions of a process file.
 Every element is a `<g id="el-<bpmn id>">` with a <title>, so pages and tests can find it.
 """
+
 from dataclasses import dataclass, field
 
 from lxml import etree
 
 from .diagram_diff import ElementInfo, compare, elements_of
 from .diagram_edges import draw_edge, write_markers
+from .diagram_glyphs import state_badge
 from .diagram_model import Bounds, DiagramError, parse_bpmn, read_diagram
 from .diagram_shapes import badge_anchor, draw_shape, is_expanded, shape_classes
 from .diagram_style import diagram_css
-from .diagram_glyphs import state_badge
 from .diagram_text import SVG_NS, add, num
 
-__all__ = ["render_svg", "render_diff_svg", "diagram_elements", "diff_elements", "diagram_css",
-           "ElementInfo", "DiagramError", "STATES", "DIFF_KINDS"]
+__all__ = [
+    "DIFF_KINDS",
+    "STATES",
+    "DiagramError",
+    "ElementInfo",
+    "diagram_css",
+    "diagram_elements",
+    "diff_elements",
+    "render_diff_svg",
+    "render_svg",
+]
 
 STATES = ("completed", "active", "waiting", "failed", "cancelled")
 STATE_ALIASES = {"ready": "active", "started": "active"}
@@ -43,6 +53,7 @@ def _checked(mapping, allowed, what, aliases=None):
 @dataclass(frozen=True)
 class Highlights:
     """What to mark on a diagram: run states, the taken path, version changes and display names."""
+
     states: dict = field(default_factory=dict)
     path: frozenset = frozenset()
     diff: dict = field(default_factory=dict)
@@ -51,8 +62,12 @@ class Highlights:
     @classmethod
     def of(cls, states=None, path=None, diff=None, labels=None):
         """Highlights from the plain arguments of render_svg, validated."""
-        return cls(_checked(states, STATES, "state", STATE_ALIASES), frozenset(path or ()),
-                   _checked(diff, DIFF_KINDS, "diff kind"), dict(labels or {}))
+        return cls(
+            _checked(states, STATES, "state", STATE_ALIASES),
+            frozenset(path or ()),
+            _checked(diff, DIFF_KINDS, "diff kind"),
+            dict(labels or {}),
+        )
 
     def name(self, item):
         """The display name of a shape or edge: the override from `labels`, else its BPMN name."""
@@ -84,9 +99,11 @@ def _layer(shape):
 
 def _back_to_front(shapes):
     """Pools before their lanes, and larger open sub-processes before the ones nested in them."""
+
     def key(shape):
         area = shape.bounds.width * shape.bounds.height
         return (shape.kind != "participant", -area if _layer(shape) == "containers" else 0)
+
     return sorted(shapes, key=key)
 
 
@@ -150,8 +167,7 @@ def _render(diagram, marks, extra=None, embed_style=True):
     return etree.tostring(svg, encoding="unicode")
 
 
-def render_svg(bpmn_text, process_id=None, states=None, path=None, diff=None, labels=None, *,
-               embed_style=True):
+def render_svg(bpmn_text, process_id=None, states=None, path=None, diff=None, labels=None, *, embed_style=True):
     """SVG of the plane showing `process_id` (the first plane with None), with states/path/diff marked.
 
     `states` maps element ids to completed/active/waiting/failed/cancelled, `path` holds the ids of

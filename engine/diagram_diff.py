@@ -3,6 +3,7 @@
 Only what changes behaviour or what people read counts: type, name, lane, connections, conditions,
 scripts, instructions, SpiffWorkflow properties and other definitions. Moving a shape does not.
 """
+
 from dataclasses import dataclass
 
 from .diagram_model import MODEL, SPIFF, element_name, find_process, is_model, local_name, tag
@@ -10,14 +11,25 @@ from .diagram_model import MODEL, SPIFF, element_name, find_process, is_model, l
 CONTAINERS = {"subProcess", "transaction", "adHocSubProcess"}
 DATA_REFERENCES = {"dataObjectReference", "dataStoreReference"}
 # Children compared on their own (or as fields of ElementInfo), not as part of `details`.
-_SEPARATE = {"incoming", "outgoing", "conditionExpression", "script", "extensionElements", "laneSet",
-             "sequenceFlow", "textAnnotation", "association", "group"}
+_SEPARATE = {
+    "incoming",
+    "outgoing",
+    "conditionExpression",
+    "script",
+    "extensionElements",
+    "laneSet",
+    "sequenceFlow",
+    "textAnnotation",
+    "association",
+    "group",
+}
 _SEPARATE_EXTENSIONS = {"properties", "instructionsForEndUser", "preScript", "postScript"}
 
 
 @dataclass(frozen=True)
 class ElementInfo:
     """One flow element (node or sequence flow) of a process, as far as a version diff cares."""
+
     id: str
     type: str
     name: str
@@ -38,8 +50,13 @@ def is_flow_element(element):
     if not is_model(element):
         return False
     kind = local_name(element)
-    return (kind == "sequenceFlow" or kind in DATA_REFERENCES or kind in CONTAINERS
-            or kind.endswith(("Task", "Event", "Gateway")) or kind in ("task", "callActivity"))
+    return (
+        kind == "sequenceFlow"
+        or kind in DATA_REFERENCES
+        or kind in CONTAINERS
+        or kind.endswith(("Task", "Event", "Gateway"))
+        or kind in ("task", "callActivity")
+    )
 
 
 def _flow_elements(container):
@@ -70,40 +87,54 @@ def _extensions(element):
 
 
 def _properties(element):
-    return tuple(sorted((prop.get("name", ""), prop.get("value", ""))
-                        for ext in _extensions(element) if ext.tag == tag(SPIFF, "properties")
-                        for prop in ext.iter(tag(SPIFF, "property"))))
+    return tuple(
+        sorted(
+            (prop.get("name", ""), prop.get("value", ""))
+            for ext in _extensions(element)
+            if ext.tag == tag(SPIFF, "properties")
+            for prop in ext.iter(tag(SPIFF, "property"))
+        )
+    )
 
 
 def _scripts(element):
     found = [("script", _text(element.find(tag(MODEL, "script"))))]
-    found += [(local_name(ext), _text(ext)) for ext in _extensions(element)
-              if ext.tag in (tag(SPIFF, "preScript"), tag(SPIFF, "postScript"))]
+    found += [
+        (local_name(ext), _text(ext))
+        for ext in _extensions(element)
+        if ext.tag in (tag(SPIFF, "preScript"), tag(SPIFF, "postScript"))
+    ]
     return tuple((kind, text) for kind, text in found if text)
 
 
 def _instructions(element):
-    return next((_text(ext) for ext in _extensions(element)
-                 if ext.tag == tag(SPIFF, "instructionsForEndUser")), None)
+    return next((_text(ext) for ext in _extensions(element) if ext.tag == tag(SPIFF, "instructionsForEndUser")), None)
 
 
 def _details(element):
     """Everything else that defines the element: attributes, event definitions, other extensions."""
-    attributes = tuple(sorted((key, value) for key, value in element.attrib.items()
-                              if key not in ("id", "name", "sourceRef", "targetRef")))
-    children = tuple(_normalised(child) for child in element
-                     if is_model(child) and local_name(child) not in _SEPARATE
-                     and not is_flow_element(child))
-    extensions = tuple(_normalised(ext) for ext in _extensions(element)
-                       if not (ext.tag.startswith(f"{{{SPIFF}}}")
-                               and local_name(ext) in _SEPARATE_EXTENSIONS))
+    attributes = tuple(
+        sorted(
+            (key, value) for key, value in element.attrib.items() if key not in ("id", "name", "sourceRef", "targetRef")
+        )
+    )
+    children = tuple(
+        _normalised(child)
+        for child in element
+        if is_model(child) and local_name(child) not in _SEPARATE and not is_flow_element(child)
+    )
+    extensions = tuple(
+        _normalised(ext)
+        for ext in _extensions(element)
+        if not (ext.tag.startswith(f"{{{SPIFF}}}") and local_name(ext) in _SEPARATE_EXTENSIONS)
+    )
     return attributes + children + extensions
 
 
 def _lanes(process):
     """The name of the innermost lane each flow node is in, by node id."""
     lanes = {}
-    for lane in process.iter(tag(MODEL, "lane")):       # document order: nested lanes come later
+    for lane in process.iter(tag(MODEL, "lane")):  # document order: nested lanes come later
         for ref in lane.findall(tag(MODEL, "flowNodeRef")):
             lanes[(ref.text or "").strip()] = element_name(lane)
     return lanes
@@ -112,13 +143,20 @@ def _lanes(process):
 def _info(element, flows, lanes):
     element_id = element.get("id")
     return ElementInfo(
-        id=element_id, type=local_name(element), name=element_name(element), lane=lanes.get(element_id),
+        id=element_id,
+        type=local_name(element),
+        name=element_name(element),
+        lane=lanes.get(element_id),
         incoming=tuple(sorted(f.get("id") for f in flows if f.get("targetRef") == element_id)),
         outgoing=tuple(sorted(f.get("id") for f in flows if f.get("sourceRef") == element_id)),
-        source=element.get("sourceRef"), target=element.get("targetRef"),
+        source=element.get("sourceRef"),
+        target=element.get("targetRef"),
         condition=_text(element.find(tag(MODEL, "conditionExpression"))),
-        properties=_properties(element), scripts=_scripts(element),
-        instructions=_instructions(element), details=_details(element))
+        properties=_properties(element),
+        scripts=_scripts(element),
+        instructions=_instructions(element),
+        details=_details(element),
+    )
 
 
 def elements_of(root, process_id=None):

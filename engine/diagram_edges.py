@@ -3,13 +3,14 @@
 Markers do not take the colour of the line that uses them (context-stroke is not everywhere yet),
 so each highlight variant gets its own coloured copy and only the copies used are written.
 """
+
 import math
 
 from .diagram_model import MODEL, Bounds, tag
 from .diagram_shapes import external_label
 from .diagram_text import EXTERNAL_LABEL_WIDTH, LABEL_FONT, LINE_HEIGHT, add, num, text_block, wrap
 
-CORNER = 5      # radius of the rounded bends, as bpmn.io draws connections
+CORNER = 5  # radius of the rounded bends, as bpmn.io draws connections
 
 # name: (path, refX, refY, fill style, marker size); all drawn in a 20x20 box like bpmn.io's.
 MARKERS = {
@@ -31,9 +32,18 @@ def write_markers(defs, used):
     """One <marker> per (name, variant) pair in `used`, into <defs>."""
     for name, variant in sorted(used):
         path, ref_x, ref_y, fill, size = MARKERS[name]
-        marker = add(defs, "marker", id=marker_id(name, variant), viewBox="0 0 20 20", refX=ref_x,
-                     refY=ref_y, markerWidth=size, markerHeight=size, markerUnits="userSpaceOnUse",
-                     orient="auto")
+        marker = add(
+            defs,
+            "marker",
+            id=marker_id(name, variant),
+            viewBox="0 0 20 20",
+            refX=ref_x,
+            refY=ref_y,
+            markerWidth=size,
+            markerHeight=size,
+            markerUnits="userSpaceOnUse",
+            orient="auto",
+        )
         add(marker, "path", d=path, class_=f"mk mk-{variant} mk-{fill}")
 
 
@@ -59,7 +69,7 @@ def edge_markers(edge):
         direction = edge.element.get("associationDirection", "None")
         start = "open-arrow" if direction == "Both" else None
         return start, "open-arrow" if direction in ("One", "Both") else None, "dotted"
-    return None, "open-arrow", "dotted"     # data input/output associations
+    return None, "open-arrow", "dotted"  # data input/output associations
 
 
 def _towards(point, target, distance):
@@ -76,8 +86,9 @@ def path_data(points):
     for before, corner, after in zip(points, points[1:], points[2:]):
         radius = min(CORNER, math.dist(before, corner) / 2, math.dist(corner, after) / 2)
         enter, leave = _towards(corner, before, radius), _towards(corner, after, radius)
-        parts.append(f"L {num(enter[0])} {num(enter[1])} Q {num(corner[0])} {num(corner[1])} "
-                     f"{num(leave[0])} {num(leave[1])}")
+        parts.append(
+            f"L {num(enter[0])} {num(enter[1])} Q {num(corner[0])} {num(corner[1])} {num(leave[0])} {num(leave[1])}"
+        )
     parts.append(f"L {num(points[-1][0])} {num(points[-1][1])}")
     return " ".join(parts)
 

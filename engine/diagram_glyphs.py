@@ -3,13 +3,14 @@
 Each icon is drawn once in its own small coordinate box and placed with a transform, so it scales
 with the shape it sits in.
 """
+
 import math
 
 from .diagram_text import add, num
 
-EVENT_BOX = 18          # event glyphs are drawn for a circle of radius 18, centred at 0,0
-GATEWAY_BOX = 25        # gateway glyphs for a diamond of half-width 25, centred at 0,0
-ICON_SIZE = 16          # task-type icons are 16x16, 6px in from the task's top-left corner
+EVENT_BOX = 18  # event glyphs are drawn for a circle of radius 18, centred at 0,0
+GATEWAY_BOX = 25  # gateway glyphs for a diamond of half-width 25, centred at 0,0
+ICON_SIZE = 16  # task-type icons are 16x16, 6px in from the task's top-left corner
 
 
 def _placed(parent, x, y, scale=1.0, css="glyph"):
@@ -26,14 +27,22 @@ def _timer(g, filled):
     add(g, "circle", r=10.5, class_="paper")
     for hour in range(12):
         angle = math.radians(hour * 30)
-        add(g, "line", x1=8 * math.sin(angle), y1=-8 * math.cos(angle),
-            x2=10.5 * math.sin(angle), y2=-10.5 * math.cos(angle), class_="hair")
+        add(
+            g,
+            "line",
+            x1=8 * math.sin(angle),
+            y1=-8 * math.cos(angle),
+            x2=10.5 * math.sin(angle),
+            y2=-10.5 * math.cos(angle),
+            class_="hair",
+        )
     add(g, "path", d="M 0 0 L 2.5 -7 M 0 0 L 6 1")
 
 
 def _polygon(points):
     def draw(g, filled):
         add(g, "polygon", points=points, class_="fill" if filled else None)
+
     return draw
 
 
@@ -91,16 +100,23 @@ def _user(g):
 
 
 def _manual(g):
-    add(g, "path", class_="paper thin",
+    add(
+        g,
+        "path",
+        class_="paper thin",
         d="M 1 7 L 6.5 3.5 L 14 3.5 C 15.3 3.5 15.3 5.5 14 5.5 L 9 5.5 L 15 5.5 C 16.3 5.5 16.3 7.5 15 7.5 "
-          "L 9.5 7.5 L 14.5 7.5 C 15.8 7.5 15.8 9.5 14.5 9.5 L 9.5 9.5 L 13 9.5 C 14.3 9.5 14.3 11.5 13 11.5 "
-          "L 4 11.5 C 2 11.5 1 10.5 1 9 Z")
+        "L 9.5 7.5 L 14.5 7.5 C 15.8 7.5 15.8 9.5 14.5 9.5 L 9.5 9.5 L 13 9.5 C 14.3 9.5 14.3 11.5 13 11.5 "
+        "L 4 11.5 C 2 11.5 1 10.5 1 9 Z",
+    )
 
 
 def _script(g):
-    add(g, "path", class_="paper thin",
-        d="M 4 1 H 14.5 C 12 4 15 7.5 12.5 10.5 C 10.5 13 12.5 15 12.5 15 H 2 C 2 15 0 13 2 10.5 "
-          "C 4.5 7.5 1.5 4 4 1 Z")
+    add(
+        g,
+        "path",
+        class_="paper thin",
+        d="M 4 1 H 14.5 C 12 4 15 7.5 12.5 10.5 C 10.5 13 12.5 15 12.5 15 H 2 C 2 15 0 13 2 10.5 C 4.5 7.5 1.5 4 4 1 Z",
+    )
     add(g, "path", d="M 4.5 4.5 H 11.5 M 4 7.5 H 11 M 3.5 10.5 H 10", class_="hair")
 
 
@@ -114,12 +130,18 @@ def _envelope(filled):
     def draw(g):
         add(g, "rect", x=0.5, y=3, width=15, height=10.5, class_="fill thin" if filled else "paper thin")
         add(g, "path", d="M 0.5 3 L 8 9 L 15.5 3", class_="cut thin" if filled else "thin")
+
     return draw
 
 
 TASK_MARKERS = {
-    "userTask": _user, "manualTask": _manual, "serviceTask": _gear, "scriptTask": _script,
-    "businessRuleTask": _business_rule, "sendTask": _envelope(True), "receiveTask": _envelope(False),
+    "userTask": _user,
+    "manualTask": _manual,
+    "serviceTask": _gear,
+    "scriptTask": _script,
+    "businessRuleTask": _business_rule,
+    "sendTask": _envelope(True),
+    "receiveTask": _envelope(False),
 }
 
 
@@ -177,9 +199,13 @@ def _event_based(g):
     add(g, "polygon", points="0,-6 5.7,-1.9 3.5,4.9 -3.5,4.9 -5.7,-1.9", class_="thin")
 
 
-GATEWAY_GLYPHS = {"exclusiveGateway": _exclusive, "parallelGateway": _parallel,
-                  "inclusiveGateway": _inclusive, "complexGateway": _complex,
-                  "eventBasedGateway": _event_based}
+GATEWAY_GLYPHS = {
+    "exclusiveGateway": _exclusive,
+    "parallelGateway": _parallel,
+    "inclusiveGateway": _inclusive,
+    "complexGateway": _complex,
+    "eventBasedGateway": _event_based,
+}
 
 
 def gateway_glyph(parent, kind, bounds):

@@ -1,4 +1,5 @@
 """Read what one BPMNDI plane of a BPMN file places: shapes and edges with their bounds and names."""
+
 from dataclasses import dataclass, field, replace
 
 from lxml import etree
@@ -40,6 +41,7 @@ def parse_bpmn(text):
 @dataclass(frozen=True)
 class Bounds:
     """A rectangle in diagram coordinates (dc:Bounds)."""
+
     x: float
     y: float
     width: float
@@ -76,6 +78,7 @@ class Bounds:
 @dataclass(frozen=True)
 class Shape:
     """A BPMNShape: the model element it shows, its kind ('userTask'), name, bounds and label bounds."""
+
     id: str
     kind: str
     name: str
@@ -88,6 +91,7 @@ class Shape:
 @dataclass(frozen=True)
 class Edge:
     """A BPMNEdge: the model element it shows, its kind, name, waypoints, label bounds and source."""
+
     id: str
     kind: str
     name: str
@@ -101,6 +105,7 @@ class Edge:
 @dataclass(frozen=True)
 class Diagram:
     """Everything one plane places, in document order, and the name of what the plane shows."""
+
     id: str
     title: str
     shapes: tuple
@@ -108,8 +113,9 @@ class Diagram:
 
     def only(self, ids):
         """The same diagram restricted to the shapes and edges whose model id is in `ids`."""
-        return replace(self, shapes=tuple(s for s in self.shapes if s.id in ids),
-                       edges=tuple(e for e in self.edges if e.id in ids))
+        return replace(
+            self, shapes=tuple(s for s in self.shapes if s.id in ids), edges=tuple(e for e in self.edges if e.id in ids)
+        )
 
 
 def element_name(element):
@@ -144,7 +150,8 @@ def _plane_shows(plane, process, root):
     wanted = {process_id} | {
         participant.getparent().get("id")
         for participant in root.iter(tag(MODEL, "participant"))
-        if participant.get("processRef") == process_id}
+        if participant.get("processRef") == process_id
+    }
     if plane.get("bpmnElement") in wanted:
         return True
     # Some tools leave bpmnElement off the plane: recognise the plane by the elements it places.
@@ -183,19 +190,27 @@ def _shape(di, element, index):
     bounds = Bounds.read(di.find(tag(DC, "Bounds")))
     if bounds is None:
         return None
-    return Shape(element.get("id"), local_name(element), _shape_name(element, index), bounds,
-                 _label_bounds(di), element, di)
+    return Shape(
+        element.get("id"), local_name(element), _shape_name(element, index), bounds, _label_bounds(di), element, di
+    )
 
 
 def _edge(di, element, index):
-    points = tuple((float(p.get("x", 0)), float(p.get("y", 0)))
-                   for p in di.findall(tag(DI, "waypoint")))
+    points = tuple((float(p.get("x", 0)), float(p.get("y", 0))) for p in di.findall(tag(DI, "waypoint")))
     # Consecutive duplicate waypoints would give zero-length segments and misdirected arrowheads.
     points = tuple(p for i, p in enumerate(points) if i == 0 or p != points[i - 1])
     if len(points) < 2:
         return None
-    return Edge(element.get("id"), local_name(element), element_name(element), points,
-                _label_bounds(di), element, di, index.get(element.get("sourceRef")))
+    return Edge(
+        element.get("id"),
+        local_name(element),
+        element_name(element),
+        points,
+        _label_bounds(di),
+        element,
+        di,
+        index.get(element.get("sourceRef")),
+    )
 
 
 def _title(plane, index):
@@ -221,5 +236,9 @@ def read_diagram(root, process_id=None):
             shapes.append(_shape(di, element, index))
         elif di.tag == tag(BPMNDI, "BPMNEdge"):
             edges.append(_edge(di, element, index))
-    return Diagram(plane.get("bpmnElement") or "", _title(plane, index),
-                   tuple(s for s in shapes if s), tuple(e for e in edges if e))
+    return Diagram(
+        plane.get("bpmnElement") or "",
+        _title(plane, index),
+        tuple(s for s in shapes if s),
+        tuple(e for e in edges if e),
+    )

@@ -3,17 +3,27 @@
 Each drawer writes into the element's <g> and returns the boxes it covered (shape and labels), so
 the caller can size the viewBox to what is really drawn.
 """
+
 from .diagram_glyphs import ICON_SIZE, TASK_MARKERS, bottom_markers, event_glyph, gateway_glyph, task_marker
 from .diagram_model import MODEL, Bounds, is_model, local_name, tag
-from .diagram_text import (EXTERNAL_LABEL_WIDTH, LABEL_FONT, LINE_HEIGHT, TASK_FONT, add, centred_block,
-                           num, text_block, text_width, wrap)
+from .diagram_text import (
+    EXTERNAL_LABEL_WIDTH,
+    LABEL_FONT,
+    LINE_HEIGHT,
+    TASK_FONT,
+    add,
+    centred_block,
+    num,
+    text_block,
+    text_width,
+    wrap,
+)
 
-TASKS = {"task", "userTask", "manualTask", "serviceTask", "scriptTask", "businessRuleTask",
-         "sendTask", "receiveTask"}
+TASKS = {"task", "userTask", "manualTask", "serviceTask", "scriptTask", "businessRuleTask", "sendTask", "receiveTask"}
 CONTAINERS = {"subProcess", "transaction", "adHocSubProcess", "callActivity"}
 DATA = {"dataObjectReference", "dataObject", "dataInput", "dataOutput", "dataStoreReference"}
 TASK_RADIUS = 10
-NAME_BAND = 30            # width of the name band of pools and lanes, as bpmn.io draws it
+NAME_BAND = 30  # width of the name band of pools and lanes, as bpmn.io draws it
 INTERMEDIATE = {"intermediateCatchEvent", "intermediateThrowEvent", "boundaryEvent"}
 
 
@@ -77,8 +87,7 @@ def _below(bounds):
 
 
 def _event_definitions(element):
-    return [local_name(child) for child in element
-            if is_model(child) and local_name(child).endswith("EventDefinition")]
+    return [local_name(child) for child in element if is_model(child) and local_name(child).endswith("EventDefinition")]
 
 
 def draw_event(g, shape, name):
@@ -145,8 +154,16 @@ def draw_activity(g, shape, name):
     b = shape.bounds
     add(g, "rect", x=b.x, y=b.y, width=b.width, height=b.height, rx=TASK_RADIUS, class_="shape")
     if shape.kind == "transaction":
-        add(g, "rect", x=b.x + 3, y=b.y + 3, width=b.width - 6, height=b.height - 6,
-            rx=TASK_RADIUS - 2, class_="shape inner")
+        add(
+            g,
+            "rect",
+            x=b.x + 3,
+            y=b.y + 3,
+            width=b.width - 6,
+            height=b.height - 6,
+            rx=TASK_RADIUS - 2,
+            class_="shape inner",
+        )
     task_marker(g, shape.kind, b)
     bottom_markers(g, _bottom_kinds(shape), b)
     return [b, _activity_name(g, shape, name)]
@@ -164,17 +181,25 @@ def draw_gateway(g, shape, name):
 
 def _page(g, b):
     fold = min(12, b.width * 0.3)
-    add(g, "path", class_="shape", d=(f"M {num(b.x)} {num(b.y)} H {num(b.right - fold)} "
-                                      f"L {num(b.right)} {num(b.y + fold)} V {num(b.bottom)} H {num(b.x)} Z"))
-    add(g, "path", class_="fold", d=(f"M {num(b.right - fold)} {num(b.y)} V {num(b.y + fold)} "
-                                     f"H {num(b.right)}"))
+    add(
+        g,
+        "path",
+        class_="shape",
+        d=(
+            f"M {num(b.x)} {num(b.y)} H {num(b.right - fold)} "
+            f"L {num(b.right)} {num(b.y + fold)} V {num(b.bottom)} H {num(b.x)} Z"
+        ),
+    )
+    add(g, "path", class_="fold", d=(f"M {num(b.right - fold)} {num(b.y)} V {num(b.y + fold)} H {num(b.right)}"))
 
 
 def _cylinder(g, b):
     ry = min(8, b.height * 0.15)
     rx = b.width / 2
-    body = (f"M {num(b.x)} {num(b.y + ry)} V {num(b.bottom - ry)} "
-            f"A {num(rx)} {num(ry)} 0 0 0 {num(b.right)} {num(b.bottom - ry)} V {num(b.y + ry)}")
+    body = (
+        f"M {num(b.x)} {num(b.y + ry)} V {num(b.bottom - ry)} "
+        f"A {num(rx)} {num(ry)} 0 0 0 {num(b.right)} {num(b.bottom - ry)} V {num(b.y + ry)}"
+    )
     add(g, "path", class_="shape", d=body)
     add(g, "ellipse", cx=b.cx, cy=b.y + ry, rx=rx, ry=ry, class_="shape")
     for step in (1, 2):
@@ -196,8 +221,12 @@ def draw_annotation(g, shape, name):
     """An open bracket on the left with the annotation text beside it."""
     b = shape.bounds
     arm = min(15, b.width)
-    add(g, "path", class_="annotation-bracket",
-        d=f"M {num(b.x + arm)} {num(b.y)} H {num(b.x)} V {num(b.bottom)} H {num(b.x + arm)}")
+    add(
+        g,
+        "path",
+        class_="annotation-bracket",
+        d=f"M {num(b.x + arm)} {num(b.y)} H {num(b.x)} V {num(b.bottom)} H {num(b.x + arm)}",
+    )
     lines = wrap(name, max(b.width - 10, 20), TASK_FONT)
     return [b, text_block(g, lines, b.x + 5, b.y + 5, TASK_FONT, anchor="start") if lines else None]
 
@@ -239,9 +268,16 @@ def draw_swimlane(g, shape, name):
     return [b]
 
 
-DRAWERS = {"event": draw_event, "activity": draw_activity, "gateway": draw_gateway, "data": draw_data,
-           "textAnnotation": draw_annotation, "group": draw_group, "participant": draw_swimlane,
-           "lane": draw_swimlane}
+DRAWERS = {
+    "event": draw_event,
+    "activity": draw_activity,
+    "gateway": draw_gateway,
+    "data": draw_data,
+    "textAnnotation": draw_annotation,
+    "group": draw_group,
+    "participant": draw_swimlane,
+    "lane": draw_swimlane,
+}
 
 
 def draw_shape(g, shape, name):

@@ -4,10 +4,13 @@ Every selector is scoped to `.bpmn-diagram` so an SVG inlined into a page styles
 State and diff colours differ in more than hue (border width, dash pattern, a badge glyph), so
 they stay distinguishable without colour vision.
 """
+
 from .diagram_text import LABEL_FONT, TASK_FONT
 
-FONT_FAMILY = ('"Noto Sans CJK SC", "Noto Sans SC", "Source Han Sans SC", "PingFang SC", '
-               '"Microsoft YaHei", "Hiragino Sans GB", "Helvetica Neue", Arial, sans-serif')
+FONT_FAMILY = (
+    '"Noto Sans CJK SC", "Noto Sans SC", "Source Han Sans SC", "PingFang SC", '
+    '"Microsoft YaHei", "Hiragino Sans GB", "Helvetica Neue", Arial, sans-serif'
+)
 
 INK = "#22242a"
 STATE_COLOURS = {
@@ -23,8 +26,11 @@ DIFF_COLOURS = {
     "removed": ("#c62828", "#fdecea"),
 }
 TAKEN_COLOUR = "#1565c0"
-MARKER_COLOURS = {"plain": INK, "taken": TAKEN_COLOUR,
-                  **{f"diff-{name}": stroke for name, (stroke, _) in DIFF_COLOURS.items()}}
+MARKER_COLOURS = {
+    "plain": INK,
+    "taken": TAKEN_COLOUR,
+    **{f"diff-{name}": stroke for name, (stroke, _) in DIFF_COLOURS.items()},
+}
 
 _BASE = f"""
 .bpmn-diagram {{ background: #fff; }}
@@ -82,29 +88,38 @@ _STATE_EXTRA = {
 
 
 def _state_rules(name, stroke, fill):
-    return (f".bpmn-diagram .state-{name} .shape {{ fill: {fill}; stroke: {stroke}; {_STATE_EXTRA.get(name, '')} }}\n"
-            f".bpmn-diagram .state-{name} .flow-line {{ stroke: {stroke}; }}\n"
-            f".bpmn-diagram .state-{name} .badge circle {{ fill: {stroke}; }}\n")
+    return (
+        f".bpmn-diagram .state-{name} .shape {{ fill: {fill}; stroke: {stroke}; {_STATE_EXTRA.get(name, '')} }}\n"
+        f".bpmn-diagram .state-{name} .flow-line {{ stroke: {stroke}; }}\n"
+        f".bpmn-diagram .state-{name} .badge circle {{ fill: {stroke}; }}\n"
+    )
 
 
 def _diff_rules(name, stroke, fill):
-    return (f".bpmn-diagram .diff-{name} .shape {{ fill: {fill}; stroke: {stroke}; stroke-width: 3px; }}\n"
-            f".bpmn-diagram .diff-{name} .flow-line {{ stroke: {stroke}; stroke-width: 2.5px; }}\n"
-            f".bpmn-diagram .diff-{name} .glyph {{ stroke: {stroke}; }}\n")
+    return (
+        f".bpmn-diagram .diff-{name} .shape {{ fill: {fill}; stroke: {stroke}; stroke-width: 3px; }}\n"
+        f".bpmn-diagram .diff-{name} .flow-line {{ stroke: {stroke}; stroke-width: 2.5px; }}\n"
+        f".bpmn-diagram .diff-{name} .glyph {{ stroke: {stroke}; }}\n"
+    )
 
 
 def _marker_rules():
-    return "".join(f".bpmn-diagram .mk-{variant} {{ stroke: {colour}; }}\n"
-                   f".bpmn-diagram .mk-{variant}.mk-solid {{ fill: {colour}; }}\n"
-                   for variant, colour in MARKER_COLOURS.items())
+    return "".join(
+        f".bpmn-diagram .mk-{variant} {{ stroke: {colour}; }}\n"
+        f".bpmn-diagram .mk-{variant}.mk-solid {{ fill: {colour}; }}\n"
+        for variant, colour in MARKER_COLOURS.items()
+    )
 
 
 def diagram_css():
     """The stylesheet text, also usable as a same-origin .css file when the SVG is inlined."""
-    return (_BASE + "".join(_state_rules(n, *c) for n, c in STATE_COLOURS.items())
-            + "".join(_diff_rules(n, *c) for n, c in DIFF_COLOURS.items())
-            + ".bpmn-diagram .diff-removed { opacity: 0.55; }\n"
-            + ".bpmn-diagram .diff-removed .shape, .bpmn-diagram .diff-removed .flow-line"
-            + " { stroke-dasharray: 6 4; }\n"
-            + ".bpmn-diagram .state-cancelled text { fill: #616161; }\n"
-            + _marker_rules())
+    return (
+        _BASE
+        + "".join(_state_rules(n, *c) for n, c in STATE_COLOURS.items())
+        + "".join(_diff_rules(n, *c) for n, c in DIFF_COLOURS.items())
+        + ".bpmn-diagram .diff-removed { opacity: 0.55; }\n"
+        + ".bpmn-diagram .diff-removed .shape, .bpmn-diagram .diff-removed .flow-line"
+        + " { stroke-dasharray: 6 4; }\n"
+        + ".bpmn-diagram .state-cancelled text { fill: #616161; }\n"
+        + _marker_rules()
+    )

@@ -3,6 +3,7 @@
 There are no font metrics on the server, so widths are estimated: a CJK character is one em wide,
 Latin letters about half. Wrapping breaks between CJK characters and between Latin words.
 """
+
 import re
 
 from lxml import etree
@@ -11,14 +12,16 @@ from .diagram_model import Bounds
 
 SVG_NS = "http://www.w3.org/2000/svg"
 
-TASK_FONT, LABEL_FONT = 12, 11          # px; diagram_style writes the same sizes into the CSS
+TASK_FONT, LABEL_FONT = 12, 11  # px; diagram_style writes the same sizes into the CSS
 LINE_HEIGHT = {TASK_FONT: 14, LABEL_FONT: 13}
-EXTERNAL_LABEL_WIDTH = 90               # bpmn.io wraps labels below events and gateways at 90px
+EXTERNAL_LABEL_WIDTH = 90  # bpmn.io wraps labels below events and gateways at 90px
 
 _WIDE = re.compile(r"[\u1100-\u11ff\u2e80-\ua4cf\uac00-\ud7af\uf900-\ufaff\ufe30-\ufe4f\uff00-\uffef]")
-_TOKEN = re.compile(r"[\u1100-\u11ff\u2e80-\ua4cf\uac00-\ud7af\uf900-\ufaff\ufe30-\ufe4f\uff00-\uffef]"
-                    r"|[^\s\u1100-\u11ff\u2e80-\ua4cf\uac00-\ud7af\uf900-\ufaff\ufe30-\ufe4f\uff00-\uffef]+\s*"
-                    r"|\s+")
+_TOKEN = re.compile(
+    r"[\u1100-\u11ff\u2e80-\ua4cf\uac00-\ud7af\uf900-\ufaff\ufe30-\ufe4f\uff00-\uffef]"
+    r"|[^\s\u1100-\u11ff\u2e80-\ua4cf\uac00-\ud7af\uf900-\ufaff\ufe30-\ufe4f\uff00-\uffef]+\s*"
+    r"|\s+"
+)
 
 
 def num(value):
@@ -85,9 +88,10 @@ def _tokens(paragraph, width, size):
     """Words when every word fits and that costs no extra line ('关闭变更 Close change'), else CJK characters."""
     by_char = _TOKEN.findall(paragraph)
     words = re.findall(r"\S+\s*", paragraph)
-    if all(text_width(word.rstrip(), size) <= width for word in words):
-        if len(_wrap_tokens(words, width, size)) <= len(_wrap_tokens(by_char, width, size)):
-            return words
+    if all(text_width(word.rstrip(), size) <= width for word in words) and len(_wrap_tokens(words, width, size)) <= len(
+        _wrap_tokens(by_char, width, size)
+    ):
+        return words
     return by_char
 
 
@@ -109,11 +113,10 @@ def _balanced(paragraph, width, size):
 
 def wrap(text, width, size, max_lines=None):
     """`text` broken into balanced lines no wider than `width`; extra lines are cut, marked '…'."""
-    lines = [line for paragraph in text.splitlines()
-             for line in _balanced(paragraph.strip(), width, size)]
+    lines = [line for paragraph in text.splitlines() for line in _balanced(paragraph.strip(), width, size)]
     if max_lines is None or len(lines) <= max_lines:
         return lines
-    kept = lines[:max(max_lines, 1)]
+    kept = lines[: max(max_lines, 1)]
     last = kept[-1]
     while last and text_width(last + "…", size) > width:
         last = last[:-1]

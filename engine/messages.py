@@ -3,6 +3,7 @@
 Thrown events leave the engine as plain dicts (SpiffWorkflow's own event serialization), so the
 web layer can keep them in an outbox table in the same transaction as the state that threw them.
 """
+
 from SpiffWorkflow.bpmn.specs.event_definitions import MessageEventDefinition, SignalEventDefinition
 from SpiffWorkflow.bpmn.specs.mixins.events.start_event import StartEvent
 
@@ -14,10 +15,15 @@ ROUTED_NAMES = {"MessageEventDefinition", "SignalEventDefinition"}
 
 def thrown(workflow):
     """The messages and signals the workflow threw that nothing inside it caught (drains them)."""
-    return [{"name": event.event_definition.name,
-             "kind": "signal" if isinstance(event.event_definition, SignalEventDefinition) else "message",
-             "event": spec_serializer.registry.convert(event)}
-            for event in workflow.get_events() if isinstance(event.event_definition, ROUTED)]
+    return [
+        {
+            "name": event.event_definition.name,
+            "kind": "signal" if isinstance(event.event_definition, SignalEventDefinition) else "message",
+            "event": spec_serializer.registry.convert(event),
+        }
+        for event in workflow.get_events()
+        if isinstance(event.event_definition, ROUTED)
+    ]
 
 
 def waiting_for(workflow):
@@ -27,8 +33,13 @@ def waiting_for(workflow):
 
 def start_names(spec):
     """Message/signal names that start the process (message or signal start events)."""
-    return sorted({ts.event_definition.name for ts in spec.task_specs.values()
-                   if isinstance(ts, StartEvent) and isinstance(getattr(ts, "event_definition", None), ROUTED)})
+    return sorted(
+        {
+            ts.event_definition.name
+            for ts in spec.task_specs.values()
+            if isinstance(ts, StartEvent) and isinstance(getattr(ts, "event_definition", None), ROUTED)
+        }
+    )
 
 
 def start_with(workflow, message):
@@ -37,8 +48,9 @@ def start_with(workflow, message):
     SpiffWorkflow readies every start event of a new workflow; a plain start event would run at
     once. Run the workflow's own start tasks, cancel the start events that do not catch this
     event's kind and name, then deliver it."""
-    from SpiffWorkflow.util.task import TaskState
     from SpiffWorkflow.bpmn.specs.mixins.events.start_event import StartEvent as StartEventMixin
+    from SpiffWorkflow.util.task import TaskState
+
     kind = SignalEventDefinition if message.get("kind") == "signal" else MessageEventDefinition
     while True:
         ready = [t for t in workflow.get_tasks(state=TaskState.READY) if not isinstance(t.task_spec, StartEventMixin)]
@@ -49,7 +61,8 @@ def start_with(workflow, message):
     for task in workflow.get_tasks(state=TaskState.READY | TaskState.WAITING):
         definition = getattr(task.task_spec, "event_definition", None)
         if isinstance(task.task_spec, StartEventMixin) and not (
-                isinstance(definition, kind) and definition.name == message.get("name")):
+            isinstance(definition, kind) and definition.name == message.get("name")
+        ):
             task.cancel()
     return deliver(workflow, message)
 
@@ -65,5 +78,6 @@ def message_from_outside(name, payload):
     for starting a process through its message start event (`Engine.start(..., message=...)`)."""
     from SpiffWorkflow.bpmn.util.event import BpmnEvent
     from SpiffWorkflow.spiff.specs.event_definitions import MessageEventDefinition as SpiffMessage
+
     event = BpmnEvent(SpiffMessage(name), payload)
     return {"name": name, "kind": "message", "event": spec_serializer.registry.convert(event)}

@@ -5,6 +5,7 @@ started, waiting or failed tasks) was removed or changed in the new version. Cha
 connections alone (its `inputs`/`outputs`, e.g. when a task is inserted after it) do not count:
 finished tasks keep their history, and ready or waiting branches are re-predicted on migration.
 """
+
 from dataclasses import dataclass
 
 from SpiffWorkflow.bpmn.util.diff import SpecDiff, diff_workflow, migrate_workflow
@@ -17,6 +18,7 @@ TOUCHED = TaskState.COMPLETED | TaskState.READY | TaskState.STARTED | TaskState.
 @dataclass(frozen=True)
 class MigrationCheck:
     """Whether an instance can move to a version, why not, and what differs (BPMN ids)."""
+
     safe: bool
     reasons: tuple
     added: tuple
@@ -35,7 +37,7 @@ def _significant(changes):
 def check(registry, workflow, new_spec, new_subprocess_specs):
     """Compare the instance with the new spec and decide whether migrating it is safe."""
     diff = SpecDiff(registry, workflow.spec, new_spec)
-    removed = {spec for spec in diff.removed}
+    removed = set(diff.removed)
     changed = {spec: _significant(keys) for spec, keys in diff.changed.items() if _significant(keys)}
     reasons = []
     for task in workflow.tasks.values():
@@ -45,18 +47,22 @@ def check(registry, workflow, new_spec, new_subprocess_specs):
         if task.task_spec in removed:
             reasons.append(f"'{name}' was {TaskState.get_name(task.state).lower()} and no longer exists")
         elif task.task_spec in changed:
-            reasons.append(f"'{name}' was {TaskState.get_name(task.state).lower()} and changed "
-                           f"({', '.join(changed[task.task_spec])})")
+            reasons.append(
+                f"'{name}' was {TaskState.get_name(task.state).lower()} and changed "
+                f"({', '.join(changed[task.task_spec])})"
+            )
     for sub in workflow.subprocesses.values():
         if not sub.completed and sub.spec.name in new_subprocess_specs:
             sub_diff = SpecDiff(registry, sub.spec, new_subprocess_specs[sub.spec.name])
             if sub_diff.removed or any(_significant(k) for k in sub_diff.changed.values()):
                 reasons.append(f"called process '{sub.spec.name}' is running and changed")
     return MigrationCheck(
-        safe=not reasons, reasons=tuple(dict.fromkeys(reasons)),
+        safe=not reasons,
+        reasons=tuple(dict.fromkeys(reasons)),
         added=tuple(sorted(filter(None, (_bpmn_id(s) for s in diff.added)))),
         removed=tuple(sorted(filter(None, (_bpmn_id(s) for s in removed)))),
-        changed=tuple(sorted(filter(None, (_bpmn_id(s) for s in changed)))))
+        changed=tuple(sorted(filter(None, (_bpmn_id(s) for s in changed)))),
+    )
 
 
 def migrate(registry, workflow, new_spec, new_subprocess_specs):

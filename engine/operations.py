@@ -5,8 +5,9 @@ checks their parameters at deploy time (validation.Operation) and calls them whi
 task. A handler runs inside the caller's transaction, so its changes commit or roll back together
 with the workflow state.
 """
-from dataclasses import dataclass
+
 import json
+from dataclasses import dataclass
 
 from .errors import EngineError
 from .validation import Operation
@@ -22,10 +23,14 @@ class ServiceError(EngineError):
 
 
 # How a parameter's value is checked before the handler runs (bool is not an int here).
-TYPE_CHECKS = {"str": lambda v: isinstance(v, str), "int": lambda v: isinstance(v, int) and not isinstance(v, bool),
-               "float": lambda v: isinstance(v, (int, float)) and not isinstance(v, bool),
-               "bool": lambda v: isinstance(v, bool), "list": lambda v: isinstance(v, list),
-               "dict": lambda v: isinstance(v, dict)}
+TYPE_CHECKS = {
+    "str": lambda v: isinstance(v, str),
+    "int": lambda v: isinstance(v, int) and not isinstance(v, bool),
+    "float": lambda v: isinstance(v, (int, float)) and not isinstance(v, bool),
+    "bool": lambda v: isinstance(v, bool),
+    "list": lambda v: isinstance(v, list),
+    "dict": lambda v: isinstance(v, dict),
+}
 
 
 def _split(spec):
@@ -41,6 +46,7 @@ def _split(spec):
 @dataclass(frozen=True)
 class Registered:
     """A handler with its parameter declaration."""
+
     operation: Operation
     handler: object
 

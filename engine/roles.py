@@ -1,4 +1,5 @@
 """How BPMN lane names map to role names."""
+
 import re
 
 _NON_WORD = re.compile(r"[^a-z0-9]+")

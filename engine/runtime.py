@@ -4,10 +4,12 @@ The Engine caches restored specs per deployed version (keyed by content hash) an
 sandboxed script environment to every workflow it starts or loads, because SpiffWorkflow does not
 serialize the script engine.
 """
+
+import threading
 from collections import OrderedDict
 from dataclasses import dataclass
+from typing import ClassVar
 from uuid import UUID
-import threading
 
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 from SpiffWorkflow.util.task import TaskState
@@ -23,6 +25,7 @@ from .workflow import TraceflowWorkflow, unfinished_tasks
 @dataclass(frozen=True)
 class VersionRef:
     """What the engine needs of a deployed version: cache key, serialized spec, form files."""
+
     content_hash: str
     spec_json: str
     files: dict
@@ -32,6 +35,7 @@ class VersionRef:
 class InstanceSnapshot:
     """The plain outcome of an engine step: status, data, ready human tasks, lean state and the
     time the next timer is due (None without waiting timers)."""
+
     status: str
     data: dict
     ready_tasks: tuple
@@ -48,7 +52,7 @@ class Engine:
     deployed version, and the same hash always restores the same specs (SpiffWorkflow does not
     mutate a spec while running it), so no entry can go stale."""
 
-    _specs: "OrderedDict[str, tuple]" = OrderedDict()
+    _specs: ClassVar["OrderedDict[str, tuple]"] = OrderedDict()
     _lock = threading.Lock()
 
     def __init__(self, cache_size=64, script_globals=None, operations=None):
@@ -189,10 +193,15 @@ class Engine:
         """Status, data, ready tasks, next timer and lean state of `workflow`, as plain values."""
         next_timer_at = timers.next_due(workflow, now)
         thrown = tuple(messages.thrown(workflow))
-        return InstanceSnapshot(status=self.status(workflow), data=self.data(workflow),
-                                ready_tasks=tuple(self.ready_human_tasks(workflow, version)),
-                                state_json=self.dump(workflow), next_timer_at=next_timer_at, thrown=thrown,
-                                waiting_for=tuple(messages.waiting_for(workflow)))
+        return InstanceSnapshot(
+            status=self.status(workflow),
+            data=self.data(workflow),
+            ready_tasks=tuple(self.ready_human_tasks(workflow, version)),
+            state_json=self.dump(workflow),
+            next_timer_at=next_timer_at,
+            thrown=thrown,
+            waiting_for=tuple(messages.waiting_for(workflow)),
+        )
 
     def deliver(self, workflow, message):
         """Deliver a thrown message or signal and run the steps it triggers; how many tasks caught it."""
@@ -217,15 +226,22 @@ def _unwrap(exc):
     return cause if cause is not None else ScriptError(str(exc))
 
 
-_DIAGRAM_STATE = {TaskState.COMPLETED: "completed", TaskState.READY: "active", TaskState.STARTED: "active",
-                  TaskState.WAITING: "waiting", TaskState.ERROR: "failed", TaskState.CANCELLED: "cancelled"}
+_DIAGRAM_STATE = {
+    TaskState.COMPLETED: "completed",
+    TaskState.READY: "active",
+    TaskState.STARTED: "active",
+    TaskState.WAITING: "waiting",
+    TaskState.ERROR: "failed",
+    TaskState.CANCELLED: "cancelled",
+}
 
 
 def check_consistent(workflow):
     """Raise EngineError when SpiffWorkflow says completed while any task is still unfinished."""
     if workflow.completed or workflow.is_completed():
-        pending = [t for t in unfinished_tasks(workflow) if t.state & (TaskState.READY | TaskState.WAITING |
-                                                                       TaskState.STARTED)]
+        pending = [
+            t for t in unfinished_tasks(workflow) if t.state & (TaskState.READY | TaskState.WAITING | TaskState.STARTED)
+        ]
         if pending:
             names = ", ".join(sorted({t.task_spec.name for t in pending}))
             raise EngineError(f"workflow reported completed while tasks are still pending: {names}")

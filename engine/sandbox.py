@@ -10,7 +10,7 @@ Scripts come from process files that process owners edit, so they get:
   `while True: pass`), so a script cannot hang or exhaust a web worker.
 The source is checked and rewritten with `ast` before it is compiled; compiled code is cached.
 """
-from functools import lru_cache
+
 import ast
 import builtins
 import datetime
@@ -19,6 +19,7 @@ import math
 import sys
 import time
 import types
+from functools import lru_cache
 
 from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine, TaskDataEnvironment
 
@@ -31,10 +32,41 @@ MAX_SEQUENCE = 1_000_000
 MAX_EXPONENT_BITS = 4_096
 
 SAFE_BUILTIN_NAMES = (
-    "abs", "all", "any", "bool", "dict", "divmod", "enumerate", "filter", "float", "frozenset", "int",
-    "isinstance", "len", "list", "map", "max", "min", "reversed", "round", "set", "sorted", "str", "sum",
-    "tuple", "zip", "True", "False", "None", "ValueError", "KeyError", "TypeError", "Exception",
+    "abs",
+    "all",
+    "any",
+    "bool",
+    "dict",
+    "divmod",
+    "enumerate",
+    "filter",
+    "float",
+    "frozenset",
+    "int",
+    "isinstance",
+    "len",
+    "list",
+    "map",
+    "max",
+    "min",
+    "reversed",
+    "round",
+    "set",
+    "sorted",
+    "str",
+    "sum",
+    "tuple",
+    "zip",
+    "True",
+    "False",
+    "None",
+    "ValueError",
+    "KeyError",
+    "TypeError",
+    "Exception",
 )
+
+
 def _namespace(module, names):
     """Only the listed members of a module: the module object itself (and its imports, such as
     `datetime.sys`) stays out of reach."""
@@ -44,14 +76,64 @@ def _namespace(module, names):
 SAFE_GLOBALS = {
     "datetime": _namespace(datetime, ("date", "datetime", "time", "timedelta", "timezone", "MINYEAR", "MAXYEAR")),
     "decimal": _namespace(decimal, ("Decimal", "ROUND_HALF_UP", "ROUND_HALF_EVEN", "ROUND_DOWN", "ROUND_UP")),
-    "math": _namespace(math, ("ceil", "floor", "sqrt", "exp", "log", "log10", "pow", "fabs", "isclose", "pi", "e",
-                              "inf", "isnan", "isinf", "trunc", "fsum", "prod")),
+    "math": _namespace(
+        math,
+        (
+            "ceil",
+            "floor",
+            "sqrt",
+            "exp",
+            "log",
+            "log10",
+            "pow",
+            "fabs",
+            "isclose",
+            "pi",
+            "e",
+            "inf",
+            "isnan",
+            "isinf",
+            "trunc",
+            "fsum",
+            "prod",
+        ),
+    ),
 }
-FORBIDDEN_NODES = (ast.Import, ast.ImportFrom, ast.Global, ast.Nonlocal, ast.AsyncFunctionDef, ast.Await,
-                   ast.Yield, ast.YieldFrom, ast.ClassDef, ast.AsyncFor, ast.AsyncWith)
-FORBIDDEN_ATTRIBUTES = {"format", "format_map", "mro", "gi_frame", "gi_code", "gi_yieldfrom", "cr_frame",
-                        "cr_code", "ag_frame", "ag_code", "f_globals", "f_locals", "f_builtins", "f_back", "f_code",
-                        "tb_frame", "tb_next", "co_code", "func_globals", "func_code"}
+FORBIDDEN_NODES = (
+    ast.Import,
+    ast.ImportFrom,
+    ast.Global,
+    ast.Nonlocal,
+    ast.AsyncFunctionDef,
+    ast.Await,
+    ast.Yield,
+    ast.YieldFrom,
+    ast.ClassDef,
+    ast.AsyncFor,
+    ast.AsyncWith,
+)
+FORBIDDEN_ATTRIBUTES = {
+    "format",
+    "format_map",
+    "mro",
+    "gi_frame",
+    "gi_code",
+    "gi_yieldfrom",
+    "cr_frame",
+    "cr_code",
+    "ag_frame",
+    "ag_code",
+    "f_globals",
+    "f_locals",
+    "f_builtins",
+    "f_back",
+    "f_code",
+    "tb_frame",
+    "tb_next",
+    "co_code",
+    "func_globals",
+    "func_code",
+}
 
 
 class _Guard(ast.NodeTransformer):
@@ -75,10 +157,14 @@ class _Guard(ast.NodeTransformer):
 
 
 def _safe_pow(base, exponent):
-    if isinstance(exponent, int) and isinstance(base, int) and abs(base) > 1 and \
-            exponent * max(abs(base).bit_length(), 1) > MAX_EXPONENT_BITS:
+    if (
+        isinstance(exponent, int)
+        and isinstance(base, int)
+        and abs(base) > 1
+        and exponent * max(abs(base).bit_length(), 1) > MAX_EXPONENT_BITS
+    ):
         raise ScriptError("power too large for a process script")
-    return base ** exponent
+    return base**exponent
 
 
 def _safe_mul(left, right):
@@ -109,8 +195,12 @@ def check_source(source, mode):
     for node in ast.walk(tree):
         if isinstance(node, FORBIDDEN_NODES):
             raise ScriptError(f"{type(node).__name__} is not allowed in process scripts")
-        name = getattr(node, "id", None) or getattr(node, "attr", None) or getattr(node, "name", None) \
+        name = (
+            getattr(node, "id", None)
+            or getattr(node, "attr", None)
+            or getattr(node, "name", None)
             or getattr(node, "arg", None)
+        )
         if isinstance(name, str) and name.startswith("_"):
             raise ScriptError(f"names starting with '_' are not allowed in process scripts: {name}")
         if isinstance(node, ast.Attribute) and node.attr in FORBIDDEN_ATTRIBUTES:
@@ -159,6 +249,7 @@ class SandboxedEnvironment(TaskDataEnvironment):
     def call_service(self, context, operation_name=None, operation_params=None, **kwargs):
         """Run a registered service-task operation (see engine.operations)."""
         from .operations import ServiceError
+
         if self.operations is None:
             raise ServiceError(operation_name, "no operations are available")
         return self.operations.call(operation_name, operation_params or {})

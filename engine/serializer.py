@@ -4,8 +4,9 @@ SpiffWorkflow's default serializer writes the whole process spec into every inst
 spec is serialized once per deployed version and instances hold only their task tree and data;
 on load the cached spec objects are handed back in.
 """
-from uuid import UUID
+
 import json
+from uuid import UUID
 
 from SpiffWorkflow.bpmn.serializer import BpmnWorkflowSerializer
 from SpiffWorkflow.bpmn.serializer.default.workflow import BpmnWorkflowConverter, WorkflowConverter
@@ -51,14 +52,20 @@ class SpecSerializer:
 
     def dumps(self, spec, subprocess_specs):
         """JSON text for `spec` and the mapping of called-process specs."""
-        return json.dumps({"spec": self.registry.convert(spec),
-                           "subprocess_specs": {k: self.registry.convert(v) for k, v in subprocess_specs.items()}})
+        return json.dumps(
+            {
+                "spec": self.registry.convert(spec),
+                "subprocess_specs": {k: self.registry.convert(v) for k, v in subprocess_specs.items()},
+            }
+        )
 
     def loads(self, text):
         """Return (spec, subprocess_specs) restored from `dumps` output."""
         dct = json.loads(text)
-        return (self.registry.restore(dct["spec"]),
-                {k: self.registry.restore(v) for k, v in dct["subprocess_specs"].items()})
+        return (
+            self.registry.restore(dct["spec"]),
+            {k: self.registry.restore(v) for k, v in dct["subprocess_specs"].items()},
+        )
 
 
 class StateSerializer:
@@ -83,5 +90,6 @@ _REGISTRY = _registry()
 spec_serializer = SpecSerializer(_REGISTRY)
 state_serializer = StateSerializer(_REGISTRY)
 # SpiffWorkflow's own serializer, which embeds the spec: used only by the benchmark for comparison.
-full_serializer = BpmnWorkflowSerializer(BpmnWorkflowSerializer.configure(
-    {**SPIFF_CONFIG, TraceflowWorkflow: BpmnWorkflowConverter}))
+full_serializer = BpmnWorkflowSerializer(
+    BpmnWorkflowSerializer.configure({**SPIFF_CONFIG, TraceflowWorkflow: BpmnWorkflowConverter})
+)

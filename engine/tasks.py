@@ -1,13 +1,13 @@
 """What a human task looks like to the rest of Traceflow: a frozen, plain description."""
+
+import copy
+import json
 from dataclasses import dataclass, field
 from datetime import date
 from functools import lru_cache
-import copy
-import json
 
 from jinja2 import TemplateError
 from jinja2.sandbox import ImmutableSandboxedEnvironment
-
 from SpiffWorkflow.bpmn.specs.mixins import ManualTaskMixin
 from SpiffWorkflow.spiff.specs.defaults import UserTask
 
@@ -19,6 +19,7 @@ _JINJA = ImmutableSandboxedEnvironment(autoescape=False)
 @dataclass(frozen=True)
 class HumanTask:
     """A READY user or manual task, with everything the inbox and the form page need."""
+
     id: str
     bpmn_id: str
     title: str
@@ -29,8 +30,8 @@ class HumanTask:
     form: dict | None = field(default=None, repr=False)
     due_in_days: int | None = None
     properties: dict = field(default_factory=dict, repr=False)
-    assign_to: str | None = None   # username the process assigns the task to (`assignTo`)
-    due_date: date | None = None   # explicit due date (`dueDate`), wins over due_in_days
+    assign_to: str | None = None  # username the process assigns the task to (`assignTo`)
+    due_date: date | None = None  # explicit due date (`dueDate`), wins over due_in_days
     escalate_to: str | None = None  # role told as well when the task is overdue (`escalateTo`)
 
 
@@ -65,8 +66,9 @@ def _form(properties, files):
     if not schema_name or schema_name not in files:
         return None
     ui_name = properties.get("formUiSchemaFilename")
-    return copy.deepcopy({"schema": _parsed(files[schema_name]),
-                          "ui_schema": _parsed(files[ui_name]) if ui_name in files else {}})
+    return copy.deepcopy(
+        {"schema": _parsed(files[schema_name]), "ui_schema": _parsed(files[ui_name]) if ui_name in files else {}}
+    )
 
 
 def _rendered(properties, name, data):
@@ -103,10 +105,17 @@ def describe(task, files):
     extensions = getattr(spec, "extensions", None) or {}
     properties = dict(extensions.get("properties") or {})
     return HumanTask(
-        id=str(task.id), bpmn_id=spec.bpmn_id, title=spec.bpmn_name or spec.bpmn_id,
+        id=str(task.id),
+        bpmn_id=spec.bpmn_id,
+        title=spec.bpmn_name or spec.bpmn_id,
         type="userTask" if isinstance(spec, UserTask) else "manualTask",
-        lane=spec.lane, role=lane_to_role(spec.lane),
+        lane=spec.lane,
+        role=lane_to_role(spec.lane),
         instructions=render_instructions(extensions.get("instructionsForEndUser"), task.data),
-        form=_form(properties, files), due_in_days=_due_days(properties, task.data), properties=properties,
-        assign_to=_rendered(properties, "assignTo", task.data), due_date=_due_date(properties, task.data),
-        escalate_to=(properties.get("escalateTo") or "").strip() or None)
+        form=_form(properties, files),
+        due_in_days=_due_days(properties, task.data),
+        properties=properties,
+        assign_to=_rendered(properties, "assignTo", task.data),
+        due_date=_due_date(properties, task.data),
+        escalate_to=(properties.get("escalateTo") or "").strip() or None,
+    )

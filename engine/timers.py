@@ -8,10 +8,15 @@ before SpiffWorkflow re-checks them. Cycle timers (`R3/P1D`) likewise: their nex
 computed from the caller's clock (a start date in the expression is kept) and advanced by one
 interval per firing; a wake-up long overdue fires one occurrence, the next sweep the next.
 """
-from datetime import datetime, timedelta, timezone
 
-from SpiffWorkflow.bpmn.specs.event_definitions.timer import (CycleTimerEventDefinition, DurationTimerEventDefinition,
-                                                              TimeDateEventDefinition, TimerEventDefinition)
+from datetime import UTC, datetime, timedelta
+
+from SpiffWorkflow.bpmn.specs.event_definitions.timer import (
+    CycleTimerEventDefinition,
+    DurationTimerEventDefinition,
+    TimeDateEventDefinition,
+    TimerEventDefinition,
+)
 from SpiffWorkflow.util.task import TaskState
 
 _BASED = "traceflow_timer_based"
@@ -22,9 +27,15 @@ def waiting_timers(workflow):
     tasks = list(workflow.tasks.values())
     for sub in workflow.subprocesses.values():
         tasks.extend(sub.tasks.values())
-    return [t for t in tasks if t.state == TaskState.WAITING and isinstance(
-        getattr(t.task_spec, "event_definition", None),
-        (DurationTimerEventDefinition, TimeDateEventDefinition, CycleTimerEventDefinition))]
+    return [
+        t
+        for t in tasks
+        if t.state == TaskState.WAITING
+        and isinstance(
+            getattr(t.task_spec, "event_definition", None),
+            (DurationTimerEventDefinition, TimeDateEventDefinition, CycleTimerEventDefinition),
+        )
+    ]
 
 
 def _cycle(task, now):
@@ -57,13 +68,16 @@ def _due(task, now):
     if value is None:
         value = task.workflow.script_engine.evaluate(task, definition.expression)
         task._set_internal_data(event_value=value)
-    return TimerEventDefinition.parse_time_or_duration(value) if isinstance(definition, TimeDateEventDefinition) \
+    return (
+        TimerEventDefinition.parse_time_or_duration(value)
+        if isinstance(definition, TimeDateEventDefinition)
         else TimerEventDefinition.get_datetime(value)
+    )
 
 
 def next_due(workflow, now=None):
     """The earliest due time among waiting timers (UTC), or None."""
-    now = now or datetime.now(timezone.utc)
+    now = now or datetime.now(UTC)
     times = [due for due in (_due(task, now) for task in waiting_timers(workflow)) if due is not None]
     return min(times) if times else None
 
@@ -92,5 +106,5 @@ def fire_due(workflow, now):
 def _fire_cycle(task, due):
     """Make SpiffWorkflow's wall-clock check see the occurrence as passed; (task, the occurrence after it)."""
     value = task._get_internal_data("event_value")
-    value["next"] = (datetime.now(timezone.utc) - timedelta(seconds=1)).isoformat()
+    value["next"] = (datetime.now(UTC) - timedelta(seconds=1)).isoformat()
     return task, due + timedelta(seconds=value["duration"])

@@ -2,8 +2,9 @@
 expression compiles in the sandbox, every signature step names a valid meaning, every service task
 names a registered operation with its parameters. Each problem names file, line and element.
 """
-from dataclasses import dataclass, field
+
 import re
+from dataclasses import dataclass, field
 
 from .errors import ScriptError
 from .sandbox import check_source
@@ -32,15 +33,17 @@ BPMN_EXPRESSIONS = (
 class Operation:
     """A service-task operation: its name, the parameters it requires or accepts and, for typed ones,
     their types as the BPMN spells them (`str`, `int`, `float`, `bool`, `list`, `dict`)."""
+
     name: str
     required: tuple = ()
     optional: tuple = ()
-    types: tuple = ()   # ((parameter, type), ...): a tuple, so the dataclass stays hashable
+    types: tuple = ()  # ((parameter, type), ...): a tuple, so the dataclass stays hashable
 
 
 @dataclass
 class Findings:
     """Errors (block the deployment) and warnings (reported only)."""
+
     errors: list = field(default_factory=list)
     warnings: list = field(default_factory=list)
 
@@ -49,8 +52,12 @@ def _row(filename, element, message):
     owner = element
     while owner is not None and owner.get("id") is None:
         owner = owner.getparent()
-    return {"file": filename, "line": element.sourceline, "element": owner.get("id") if owner is not None else None,
-            "message": message}
+    return {
+        "file": filename,
+        "line": element.sourceline,
+        "element": owner.get("id") if owner is not None else None,
+        "message": message,
+    }
 
 
 def _compile(text, mode, what, filename, element, findings):
@@ -63,26 +70,42 @@ def _compile(text, mode, what, filename, element, findings):
 def check_bpmn(filename, tree, findings, operations=None, known_roles=None):
     """Expressions, signature meanings, service operations and lane roles of one BPMN file."""
     from .roles import lane_to_role
+
     for xpath, mode, what in BPMN_EXPRESSIONS:
         for element in tree.xpath(xpath, namespaces=NS):
             if (element.text or "").strip():
                 _compile(element.text, mode, what, filename, element, findings)
     for prop in tree.xpath(".//spiffworkflow:property[@name='signature']", namespaces=NS):
         if prop.get("value") not in SIGNATURE_MEANINGS:
-            findings.errors.append(_row(filename, prop, f"signature meaning '{prop.get('value')}' is not one of "
-                                                        f"{', '.join(SIGNATURE_MEANINGS)}"))
+            findings.errors.append(
+                _row(
+                    filename,
+                    prop,
+                    f"signature meaning '{prop.get('value')}' is not one of {', '.join(SIGNATURE_MEANINGS)}",
+                )
+            )
     for operator in tree.xpath(".//spiffworkflow:serviceTaskOperator", namespaces=NS):
         _check_operation(operator, operations or {}, filename, findings)
     for prop in tree.xpath(".//spiffworkflow:property[@name='escalateTo']", namespaces=NS):
         role = (prop.get("value") or "").strip()
         if known_roles is not None and role not in known_roles:
-            findings.warnings.append(_row(filename, prop, f"escalateTo names role '{role}', which does not exist: "
-                                                          "nobody is told when the task is overdue"))
+            findings.warnings.append(
+                _row(
+                    filename,
+                    prop,
+                    f"escalateTo names role '{role}', which does not exist: nobody is told when the task is overdue",
+                )
+            )
     for lane in tree.xpath(".//bpmn:lane", namespaces=NS):
         role = lane_to_role(lane.get("name"))
         if role and known_roles is not None and role not in known_roles:
-            findings.warnings.append(_row(filename, lane, f"lane '{lane.get('name')}' names role '{role}', "
-                                                          "which does not exist yet; it is created on deploy"))
+            findings.warnings.append(
+                _row(
+                    filename,
+                    lane,
+                    f"lane '{lane.get('name')}' names role '{role}', which does not exist yet; it is created on deploy",
+                )
+            )
 
 
 def _check_operation(operator, operations, filename, findings):
@@ -91,8 +114,9 @@ def _check_operation(operator, operations, filename, findings):
     if operation is None:
         findings.errors.append(_row(filename, operator, f"service operation '{name}' is not registered"))
         return
-    params = {p.get("id"): p for p in operator.xpath("./spiffworkflow:parameters/spiffworkflow:parameter",
-                                                      namespaces=NS)}
+    params = {
+        p.get("id"): p for p in operator.xpath("./spiffworkflow:parameters/spiffworkflow:parameter", namespaces=NS)
+    }
     for missing in sorted(set(operation.required) - set(params)):
         findings.errors.append(_row(filename, operator, f"service operation '{name}' needs parameter '{missing}'"))
     for unknown in sorted(set(params) - set(operation.required) - set(operation.optional)):
@@ -101,8 +125,11 @@ def _check_operation(operator, operations, filename, findings):
     for param_id, param in sorted(params.items()):
         wanted, given = declared.get(param_id), param.get("type")
         if wanted and given and given != wanted:
-            findings.errors.append(_row(filename, param, f"service operation '{name}' takes parameter '{param_id}' "
-                                                         f"as {wanted}, not {given}"))
+            findings.errors.append(
+                _row(
+                    filename, param, f"service operation '{name}' takes parameter '{param_id}' as {wanted}, not {given}"
+                )
+            )
     for param in params.values():
         if param.get("value"):
             _compile(param.get("value"), "eval", f"parameter '{param.get('id')}'", filename, param, findings)

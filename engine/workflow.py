@@ -4,6 +4,7 @@ SpiffWorkflow walks the task tree with an iterator that stops descending at dept
 loop adds a few levels per pass, so after ~333 passes READY tasks become invisible: engine steps
 stop running them and `is_completed()` reports a finished workflow. Here both look at every task.
 """
+
 import sys
 
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow

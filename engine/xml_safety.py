@@ -1,4 +1,5 @@
 """Parse untrusted XML without DTDs, entity expansion or network access (XXE, billion laughs)."""
+
 from lxml import etree
 
 from .errors import BundleError
@@ -6,8 +7,12 @@ from .errors import BundleError
 
 def _parser():
     return etree.XMLParser(
-        resolve_entities=False, no_network=True, load_dtd=False, dtd_validation=False,
-        huge_tree=False, remove_comments=False,
+        resolve_entities=False,
+        no_network=True,
+        load_dtd=False,
+        dtd_validation=False,
+        huge_tree=False,
+        remove_comments=False,
     )
 
 
@@ -18,9 +23,11 @@ def parse_xml(source, filename):
         tree = etree.fromstring(data, _parser()).getroottree()
     except etree.XMLSyntaxError as exc:
         line = exc.lineno if exc.lineno else None
-        raise BundleError([{"file": filename, "line": line, "element": None,
-                            "message": f"not well-formed XML: {exc.msg}"}]) from None
+        raise BundleError(
+            [{"file": filename, "line": line, "element": None, "message": f"not well-formed XML: {exc.msg}"}]
+        ) from None
     if tree.docinfo.doctype:
-        raise BundleError([{"file": filename, "line": 1, "element": None,
-                            "message": "DOCTYPE declarations are not allowed"}])
+        raise BundleError(
+            [{"file": filename, "line": 1, "element": None, "message": "DOCTYPE declarations are not allowed"}]
+        )
     return tree

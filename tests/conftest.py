@@ -7,11 +7,12 @@ refilled from a `seed` schema holding the same rows), so no test pays for migrat
 PostgreSQL tests skip with a message when the server is unreachable, except in CI (CI=true), where
 they fail. Tests hash passwords with argon2 at its lowest cost (`PASSWORD_HASH_PROFILE="test"`).
 """
-from pathlib import Path
+
 import os
 import re
 import shutil
 import uuid
+from pathlib import Path
 
 import pytest
 
@@ -36,12 +37,15 @@ def _sqlalchemy_url(url):
 def postgres_url():
     """A fresh PostgreSQL database for this test run (dropped at the end)."""
     import psycopg
+
     base = os.environ.get("TRACEFLOW_TEST_POSTGRES_URL", DEFAULT_PG)
     try:
         admin = psycopg.connect(_psycopg_url(base), autocommit=True, connect_timeout=5)
     except psycopg.OperationalError as exc:
-        message = (f"PostgreSQL is not reachable at {base} ({str(exc).strip().splitlines()[0]}); "
-                   "start it or set TRACEFLOW_TEST_POSTGRES_URL to run the PostgreSQL tests")
+        message = (
+            f"PostgreSQL is not reachable at {base} ({str(exc).strip().splitlines()[0]}); "
+            "start it or set TRACEFLOW_TEST_POSTGRES_URL to run the PostgreSQL tests"
+        )
         if IN_CI:
             pytest.fail(message)
         pytest.skip(message)
@@ -52,16 +56,21 @@ def postgres_url():
     admin.close()
 
 
-TEST_CONFIG = {"SECRET_KEY": "test-secret", "TESTING": True, "DEPLOYMENT_APPROVAL": False,
-               "PASSWORD_HASH_PROFILE": "test"}
+TEST_CONFIG = {
+    "SECRET_KEY": "test-secret",
+    "TESTING": True,
+    "DEPLOYMENT_APPROVAL": False,
+    "PASSWORD_HASH_PROFILE": "test",
+}
 
 
 def _prepare(url):
     """Migrate the schema, deploy the shipped processes and create the demo users at `url`."""
     app = create_app({**TEST_CONFIG, "SQLALCHEMY_DATABASE_URI": url})
     with app.app_context():
-        from webapp.cli import deploy_paths, upgrade_schema
         from tests.helpers import create_demo_users
+        from webapp.cli import deploy_paths, upgrade_schema
+
         upgrade_schema()
         deploy_paths([])
         create_demo_users()
@@ -81,6 +90,7 @@ def sqlite_template(tmp_path_factory):
 def postgres_migrated(postgres_url):
     """The run's PostgreSQL database, prepared, with a copy of every table's rows in schema `seed`."""
     import psycopg
+
     _prepare(postgres_url)
     with psycopg.connect(_psycopg_url(postgres_url), autocommit=True) as conn:
         conn.execute("CREATE SCHEMA seed")
@@ -90,9 +100,13 @@ def postgres_migrated(postgres_url):
 
 
 def _tables(conn):
-    return [r[0] for r in conn.execute(
-        "SELECT tablename FROM pg_tables WHERE schemaname = 'public' AND tablename <> 'alembic_version' "
-        "ORDER BY tablename")]
+    return [
+        r[0]
+        for r in conn.execute(
+            "SELECT tablename FROM pg_tables WHERE schemaname = 'public' AND tablename <> 'alembic_version' "
+            "ORDER BY tablename"
+        )
+    ]
 
 
 @pytest.fixture(params=BACKENDS)
@@ -120,16 +134,19 @@ def _restore(url):
     sequence past them. One transaction, with triggers (and so foreign-key checks) off while the
     rows go in table by table (`session_replication_role` needs the superuser tests run as)."""
     import psycopg
+
     with psycopg.connect(_psycopg_url(url)) as conn:
         tables = _tables(conn)
         conn.execute("SET LOCAL session_replication_role = replica")
-        for table in tables:   # DELETE: far cheaper than TRUNCATE on tables this small
+        for table in tables:  # DELETE: far cheaper than TRUNCATE on tables this small
             conn.execute(f'DELETE FROM public."{table}"')
         for table in tables:
             conn.execute(f'INSERT INTO public."{table}" SELECT * FROM seed."{table}"')
         for sequence, table, column in conn.execute(_SEQUENCES).fetchall():
-            conn.execute(f'SELECT setval(%s, COALESCE((SELECT MAX("{column}") FROM public."{table}"), 0) + 1, false)',
-                         (f"public.{sequence}",))
+            conn.execute(
+                f'SELECT setval(%s, COALESCE((SELECT MAX("{column}") FROM public."{table}"), 0) + 1, false)',
+                (f"public.{sequence}",),
+            )
 
 
 @pytest.fixture

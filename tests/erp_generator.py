@@ -7,21 +7,23 @@ customers, 200,000 serials, 1,000,000 movements). One supplier lot (`wide`) feed
 lots at full scale; another (`narrow`) feeds a single chain. Used by the trace tests (small) and
 bench/bench_trace.py (full).
 """
-from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+
 import csv
 import io
 import random
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 
 from webapp.services.erp.import_rows import HEADERS
 
-START = datetime(2024, 1, 1, tzinfo=timezone.utc)
+START = datetime(2024, 1, 1, tzinfo=UTC)
 LEVEL_PREFIX = ("RM", "CA", "SA", "FG")
 
 
 @dataclass
 class Dataset:
     """Rows per contract file, plus the lots the benchmark and tests single out."""
+
     rows: dict = field(default_factory=lambda: {name: [] for name in HEADERS})
     wide: tuple = None
     narrow: tuple = None
@@ -69,17 +71,33 @@ class _Generator:
             code = f"{LEVEL_PREFIX[level]}-{i:05d}"
             self.materials[level].append((code, tracking))
             gtin = _gtin(i) if level == 3 else ""
-            self.data.rows["materials.csv"].append({
-                "code": code, "name": f"{LEVEL_PREFIX[level]} material {i}", "gtin": gtin, "tracking": tracking,
-                "storage": "ambient", "shelf_life_days": 1095, "device_class": "II" if level == 3 else ""})
+            self.data.rows["materials.csv"].append(
+                {
+                    "code": code,
+                    "name": f"{LEVEL_PREFIX[level]} material {i}",
+                    "gtin": gtin,
+                    "tracking": tracking,
+                    "storage": "ambient",
+                    "shelf_life_days": 1095,
+                    "device_class": "II" if level == 3 else "",
+                }
+            )
         self.suppliers = [f"SUP-{i:04d}" for i in range(max(3, self.total // 500))]
-        self.data.rows["suppliers.csv"] += [{"code": c, "name": f"Supplier {c}", "status": "approved"}
-                                            for c in self.suppliers]
+        self.data.rows["suppliers.csv"] += [
+            {"code": c, "name": f"Supplier {c}", "status": "approved"} for c in self.suppliers
+        ]
         self.customers = [f"CUS-{i:05d}" for i in range(max(5, self.total // 50))]
-        self.data.rows["customers.csv"] += [{"code": c, "name": f"Hospital {c}", "license_number": f"L-{c}",
-                                             "license_valid_until": "2030-12-31"} for c in self.customers]
-        for code, kind in (("QUA", "quarantine"), ("WH", "warehouse"), ("FG", "warehouse"), ("PROD", "production"),
-                           ("EO", "subcontractor")):
+        self.data.rows["customers.csv"] += [
+            {"code": c, "name": f"Hospital {c}", "license_number": f"L-{c}", "license_valid_until": "2030-12-31"}
+            for c in self.customers
+        ]
+        for code, kind in (
+            ("QUA", "quarantine"),
+            ("WH", "warehouse"),
+            ("FG", "warehouse"),
+            ("PROD", "production"),
+            ("EO", "subcontractor"),
+        ):
             self.data.rows["locations.csv"].append({"code": code, "name": code, "kind": kind})
 
     def levels(self, wide_fanout):
@@ -113,9 +131,16 @@ class _Generator:
 
     def _lot_row(self, material, lot, supplier, level):
         made = (START + timedelta(days=60 * level)).date()
-        self.data.rows["lots.csv"].append({"material": material, "lot": lot, "manufactured_on": made.isoformat(),
-                                           "expires_on": (made + timedelta(days=1095)).isoformat(),
-                                           "status": "released", "supplier": supplier})
+        self.data.rows["lots.csv"].append(
+            {
+                "material": material,
+                "lot": lot,
+                "manufactured_on": made.isoformat(),
+                "expires_on": (made + timedelta(days=1095)).isoformat(),
+                "status": "released",
+                "supplier": supplier,
+            }
+        )
 
     def _wire(self, level, lots_by_level, made, wide_fanout):
         """One production order per new lot consuming 2–4 lots of the level below (sometimes two below)."""
@@ -132,8 +157,9 @@ class _Generator:
                 # the wide tree and the narrow chain get only their forced links, so their size is known
                 inputs.update(x[:2] for x in picks if x[:2] not in self.reserved)
             for in_material, in_lot in sorted(inputs):
-                self._move(at, "consumption", in_material, in_lot, None, self.rng.randint(1, 3),
-                           "WH", "", reference=order)
+                self._move(
+                    at, "consumption", in_material, in_lot, None, self.rng.randint(1, 3), "WH", "", reference=order
+                )
             self._output(level, material, lot, tracking, at + timedelta(minutes=30), order)
 
     def _forced_inputs(self, level, lots_by_level, made, wide_fanout):
@@ -170,27 +196,90 @@ class _Generator:
             return
         if self.rng.random() < 0.1:
             sub = f"SC-{order}"
-            self._move(at + timedelta(hours=2), "to_subcontractor", material, lot, None, 1000, "FG", "EO",
-                       supplier=self.suppliers[0], reference=sub)
-            self._move(at + timedelta(days=2), "from_subcontractor", material, lot, None, 1000, "EO", "FG",
-                       supplier=self.suppliers[0], reference=sub)
+            self._move(
+                at + timedelta(hours=2),
+                "to_subcontractor",
+                material,
+                lot,
+                None,
+                1000,
+                "FG",
+                "EO",
+                supplier=self.suppliers[0],
+                reference=sub,
+            )
+            self._move(
+                at + timedelta(days=2),
+                "from_subcontractor",
+                material,
+                lot,
+                None,
+                1000,
+                "EO",
+                "FG",
+                supplier=self.suppliers[0],
+                reference=sub,
+            )
         for k in range(self.shipments_per_lot):
             self._ship(at + timedelta(days=5 + k), material, lot, None, self.rng.randint(1, 20))
 
     def _ship(self, at, material, lot, serial, quantity):
         customer = self.rng.choice(self.customers)
-        self._move(at, "shipment", material, lot, serial, quantity, "FG", "", customer=customer,
-                   reference=f"SO-{len(self.data.rows['movements.csv'])}")
+        self._move(
+            at,
+            "shipment",
+            material,
+            lot,
+            serial,
+            quantity,
+            "FG",
+            "",
+            customer=customer,
+            reference=f"SO-{len(self.data.rows['movements.csv'])}",
+        )
         if self.rng.random() < 0.02:
-            self._move(at + timedelta(days=3), "return", material, lot, serial, quantity, "", "QUA",
-                       customer=customer, reference=f"RMA-{len(self.data.rows['movements.csv'])}")
+            self._move(
+                at + timedelta(days=3),
+                "return",
+                material,
+                lot,
+                serial,
+                quantity,
+                "",
+                "QUA",
+                customer=customer,
+                reference=f"RMA-{len(self.data.rows['movements.csv'])}",
+            )
 
-    def _move(self, at, type_, material, lot, serial, quantity, from_location, to_location, customer="",
-              supplier="", reference=""):
-        self.data.rows["movements.csv"].append({
-            "moved_at": at.isoformat(), "type": type_, "material": material, "lot": lot, "serial": serial or "",
-            "quantity": quantity, "from_location": from_location, "to_location": to_location, "customer": customer,
-            "supplier": supplier, "reference": reference})
+    def _move(
+        self,
+        at,
+        type_,
+        material,
+        lot,
+        serial,
+        quantity,
+        from_location,
+        to_location,
+        customer="",
+        supplier="",
+        reference="",
+    ):
+        self.data.rows["movements.csv"].append(
+            {
+                "moved_at": at.isoformat(),
+                "type": type_,
+                "material": material,
+                "lot": lot,
+                "serial": serial or "",
+                "quantity": quantity,
+                "from_location": from_location,
+                "to_location": to_location,
+                "customer": customer,
+                "supplier": supplier,
+                "reference": reference,
+            }
+        )
 
 
 def _gtin(item):

@@ -1,6 +1,6 @@
 """Test helpers: demo users, logins, CSRF tokens and valid form data for change control."""
-import re
 
+import re
 
 PASSWORD = "Correct-Horse-9"
 USERS = {
@@ -28,11 +28,13 @@ def create_demo_users():
     from webapp.extensions import db
     from webapp.models import User
     from webapp.services.users import ensure_roles, hash_password
+
     if not _HASH:
         _HASH.append(hash_password(PASSWORD))
     for username, roles in USERS.items():
-        db.session.add(User(username=username, full_name=username.title(), password_hash=_HASH[0],
-                            roles=ensure_roles(roles)))
+        db.session.add(
+            User(username=username, full_name=username.title(), password_hash=_HASH[0], roles=ensure_roles(roles))
+        )
     db.session.commit()
 
 
@@ -50,8 +52,10 @@ class Browser:
         self.client = app.test_client()
         self.username = username
         page = self.client.get("/login")
-        response = self.client.post("/login", data={"username": username, "password": password,
-                                                    "csrf_token": csrf_token(page.get_data(as_text=True))})
+        response = self.client.post(
+            "/login",
+            data={"username": username, "password": password, "csrf_token": csrf_token(page.get_data(as_text=True))},
+        )
         assert response.status_code == 302, response.get_data(as_text=True)
         self.token = csrf_token(self.client.get("/").get_data(as_text=True))
 
@@ -89,22 +93,37 @@ CHANGE_REQUEST = {
     "reason": "Seal complaints traced to low humidity.",
     "proposed_effective_date": "2026-12-15",
 }
-MINOR_IMPACT = {"product_impact": False, "process_impact": True, "validation_required": False,
-                "labelling_impact": False, "registration_impact": "none", "risk_level": "low",
-                "impact_summary": "Parameter change within the validated range."}
-MAJOR_IMPACT = {**MINOR_IMPACT, "registration_impact": "filing", "risk_level": "medium",
-                "impact_summary": "Sterilization process change; filing required."}
+MINOR_IMPACT = {
+    "product_impact": False,
+    "process_impact": True,
+    "validation_required": False,
+    "labelling_impact": False,
+    "registration_impact": "none",
+    "risk_level": "low",
+    "impact_summary": "Parameter change within the validated range.",
+}
+MAJOR_IMPACT = {
+    **MINOR_IMPACT,
+    "registration_impact": "filing",
+    "risk_level": "medium",
+    "impact_summary": "Sterilization process change; filing required.",
+}
 DATA_BY_TASK = {
     "submit_request": CHANGE_REQUEST,
     "revise_request": {**CHANGE_REQUEST, "description": "Revised after review."},
     "impact_assessment": MINOR_IMPACT,
     "board_review": {"board_decision": "approve", "board_comments": "ok"},
-    "regulatory_review": {"regulatory_decision": "approve", "regulatory_comments": "ok",
-                          "filing_plan": "File a change notification with NMPA."},
+    "regulatory_review": {
+        "regulatory_decision": "approve",
+        "regulatory_comments": "ok",
+        "filing_plan": "File a change notification with NMPA.",
+    },
     "qa_review": {"qa_review_decision": "approve", "qa_review_comments": "ok"},
     "qa_approval": {"approval_decision": "approve", "approval_comments": "approved"},
-    "implementation": {"actions": [{"action": "Update SOP-STE-004", "owner": "requester", "done": True}],
-                       "implementation_notes": "SOP revised and trained."},
+    "implementation": {
+        "actions": [{"action": "Update SOP-STE-004", "owner": "requester", "done": True}],
+        "implementation_notes": "SOP revised and trained.",
+    },
     "verification": {"verification_result": "pass", "verification_evidence": "Three validation runs passed."},
     "make_effective": {"effective_date": "2026-12-15", "training_completed": True, "documents_released": True},
 }
@@ -129,7 +148,9 @@ def signature_for(meaning, username=None):
 def table_snapshot():
     """Every row of every table, for asserting that a refused operation changed nothing."""
     from sqlalchemy import select
+
     from webapp.extensions import db
+
     db.session.expire_all()
     snapshot = {}
     for table in db.metadata.sorted_tables:
@@ -141,8 +162,10 @@ def table_snapshot():
 def user(username):
     """The User row called `username`."""
     from sqlalchemy import select
+
     from webapp.extensions import db
     from webapp.models import User
+
     return db.session.scalar(select(User).where(User.username == username))
 
 
@@ -150,7 +173,9 @@ def at_once(app, job, workers=2):
     """Run `job()` in `workers` threads released at the same instant (as several app processes'
     schedulers would); their results. Any exception fails the calling test."""
     import threading
+
     from webapp.extensions import db
+
     barrier, results, errors = threading.Barrier(workers), [], []
 
     def worker():
@@ -158,10 +183,11 @@ def at_once(app, job, workers=2):
             barrier.wait()
             try:
                 results.append(job())
-            except Exception as exc:  # noqa: BLE001 - re-raised below in the test's thread
+            except Exception as exc:
                 errors.append(exc)
             finally:
                 db.session.remove()
+
     threads = [threading.Thread(target=worker) for _ in range(workers)]
     for thread in threads:
         thread.start()

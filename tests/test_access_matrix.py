@@ -3,15 +3,26 @@
 The expectation below is written out by hand from the role descriptions (README, rules/
 access_policy.json); a new endpoint fails this test until someone decides who may use it.
 """
+
 import re
 
 import pytest
 
-from webapp.security import PUBLIC_ENDPOINTS
 from tests.helpers import Api, Browser
+from webapp.security import PUBLIC_ENDPOINTS
 
-ROLES = ["admin", "process_owner", "qa", "qa_manager", "regulatory", "purchasing", "warehouse", "production",
-         "sales", "employee"]
+ROLES = [
+    "admin",
+    "process_owner",
+    "qa",
+    "qa_manager",
+    "regulatory",
+    "purchasing",
+    "warehouse",
+    "production",
+    "sales",
+    "employee",
+]
 EVERYONE = set(ROLES)
 AUDITORS = {"qa", "qa_manager", "regulatory", "admin"}
 MASTER_DATA = {"purchasing", "qa", "qa_manager", "regulatory", "sales"}
@@ -19,53 +30,179 @@ INVENTORY = {"warehouse", "production", "qa", "qa_manager"}
 SHIPPING = {"warehouse", "sales"}
 QUALITY = {"qa", "qa_manager"}
 EXPECTED = {
-    "auth.logout": EVERYONE, "auth.change_password": EVERYONE,
-    "main.inbox": EVERYONE, "main.processes": EVERYONE, "main.start": EVERYONE, "main.task": EVERYONE,
-    "main.claim": EVERYONE, "main.unclaim": EVERYONE, "main.instance_list": EVERYONE, "main.instance": EVERYONE,
-    "api.process_definitions": EVERYONE, "api.start_instance": EVERYONE, "api.get_instance": EVERYONE,
-    "api.list_tasks": EVERYONE, "api.get_task": EVERYONE, "api.claim_task": EVERYONE,
-    "api.unclaim_task": EVERYONE, "api.complete_task": EVERYONE, "api.revoke_token": EVERYONE,
-    "api.audit_verify": AUDITORS, "audit.events": AUDITORS, "audit.record": AUDITORS,
-    "audit.export_csv": AUDITORS, "audit.export_pdf": AUDITORS, "audit.instance_pdf": EVERYONE,
-    "admin.user_list": {"admin"}, "admin.user_new": {"admin"}, "admin.user_edit": {"admin"},
-    "main.cancel": {"qa_manager", "admin"}, "main.retry_incident": EVERYONE, "main.notifications_read": EVERYONE, "api.retry_incident": EVERYONE, "api.cancel_instance": {"qa_manager", "admin"},
-    "api.create_deployment": {"admin", "process_owner"}, "api.decide_deployment": {"qa", "qa_manager"},
+    "auth.logout": EVERYONE,
+    "auth.change_password": EVERYONE,
+    "main.inbox": EVERYONE,
+    "main.processes": EVERYONE,
+    "main.start": EVERYONE,
+    "main.task": EVERYONE,
+    "main.claim": EVERYONE,
+    "main.unclaim": EVERYONE,
+    "main.instance_list": EVERYONE,
+    "main.instance": EVERYONE,
+    "api.process_definitions": EVERYONE,
+    "api.start_instance": EVERYONE,
+    "api.get_instance": EVERYONE,
+    "api.list_tasks": EVERYONE,
+    "api.get_task": EVERYONE,
+    "api.claim_task": EVERYONE,
+    "api.unclaim_task": EVERYONE,
+    "api.complete_task": EVERYONE,
+    "api.revoke_token": EVERYONE,
+    "api.audit_verify": AUDITORS,
+    "audit.events": AUDITORS,
+    "audit.record": AUDITORS,
+    "audit.export_csv": AUDITORS,
+    "audit.export_pdf": AUDITORS,
+    "audit.instance_pdf": EVERYONE,
+    "admin.user_list": {"admin"},
+    "admin.user_new": {"admin"},
+    "admin.user_edit": {"admin"},
+    "main.cancel": {"qa_manager", "admin"},
+    "main.retry_incident": EVERYONE,
+    "main.notifications_read": EVERYONE,
+    "api.retry_incident": EVERYONE,
+    "api.cancel_instance": {"qa_manager", "admin"},
+    "api.create_deployment": {"admin", "process_owner"},
+    "api.decide_deployment": {"qa", "qa_manager"},
     "api.migrate_instance": {"admin", "process_owner"},
-    "processes.definition": EVERYONE, "processes.version_diagram": EVERYONE, "processes.version_file": EVERYONE,
-    "processes.version_diff": EVERYONE, "processes.diff_svg": EVERYONE, "processes.instance_diagram": EVERYONE,
-    "processes.deployment_list": EVERYONE, "processes.upload": {"admin", "process_owner"},
-    "processes.decide": {"qa", "qa_manager"}, "processes.migration_list": {"admin", "process_owner"},
+    "processes.definition": EVERYONE,
+    "processes.version_diagram": EVERYONE,
+    "processes.version_file": EVERYONE,
+    "processes.version_diff": EVERYONE,
+    "processes.diff_svg": EVERYONE,
+    "processes.instance_diagram": EVERYONE,
+    "processes.deployment_list": EVERYONE,
+    "processes.upload": {"admin", "process_owner"},
+    "processes.decide": {"qa", "qa_manager"},
+    "processes.migration_list": {"admin", "process_owner"},
     "processes.migrate": {"admin", "process_owner"},
     # ERP: everyone reads and traces; edits by the functions that own the records
-    **{e: EVERYONE for e in (
-        "api.fefo", "api.get_customer", "api.get_location", "api.get_lot", "api.get_material", "api.get_movement",
-        "api.get_shipment", "api.get_stock", "api.get_supplier", "api.list_customers", "api.list_locations",
-        "api.list_lots", "api.list_materials", "api.list_movements", "api.list_serials", "api.list_shipments",
-        "api.list_suppliers", "api.parse_udi", "erp.index", "erp.lot", "erp.lot_list", "erp.record",
-        "erp.record_list", "erp.shipment", "erp.shipment_list", "erp.udi", "api.trace", "erp.trace_csv",
-        "erp.trace_page", "erp.recall_list", "erp.recall", "erp.recall_notice", "api.get_recall")},
-    **{e: MASTER_DATA for e in (
-        "api.add_certificate", "api.create_customer", "api.create_location", "api.create_material",
-        "api.create_supplier", "api.update_customer", "api.update_location", "api.update_material",
-        "api.update_supplier", "api.void_certificate", "api.void_customer", "api.void_location", "api.void_material",
-        "api.void_supplier", "erp.certificate_add", "erp.certificate_void", "erp.record_edit", "erp.record_new",
-        "erp.record_void")},
-    **{e: INVENTORY for e in (
-        "api.create_lot", "api.create_movement", "api.create_receipt", "api.reverse_movement", "api.scan_receipt",
-        "api.update_lot", "api.void_lot", "erp.movement_new", "erp.movement_reverse", "erp.receive")},
-    **{e: SHIPPING for e in ("api.create_shipment", "api.ship_shipment", "api.void_shipment", "erp.shipment_new",
-                             "erp.shipment_ship", "erp.shipment_void")},
-    **{e: QUALITY for e in ("api.release_lot", "api.set_lot_status", "erp.lot_release", "erp.lot_status",
-                            "api.set_supplier_scope", "api.set_supplier_status", "erp.supplier_scope",
-                            "erp.supplier_status")},
+    **dict.fromkeys(
+        (
+            "api.fefo",
+            "api.get_customer",
+            "api.get_location",
+            "api.get_lot",
+            "api.get_material",
+            "api.get_movement",
+            "api.get_shipment",
+            "api.get_stock",
+            "api.get_supplier",
+            "api.list_customers",
+            "api.list_locations",
+            "api.list_lots",
+            "api.list_materials",
+            "api.list_movements",
+            "api.list_serials",
+            "api.list_shipments",
+            "api.list_suppliers",
+            "api.parse_udi",
+            "erp.index",
+            "erp.lot",
+            "erp.lot_list",
+            "erp.record",
+            "erp.record_list",
+            "erp.shipment",
+            "erp.shipment_list",
+            "erp.udi",
+            "api.trace",
+            "erp.trace_csv",
+            "erp.trace_page",
+            "erp.recall_list",
+            "erp.recall",
+            "erp.recall_notice",
+            "api.get_recall",
+        ),
+        EVERYONE,
+    ),
+    **dict.fromkeys(
+        (
+            "api.add_certificate",
+            "api.create_customer",
+            "api.create_location",
+            "api.create_material",
+            "api.create_supplier",
+            "api.update_customer",
+            "api.update_location",
+            "api.update_material",
+            "api.update_supplier",
+            "api.void_certificate",
+            "api.void_customer",
+            "api.void_location",
+            "api.void_material",
+            "api.void_supplier",
+            "erp.certificate_add",
+            "erp.certificate_void",
+            "erp.record_edit",
+            "erp.record_new",
+            "erp.record_void",
+        ),
+        MASTER_DATA,
+    ),
+    **dict.fromkeys(
+        (
+            "api.create_lot",
+            "api.create_movement",
+            "api.create_receipt",
+            "api.reverse_movement",
+            "api.scan_receipt",
+            "api.update_lot",
+            "api.void_lot",
+            "erp.movement_new",
+            "erp.movement_reverse",
+            "erp.receive",
+        ),
+        INVENTORY,
+    ),
+    **dict.fromkeys(
+        (
+            "api.create_shipment",
+            "api.ship_shipment",
+            "api.void_shipment",
+            "erp.shipment_new",
+            "erp.shipment_ship",
+            "erp.shipment_void",
+        ),
+        SHIPPING,
+    ),
+    **dict.fromkeys(
+        (
+            "api.release_lot",
+            "api.set_lot_status",
+            "erp.lot_release",
+            "erp.lot_status",
+            "api.set_supplier_scope",
+            "api.set_supplier_status",
+            "erp.supplier_scope",
+            "erp.supplier_status",
+        ),
+        QUALITY,
+    ),
     **{e: {"admin", "qa_manager"} for e in ("api.create_import", "erp.import_page")},
 }
 SESSION_ENDERS = {"auth.logout": ("POST", "/logout"), "api.revoke_token": ("DELETE", "/api/v1/auth/token")}
-ARGS = {"task_id": "00000000-0000-0000-0000-000000000000", "instance_id": "999", "key": "nothing",
-        "user_id": "999", "deployment_id": "999", "number": "999", "name": "x.bpmn", "entity_type": "user",
-        "entity_id": "999", "filename": "app.css", "code": "X-1", "lot_id": "999", "movement_id": "999",
-        "shipment_id": "999", "certificate_id": "999", "plural": "materials", "incident_id": "999",
-        "business_key": "RC-999", "customer": "X-1"}
+ARGS = {
+    "task_id": "00000000-0000-0000-0000-000000000000",
+    "instance_id": "999",
+    "key": "nothing",
+    "user_id": "999",
+    "deployment_id": "999",
+    "number": "999",
+    "name": "x.bpmn",
+    "entity_type": "user",
+    "entity_id": "999",
+    "filename": "app.css",
+    "code": "X-1",
+    "lot_id": "999",
+    "movement_id": "999",
+    "shipment_id": "999",
+    "certificate_id": "999",
+    "plural": "materials",
+    "incident_id": "999",
+    "business_key": "RC-999",
+    "customer": "X-1",
+}
 
 
 def _routes(app):
@@ -85,6 +222,7 @@ def _routes(app):
 def test_role_route_matrix(app):
     with app.app_context():
         from webapp.services.users import create_user
+
         for role in ROLES:
             create_user(f"only_{role}", "Matrix-Password-1", [role])
     routes = list(_routes(app))

@@ -1,12 +1,13 @@
 """Account security (21 CFR 11.300): lockout, password policy and aging, sessions, tokens, cookies."""
+
 import time
 from datetime import timedelta
 
 import pytest
 
+from tests.helpers import PASSWORD, Api, Browser, csrf_token, user
 from webapp.extensions import db
 from webapp.models._types import utcnow
-from tests.helpers import PASSWORD, Api, Browser, csrf_token, user
 
 
 def _login(client, username, password):
@@ -17,6 +18,7 @@ def _login(client, username, password):
 def _last_actions(app, n=3):
     with app.app_context():
         from webapp.models import AuditEvent
+
         return [e.action for e in db.session.query(AuditEvent).order_by(AuditEvent.seq.desc()).limit(n)]
 
 
@@ -49,8 +51,7 @@ def test_unknown_user_and_wrong_password_look_the_same(app):
 @pytest.mark.parametrize("new, message", [("short", "at least 10"), (PASSWORD, "last 5")])
 def test_password_policy(app, new, message):
     browser = Browser(app, "qa")
-    response = browser.post("/password", {"current_password": PASSWORD, "new_password": new,
-                                          "confirm_password": new})
+    response = browser.post("/password", {"current_password": PASSWORD, "new_password": new, "confirm_password": new})
     assert response.status_code == 400 and message in response.get_data(as_text=True)
 
 
@@ -58,6 +59,7 @@ def test_no_reuse_of_the_last_five_passwords(app):
     with app.app_context():
         from webapp.errors import InvalidInput
         from webapp.services.users import change_password
+
         passwords = [PASSWORD] + [f"Rotation-{i}-abcdef" for i in range(5)]
         for old, new in zip(passwords, passwords[1:]):
             change_password(user("qa"), old, new)
@@ -72,6 +74,7 @@ def test_admin_reset_forces_a_change_and_admin_never_learns_the_kept_password(ap
         qa_id, old_hash = user("qa").id, user("qa").password_hash
     page = admin.post(f"/admin/users/{qa_id}", {"action": "reset"}, follow_redirects=True).get_data(as_text=True)
     import re
+
     temporary = re.search(r"(?:shown once|仅显示一次)[^:：]*[:：]\s*(\S+?)</p>", page).group(1)
     client = app.test_client()
     assert _login(client, "qa", PASSWORD).status_code == 401
@@ -80,8 +83,15 @@ def test_admin_reset_forces_a_change_and_admin_never_learns_the_kept_password(ap
     token = Api(app, "qa", temporary)
     assert token.get("/api/v1/tasks").status_code == 403
     form = csrf_token(client.get("/password").get_data(as_text=True))
-    changed = client.post("/password", data={"current_password": temporary, "new_password": "Mine-Alone-2026",
-                                             "confirm_password": "Mine-Alone-2026", "csrf_token": form})
+    changed = client.post(
+        "/password",
+        data={
+            "current_password": temporary,
+            "new_password": "Mine-Alone-2026",
+            "confirm_password": "Mine-Alone-2026",
+            "csrf_token": form,
+        },
+    )
     assert changed.status_code == 302 and client.get("/").status_code == 200
     with app.app_context():
         assert user("qa").password_hash not in (old_hash,) and not user("qa").must_change_password
@@ -115,6 +125,7 @@ def test_expired_and_revoked_tokens_are_refused(app):
     other = Api(app, "qa")
     with app.app_context():
         from webapp.models import ApiToken
+
         for row in db.session.query(ApiToken).all():
             row.expires_at = utcnow() - timedelta(seconds=1)
         db.session.commit()
@@ -126,6 +137,7 @@ def test_tokens_are_stored_hashed(app):
     raw = api.headers["Authorization"].split()[1]
     with app.app_context():
         from webapp.models import ApiToken
+
         assert all(raw not in (row.token_hash,) for row in db.session.query(ApiToken))
 
 
@@ -141,7 +153,9 @@ def test_production_hashes_keep_argon2s_default_cost_and_tests_use_the_cheap_pro
     and either hash verifies (a hash carries its own parameters)."""
     from argon2 import PasswordHasher
     from argon2.profiles import RFC_9106_LOW_MEMORY
+
     from webapp.services.users import _matches, hash_password
+
     with app.app_context():
         cheap = hash_password("Correct-Horse-9")
     assert "$m=8,t=1,p=1$" in cheap

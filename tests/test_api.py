@@ -1,7 +1,8 @@
 """REST API v1: the fixed contract, end to end, through HTTP alone."""
+
 import pytest
 
-from tests.helpers import Api, DATA_BY_TASK, MAJOR_IMPACT, signature_for, worker_for
+from tests.helpers import DATA_BY_TASK, MAJOR_IMPACT, Api, signature_for, worker_for
 
 TASK_KEYS = {"id", "process_instance_id", "bpmn_id", "title", "type", "lane", "instructions", "form", "assignee"}
 INSTANCE_KEYS = {"id", "process_key", "version", "status", "business_key", "data", "ready_tasks"}
@@ -15,6 +16,7 @@ def api(app):
         if username not in clients:
             clients[username] = Api(app, username)
         return clients[username]
+
     return get
 
 
@@ -23,7 +25,7 @@ def run_through_api(api, instance, choices):
     seen = []
     while instance["status"] == "running":
         task = instance["ready_tasks"][0]
-        assert TASK_KEYS <= set(task)
+        assert set(task) >= TASK_KEYS
         worker = api(worker_for(task["bpmn_id"], task["lane"].lower().replace(" ", "_")))
         listed = worker.get(f"/api/v1/tasks?process_instance_id={instance['id']}").get_json()
         assert task["id"] in [t["id"] for t in listed]
@@ -35,7 +37,7 @@ def run_through_api(api, instance, choices):
         response = worker.post(f"/api/v1/tasks/{task['id']}/complete", body)
         assert response.status_code == 200, response.get_json()
         instance = response.get_json()["process_instance"]
-        assert INSTANCE_KEYS <= set(instance)
+        assert set(instance) >= INSTANCE_KEYS
         seen.append(task["bpmn_id"])
     return instance, seen
 
@@ -54,7 +56,9 @@ def test_process_definitions_list_versions(api):
     assert definition == {"key": "change_control", "name": definition["name"], "version": 1, "versions": [1]}
 
 
-@pytest.mark.parametrize("impact, reviews", [("minor", {"qa_review"}), ("major", {"board_review", "regulatory_review"})])
+@pytest.mark.parametrize(
+    "impact, reviews", [("minor", {"qa_review"}), ("major", {"board_review", "regulatory_review"})]
+)
 def test_change_request_from_submission_to_closure(api, impact, reviews):
     response = api("requester").post("/api/v1/process-instances", {"process_key": "change_control"})
     assert response.status_code == 201
@@ -71,8 +75,11 @@ def test_change_request_from_submission_to_closure(api, impact, reviews):
 def test_rejection_loop_through_the_api(api):
     instance = api("requester").post("/api/v1/process-instances", {"process_key": "change_control"}).get_json()
     reject = {"board_decision": "reject", "board_comments": "Needs a validation plan."}
-    instance, seen = run_through_api(api, instance, {"impact_assessment": [MAJOR_IMPACT, MAJOR_IMPACT],
-                                                    "board_review": [reject, DATA_BY_TASK["board_review"]]})
+    instance, seen = run_through_api(
+        api,
+        instance,
+        {"impact_assessment": [MAJOR_IMPACT, MAJOR_IMPACT], "board_review": [reject, DATA_BY_TASK["board_review"]]},
+    )
     assert seen.count("revise_request") == 1 and seen.count("board_review") == 2
     assert instance["status"] == "completed"
 
@@ -110,8 +117,11 @@ def test_missing_data_member_is_400(api):
 def test_claim_and_unclaim(api):
     instance = api("requester").post("/api/v1/process-instances", {"process_key": "change_control"}).get_json()
     first = instance["ready_tasks"][0]["id"]
-    instance = api("requester").post(f"/api/v1/tasks/{first}/complete",
-                                     {"data": DATA_BY_TASK["submit_request"]}).get_json()["process_instance"]
+    instance = (
+        api("requester")
+        .post(f"/api/v1/tasks/{first}/complete", {"data": DATA_BY_TASK["submit_request"]})
+        .get_json()["process_instance"]
+    )
     task_id = instance["ready_tasks"][0]["id"]
     claimed = api("qa").post(f"/api/v1/tasks/{task_id}/claim")
     assert claimed.status_code == 200 and claimed.get_json()["assignee"] == "qa"
@@ -131,9 +141,16 @@ def test_unknown_process_and_task_are_404(api):
 def test_openapi_document_describes_the_contract(app):
     doc = app.test_client().get("/api/v1/openapi.json").get_json()
     assert doc["openapi"].startswith("3.")
-    for path in ("/api/v1/auth/token", "/api/v1/process-definitions", "/api/v1/process-instances",
-                 "/api/v1/process-instances/{id}", "/api/v1/tasks", "/api/v1/tasks/{id}/claim",
-                 "/api/v1/tasks/{id}/unclaim", "/api/v1/tasks/{id}/complete"):
+    for path in (
+        "/api/v1/auth/token",
+        "/api/v1/process-definitions",
+        "/api/v1/process-instances",
+        "/api/v1/process-instances/{id}",
+        "/api/v1/tasks",
+        "/api/v1/tasks/{id}/claim",
+        "/api/v1/tasks/{id}/unclaim",
+        "/api/v1/tasks/{id}/complete",
+    ):
         assert path in doc["paths"], path
     assert set(doc["components"]["schemas"]["Task"]["properties"]) >= TASK_KEYS
     assert set(doc["components"]["schemas"]["ProcessInstance"]["properties"]) >= INSTANCE_KEYS

@@ -1,25 +1,31 @@
 """Tasks the process assigns (`assignTo`), due dates from task data (`dueDate`, Jinja `dueInDays`)
 and user-picking form fields (`"x-record": "user"`)."""
-from datetime import datetime, timedelta, timezone
+
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import select
 
 from engine import ProcessBundle
-from webapp.extensions import db
-from webapp.models import HumanTaskRow, Notification
 from tests.conftest import ROOT
 from tests.helpers import Api, user
+from webapp.extensions import db
+from webapp.models import HumanTaskRow, Notification
 
-PLAN = {"actions": [{"action": "Revise SOP-STE-004", "owner": "warehouse", "due_date": "2026-12-20"},
-                    {"action": "Retrain operators", "owner": "production", "due_date": "2027-01-15"}],
-        "review_days": 7}
+PLAN = {
+    "actions": [
+        {"action": "Revise SOP-STE-004", "owner": "warehouse", "due_date": "2026-12-20"},
+        {"action": "Retrain operators", "owner": "production", "due_date": "2027-01-15"},
+    ],
+    "review_days": 7,
+}
 
 
 @pytest.fixture
 def api(app):
     with app.app_context():
         from webapp.services.deployments import deploy_bundle
+
         deploy_bundle(ProcessBundle.from_paths(ROOT / "tests" / "fixtures" / "assign"))
     return lambda username: Api(app, username)
 
@@ -39,8 +45,10 @@ def test_each_action_is_assigned_to_its_owner_with_its_due_date(app, api):
     tasks = {t["assignee"]: t for t in instance["ready_tasks"]}
     assert set(tasks) == {"warehouse", "production"}
     with app.app_context():
-        rows = {r.assignee.username: r for r in db.session.scalars(select(HumanTaskRow).where(
-            HumanTaskRow.bpmn_id == "do_action"))}
+        rows = {
+            r.assignee.username: r
+            for r in db.session.scalars(select(HumanTaskRow).where(HumanTaskRow.bpmn_id == "do_action"))
+        }
         assert rows["warehouse"].due_at.date().isoformat() == "2026-12-20"
         assert rows["production"].due_at.date().isoformat() == "2027-01-15"
         notified = db.session.scalars(select(Notification.user_id).where(Notification.kind == "task_assigned")).all()
@@ -55,8 +63,8 @@ def test_each_action_is_assigned_to_its_owner_with_its_due_date(app, api):
     assert review["bpmn_id"] == "review" and review["assignee"] is None
     with app.app_context():
         row = db.session.scalar(select(HumanTaskRow).where(HumanTaskRow.bpmn_id == "review"))
-        due = row.due_at if row.due_at.tzinfo else row.due_at.replace(tzinfo=timezone.utc)
-        assert timedelta(days=6, hours=23) < due - datetime.now(timezone.utc) <= timedelta(days=7)
+        due = row.due_at if row.due_at.tzinfo else row.due_at.replace(tzinfo=UTC)
+        assert timedelta(days=6, hours=23) < due - datetime.now(UTC) <= timedelta(days=7)
 
 
 def test_an_owner_who_is_not_a_user_is_a_field_error(app, api):

@@ -1,4 +1,5 @@
 """The benchmark scripts still run (one tiny round each); their figures live in bench/README.md."""
+
 import sys
 
 from tests.conftest import ROOT

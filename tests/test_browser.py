@@ -1,4 +1,5 @@
 """A real headless Chromium against the served app: the task form's behaviour as a person sees it."""
+
 import os
 import shutil
 import threading
@@ -25,6 +26,7 @@ def _chromium():
 def live_server(app):
     """Serve the test app with waitress on a free loopback port for the duration of the test."""
     from waitress.server import create_server
+
     server = create_server(app, host="127.0.0.1", port=0, threads=4)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
@@ -37,12 +39,23 @@ def live_server(app):
 def browser(tmp_path):
     from selenium import webdriver
     from selenium.webdriver.chrome.service import Service
+
     chromium, driver = _chromium()
     options = webdriver.ChromeOptions()
     options.binary_location = chromium
-    for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                 "--disable-dev-shm-usage", "--window-size=1280,1600", f"--user-data-dir={tmp_path / 'chrome'}"):
+    for flag in (
+        "--headless=new",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--disable-dev-shm-usage",
+        "--window-size=1280,1600",
+        f"--user-data-dir={tmp_path / 'chrome'}",
+    ):
         options.add_argument(flag)
     drv = webdriver.Chrome(service=Service(executable_path=driver), options=options)
     drv.implicitly_wait(5)
@@ -54,17 +67,20 @@ def browser(tmp_path):
 
 def _login(browser, base, username):
     from selenium.webdriver.common.by import By
+
     browser.get(f"{base}/login")
     browser.find_element(By.NAME, "username").send_keys(username)
     browser.find_element(By.NAME, "password").send_keys(PASSWORD)
     browser.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
     from selenium.webdriver.support.ui import WebDriverWait
+
     WebDriverWait(browser, 10).until(lambda b: "/login" not in b.current_url)
 
 
 def _wait_for_url(browser, fragment):
     from selenium.webdriver.support import expected_conditions as EC
     from selenium.webdriver.support.ui import WebDriverWait
+
     WebDriverWait(browser, 10).until(EC.url_contains(fragment))
 
 
@@ -72,6 +88,7 @@ def _wait_for_url(browser, fragment):
 def test_submit_a_change_request_with_added_rows_in_chromium(app, live_server, browser):
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support.ui import Select
+
     _login(browser, live_server, "requester")
     assert "待办" in browser.title
     browser.get(f"{live_server}/processes")
@@ -101,6 +118,7 @@ def test_submit_a_change_request_with_added_rows_in_chromium(app, live_server, b
     assert "CK-100" in history and "CK-200" in history
     with app.app_context():
         from webapp.services import queries
+
         [instance] = queries.recent_instances()
         assert [p["code"] for p in instance.data["affected_products"]] == ["CK-100", "CK-200"]
         assert instance.data["proposed_effective_date"] == "2027-01-15"
@@ -111,13 +129,16 @@ def test_a_recall_notice_prints_without_the_app_around_it(app, live_server, brow
     """The notice a customer receives: printed from Chromium, the app's header and links drop out and
     the lines keep their UDIs."""
     from selenium.webdriver.common.by import By
+
     from tests.test_process_recall import _initiate, build_recall_world
+
     with app.app_context():
         build_recall_world()
     _qa, instance = _initiate(app)
     business_key = instance["business_key"]
     with app.app_context():
         from webapp.services.recalls import get_notice
+
         udis = [line["udi"] for line in get_notice(business_key, "HOSP").lines]
     _login(browser, live_server, "sales")
     browser.get(f"{live_server}/erp/recalls/{business_key}/notices/HOSP")
@@ -129,5 +150,6 @@ def test_a_recall_notice_prints_without_the_app_around_it(app, live_server, brow
     shown = [cell.text for cell in browser.find_elements(By.CSS_SELECTOR, ".notice-doc td.udi")]
     assert shown == udis and all(u.startswith("(01)") for u in udis)
     import base64
-    pdf = browser.print_page()                             # what the print dialog would produce
+
+    pdf = browser.print_page()  # what the print dialog would produce
     assert base64.b64decode(pdf)[:5] == b"%PDF-"

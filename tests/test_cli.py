@@ -1,4 +1,5 @@
 """The `traceflow` CLI: init, deploy, create-user, demo."""
+
 import pytest
 from sqlalchemy import func, select
 
@@ -16,8 +17,9 @@ def test_deploy_twice_creates_no_new_version(app, runner):
     assert result.exit_code == 0 and "change_control v1 unchanged" in result.output
     assert "subcontract_release v1 unchanged" in result.output
     with app.app_context():
-        assert db.session.scalar(select(func.count()).select_from(ProcessVersion)) == \
-            len({v.key for v in db.session.scalars(select(ProcessVersion))})
+        assert db.session.scalar(select(func.count()).select_from(ProcessVersion)) == len(
+            {v.key for v in db.session.scalars(select(ProcessVersion))}
+        )
 
 
 def test_deploy_reports_invalid_files_and_fails(app, runner, tmp_path):
@@ -27,8 +29,20 @@ def test_deploy_reports_invalid_files_and_fails(app, runner, tmp_path):
 
 
 def test_create_user_with_any_role(app, runner):
-    result = runner.invoke(args=["create-user", "mrb_chair", "--password", "Long-enough-1", "--role", "mrb_member",
-                                 "--role", "qa", "--name", "Material Review"])
+    result = runner.invoke(
+        args=[
+            "create-user",
+            "mrb_chair",
+            "--password",
+            "Long-enough-1",
+            "--role",
+            "mrb_member",
+            "--role",
+            "qa",
+            "--name",
+            "Material Review",
+        ]
+    )
     assert result.exit_code == 0, result.output
     with app.app_context():
         created = db.session.scalar(select(User).where(User.username == "mrb_chair"))
@@ -44,8 +58,9 @@ def test_create_user_refuses_short_passwords(app, runner):
 def test_init_is_idempotent_and_creates_the_access_policys_roles(app, runner):
     from webapp.models import AuditEvent, Role
     from webapp.permissions import policy
+
     first = runner.invoke(args=["init"])
-    assert first.exit_code == 0 and "roles created: " in first.output   # e.g. process_owner, system
+    assert first.exit_code == 0 and "roles created: " in first.output  # e.g. process_owner, system
     with app.app_context():
         assert set(policy()["roles"]) <= set(db.session.scalars(select(Role.name)))
         [event] = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "role.create")).all()
@@ -58,6 +73,7 @@ def test_demo_prints_logins_and_starts_instances(app, runner):
     result = runner.invoke(args=["demo"])
     assert result.exit_code == 0, result.output
     from webapp.demo import DEMO_USERS
+
     for username, password, _, _ in DEMO_USERS:
         assert username in result.output and password in result.output
     with app.app_context():

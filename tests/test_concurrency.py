@@ -1,12 +1,13 @@
 """Two users completing the same task at the same moment: exactly one wins (PostgreSQL, real threads)."""
+
 import threading
 
 import pytest
 
+from tests.helpers import DATA_BY_TASK, user
 from webapp.errors import Conflict
 from webapp.extensions import db
 from webapp.services import instances, queries, tasks
-from tests.helpers import DATA_BY_TASK, user
 
 ROUNDS = 6
 
@@ -41,8 +42,9 @@ def test_exactly_one_of_two_simultaneous_completions_succeeds(app):
         started = []
         for _ in range(ROUNDS):
             inst = instances.start_instance(user("requester"), "change_control")
-            tasks.complete_task(user("requester"), queries.instance_tasks(inst.id)[0].task_id,
-                                DATA_BY_TASK["submit_request"])
+            tasks.complete_task(
+                user("requester"), queries.instance_tasks(inst.id)[0].task_id, DATA_BY_TASK["submit_request"]
+            )
             started.append(inst.id)
         pending = [[r for r in queries.instance_tasks(i) if r.completed_at is None][0].task_id for i in started]
         versions = {i: instances.get_instance(i).lock_version for i in started}

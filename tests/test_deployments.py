@@ -1,4 +1,5 @@
 """Deploy, validate and version BPMN bundles; migrate running instances; the deployment API."""
+
 import io
 import zipfile
 
@@ -6,17 +7,20 @@ import pytest
 from sqlalchemy import func, select
 
 from engine import ProcessBundle, SourceFile
+from tests.conftest import ROOT
+from tests.helpers import Api, signature_for, table_snapshot, user
 from webapp.errors import DeploymentInvalid
 from webapp.extensions import db
 from webapp.models import ProcessVersion
 from webapp.services import instances, migrations, queries, tasks
 from webapp.services.deployments import deploy_bundle
-from tests.conftest import ROOT
-from tests.helpers import Api, signature_for, table_snapshot, user
 
 FIXTURES = ROOT / "tests" / "fixtures"
-CC_FILES = [ROOT / "processes" / "change_control.bpmn", ROOT / "rules" / "change_classification.dmn",
-            *sorted((ROOT / "forms").glob("*.json"))]
+CC_FILES = [
+    ROOT / "processes" / "change_control.bpmn",
+    ROOT / "rules" / "change_classification.dmn",
+    *sorted((ROOT / "forms").glob("*.json")),
+]
 
 
 @pytest.fixture
@@ -56,15 +60,23 @@ def test_migrate_safe_instances_and_refuse_unsafe_ones(ctx):
     assert "instance.migrate_refused" in actions
 
 
-@pytest.mark.parametrize("mutation, message", [
-    (('name="提交变更申请"', 'name="提交变更申请" bogusAttribute="1"'), "bogusAttribute"),
-    (("approval_decision == \"approve\"", "approval_decision = = 'approve'"), "condition does not compile"),
-    (("closed = True", "import os"), "Import is not allowed"),
-    (('value="approved"', 'value="okayed"'), "signature meaning 'okayed'"),
-    (('value="approval-schema.json"', 'value="missing-schema.json"'), "form file missing-schema.json"),
-    (("<spiffworkflow:calledDecisionId>change_classification<",
-      "<spiffworkflow:calledDecisionId>no_such_table<"), "no_such_table"),
-])
+@pytest.mark.parametrize(
+    "mutation, message",
+    [
+        (('name="提交变更申请"', 'name="提交变更申请" bogusAttribute="1"'), "bogusAttribute"),
+        (('approval_decision == "approve"', "approval_decision = = 'approve'"), "condition does not compile"),
+        (("closed = True", "import os"), "Import is not allowed"),
+        (('value="approved"', 'value="okayed"'), "signature meaning 'okayed'"),
+        (('value="approval-schema.json"', 'value="missing-schema.json"'), "form file missing-schema.json"),
+        (
+            (
+                "<spiffworkflow:calledDecisionId>change_classification<",
+                "<spiffworkflow:calledDecisionId>no_such_table<",
+            ),
+            "no_such_table",
+        ),
+    ],
+)
 def test_each_validation_error_is_reported_and_nothing_is_deployed(ctx, mutation, message):
     files = {p.name: p.read_text() for p in CC_FILES}
     files["change_control.bpmn"] = files["change_control.bpmn"].replace(*mutation)
@@ -79,11 +91,16 @@ def test_each_validation_error_is_reported_and_nothing_is_deployed(ctx, mutation
 
 
 def test_service_operations_must_be_registered(ctx):
-    bpmn = (FIXTURES / "rework_loop.bpmn").read_text().replace(
-        '<bpmn:scriptTask id="count" name="Count">',
-        '<bpmn:serviceTask id="count" name="Count"><bpmn:extensionElements><spiffworkflow:serviceTaskOperator '
-        'id="erp.nothing"><spiffworkflow:parameters /></spiffworkflow:serviceTaskOperator></bpmn:extensionElements>'
-    ).replace("<bpmn:script>finished = True</bpmn:script></bpmn:scriptTask>", "</bpmn:serviceTask>")
+    bpmn = (
+        (FIXTURES / "rework_loop.bpmn")
+        .read_text()
+        .replace(
+            '<bpmn:scriptTask id="count" name="Count">',
+            '<bpmn:serviceTask id="count" name="Count"><bpmn:extensionElements><spiffworkflow:serviceTaskOperator '
+            'id="erp.nothing"><spiffworkflow:parameters /></spiffworkflow:serviceTaskOperator></bpmn:extensionElements>',
+        )
+        .replace("<bpmn:script>finished = True</bpmn:script></bpmn:scriptTask>", "</bpmn:serviceTask>")
+    )
     with pytest.raises(DeploymentInvalid) as info:
         deploy_bundle(_bundle("loop.bpmn", bpmn))
     assert "'erp.nothing' is not registered" in info.value.errors["errors"][0]["message"]
@@ -94,7 +111,7 @@ def test_dmn_cells_are_compiled_in_the_sandbox(ctx):
     dmn = files["change_classification.dmn"]
     first_output = dmn.index("<outputEntry")
     text_start = dmn.index("<text>", first_output) + len("<text>")
-    files["change_classification.dmn"] = dmn[:text_start] + "__import__('os')" + dmn[dmn.index("</text>", text_start):]
+    files["change_classification.dmn"] = dmn[:text_start] + "__import__('os')" + dmn[dmn.index("</text>", text_start) :]
     with pytest.raises(DeploymentInvalid) as info:
         deploy_bundle(ProcessBundle([SourceFile(n, t) for n, t in files.items()]))
     assert any(r["file"] == "change_classification.dmn" for r in info.value.errors["errors"])
@@ -102,21 +119,29 @@ def test_dmn_cells_are_compiled_in_the_sandbox(ctx):
 
 def test_lanes_naming_new_roles_are_warnings_and_roles_are_created(ctx):
     from webapp.models import Role
+
     text = (FIXTURES / "two_signers" / "dual_release.bpmn").read_text().replace('name="QA"', 'name="Release Board"')
     outcome = deploy_bundle(_bundle("dual.bpmn", text))
     assert any("release_board" in w["message"] for w in outcome.warnings)
     assert db.session.scalar(select(Role).where(Role.name == "release_board")) is not None
 
 
-@pytest.mark.parametrize("payload", [
-    '<?xml version="1.0"?><!DOCTYPE d [<!ENTITY x SYSTEM "file:///etc/passwd">]><d>&x;</d>',
-    '<?xml version="1.0"?><!DOCTYPE l [<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;">'
-    '<!ENTITY c "&b;&b;&b;&b;&b;&b;&b;&b;&b;&b;"><!ENTITY d "&c;&c;&c;&c;&c;&c;&c;&c;&c;&c;">]><l>&d;</l>',
-])
+@pytest.mark.parametrize(
+    "payload",
+    [
+        '<?xml version="1.0"?><!DOCTYPE d [<!ENTITY x SYSTEM "file:///etc/passwd">]><d>&x;</d>',
+        '<?xml version="1.0"?><!DOCTYPE l [<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;">'
+        '<!ENTITY c "&b;&b;&b;&b;&b;&b;&b;&b;&b;&b;"><!ENTITY d "&c;&c;&c;&c;&c;&c;&c;&c;&c;&c;">]><l>&d;</l>',
+    ],
+)
 def test_xxe_and_billion_laughs_uploads_are_refused_over_the_api(app, payload):
     api = Api(app, "admin")
-    response = api.client.post("/api/v1/deployments", headers=api.headers, content_type="multipart/form-data",
-                               data={"files": [(io.BytesIO(payload.encode()), "evil.bpmn")]})
+    response = api.client.post(
+        "/api/v1/deployments",
+        headers=api.headers,
+        content_type="multipart/form-data",
+        data={"files": [(io.BytesIO(payload.encode()), "evil.bpmn")]},
+    )
     assert response.status_code == 422
     body = response.get_json()
     assert body["errors"][0]["file"] == "evil.bpmn" and "DOCTYPE" in body["errors"][0]["message"]
@@ -130,13 +155,18 @@ def test_deployment_api_accepts_a_zip_and_identical_redeploy_creates_no_version(
         for path in CC_FILES:
             archive.write(path, f"model/{path.name}")
         archive.writestr("model/process_model.json", "{}")
-    response = api.client.post("/api/v1/deployments", headers=api.headers, content_type="multipart/form-data",
-                               data={"files": [(io.BytesIO(buffer.getvalue()), "cc.zip")], "comment": "same"})
+    response = api.client.post(
+        "/api/v1/deployments",
+        headers=api.headers,
+        content_type="multipart/form-data",
+        data={"files": [(io.BytesIO(buffer.getvalue()), "cc.zip")], "comment": "same"},
+    )
     assert response.status_code == 201, response.get_json()
     body = response.get_json()
     assert set(body) >= {"id", "processes"}
-    assert body["processes"] == [{"key": "change_control", "version": 1, "content_hash": body["processes"][0][
-        "content_hash"], "created": False}]
+    assert body["processes"] == [
+        {"key": "change_control", "version": 1, "content_hash": body["processes"][0]["content_hash"], "created": False}
+    ]
     assert Api(app, "qa").client.post("/api/v1/deployments", headers=Api(app, "qa").headers).status_code == 403
 
 
@@ -145,21 +175,32 @@ def test_production_mode_waits_for_a_signed_qa_approval(app):
     admin = Api(app, "admin")
     v2 = (FIXTURES / "migration" / "v2.bpmn").read_bytes()
     v1 = (FIXTURES / "migration" / "v1.bpmn").read_bytes()
-    first = admin.client.post("/api/v1/deployments", headers=admin.headers, content_type="multipart/form-data",
-                              data={"files": [(io.BytesIO(v1), "two_steps.bpmn")]}).get_json()
+    first = admin.client.post(
+        "/api/v1/deployments",
+        headers=admin.headers,
+        content_type="multipart/form-data",
+        data={"files": [(io.BytesIO(v1), "two_steps.bpmn")]},
+    ).get_json()
     assert first["status"] == "pending"
     requester = Api(app, "requester")
     assert requester.post("/api/v1/process-instances", {"process_key": "two_steps"}).status_code == 404
     qa = Api(app, "qa")
-    wrong = qa.post(f"/api/v1/deployments/{first['id']}/decision",
-                    {"approve": True, "signature": {"password": "nope-nope-nope", "meaning": "approved"}})
+    wrong = qa.post(
+        f"/api/v1/deployments/{first['id']}/decision",
+        {"approve": True, "signature": {"password": "nope-nope-nope", "meaning": "approved"}},
+    )
     assert wrong.status_code == 401
-    ok = qa.post(f"/api/v1/deployments/{first['id']}/decision",
-                 {"approve": True, "signature": signature_for("approved")})
+    ok = qa.post(
+        f"/api/v1/deployments/{first['id']}/decision", {"approve": True, "signature": signature_for("approved")}
+    )
     assert ok.get_json() == {"id": first["id"], "status": "active"}
     assert requester.post("/api/v1/process-instances", {"process_key": "two_steps"}).status_code == 201
-    second = admin.client.post("/api/v1/deployments", headers=admin.headers, content_type="multipart/form-data",
-                               data={"files": [(io.BytesIO(v2), "two_steps.bpmn")]}).get_json()
+    second = admin.client.post(
+        "/api/v1/deployments",
+        headers=admin.headers,
+        content_type="multipart/form-data",
+        data={"files": [(io.BytesIO(v2), "two_steps.bpmn")]},
+    ).get_json()
     rejected = qa.post(f"/api/v1/deployments/{second['id']}/decision", {"approve": False, "reason": "Not trained"})
     assert rejected.get_json()["status"] == "rejected"
     started = requester.post("/api/v1/process-instances", {"process_key": "two_steps"}).get_json()
@@ -171,8 +212,10 @@ def test_pinned_version_on_start(ctx):
     deploy_bundle(_bundle("two_steps.bpmn", (FIXTURES / "migration" / "v2.bpmn").read_text()))
     assert instances.start_instance(user("qa"), "two_steps").version.version == 2
     assert instances.start_instance(user("qa"), "two_steps", version_number=1).version.version == 1
-    assert db.session.scalar(select(func.count()).select_from(ProcessVersion)
-                             .where(ProcessVersion.key == "two_steps")) == 2
+    assert (
+        db.session.scalar(select(func.count()).select_from(ProcessVersion).where(ProcessVersion.key == "two_steps"))
+        == 2
+    )
 
 
 def test_migration_api_refuses_unsafe_with_the_reason(app):
@@ -182,11 +225,16 @@ def test_migration_api_refuses_unsafe_with_the_reason(app):
         tasks.complete_task(user("qa"), _open_task(instance).task_id, {})
         deploy_bundle(_bundle("two_steps.bpmn", (FIXTURES / "migration" / "v2.bpmn").read_text()))
         instance_id = instance.id
-    response = Api(app, "admin").post(f"/api/v1/process-instances/{instance_id}/migrate",
-                                      {"version": 2, "reason": "try"})
+    response = Api(app, "admin").post(
+        f"/api/v1/process-instances/{instance_id}/migrate", {"version": 2, "reason": "try"}
+    )
     assert response.status_code == 409 and "Second step" in response.get_json()["message"]
-    assert Api(app, "qa").post(f"/api/v1/process-instances/{instance_id}/migrate",
-                               {"version": 2, "reason": "x"}).status_code == 403
+    assert (
+        Api(app, "qa")
+        .post(f"/api/v1/process-instances/{instance_id}/migrate", {"version": 2, "reason": "x"})
+        .status_code
+        == 403
+    )
 
 
 def test_missing_called_process_is_reported(ctx):
@@ -197,7 +245,7 @@ def test_missing_called_process_is_reported(ctx):
 
 def test_called_process_already_deployed_resolves(ctx):
     deploy_bundle(ProcessBundle.from_paths(FIXTURES / "call" / "child.bpmn"))
-    [parent] = [r for r in deploy_bundle(ProcessBundle.from_paths(FIXTURES / "call" / "parent.bpmn"))]
+    [parent] = list(deploy_bundle(ProcessBundle.from_paths(FIXTURES / "call" / "parent.bpmn")))
     assert parent.key == "call_parent" and parent.created
 
 

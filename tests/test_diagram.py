@@ -1,11 +1,19 @@
 """Server-side BPMN → SVG rendering: the real change_control process, modeler-style fixtures, diffs."""
-from dataclasses import FrozenInstanceError
+
 import re
+from dataclasses import FrozenInstanceError
 
 import pytest
 
-from engine.diagram import (DiagramError, ElementInfo, diagram_css, diagram_elements, diff_elements,
-                            render_diff_svg, render_svg)
+from engine.diagram import (
+    DiagramError,
+    ElementInfo,
+    diagram_css,
+    diagram_elements,
+    diff_elements,
+    render_diff_svg,
+    render_svg,
+)
 from engine.xml_safety import parse_xml
 from tests.conftest import ROOT
 
@@ -20,8 +28,15 @@ V1 = (FIXTURES / "purchase_v1.bpmn").read_text(encoding="utf-8")
 V2 = (FIXTURES / "purchase_v2.bpmn").read_text(encoding="utf-8")
 CAMUNDA = (FIXTURES / "camunda_order.bpmn").read_text(encoding="utf-8")
 BPMNIO = (FIXTURES / "bpmnio_complaint.bpmn").read_text(encoding="utf-8")
-NOT_FLOW_NODES = {"sequenceFlow", "laneSet", "extensionElements", "documentation", "textAnnotation",
-                  "association", "dataObject"}
+NOT_FLOW_NODES = {
+    "sequenceFlow",
+    "laneSet",
+    "extensionElements",
+    "documentation",
+    "textAnnotation",
+    "association",
+    "dataObject",
+}
 
 
 def svg_root(svg_text):
@@ -63,6 +78,7 @@ def view_box(root):
 
 # --- change_control, the real process -----------------------------------------------------------
 
+
 @pytest.fixture(scope="module")
 def change_control_svg():
     return render_svg(CHANGE_CONTROL, "change_control")
@@ -71,10 +87,12 @@ def change_control_svg():
 def test_change_control_has_a_group_for_every_flow_node_lane_and_flow(change_control_svg):
     drawn = groups(svg_root(change_control_svg))
     root = model(CHANGE_CONTROL)
-    expected = ([el.get("id") for el in flow_nodes(CHANGE_CONTROL, "change_control")]
-                + [lane.get("id") for lane in root.iterfind(".//bpmn:lane", NS)]
-                + [flow.get("id") for flow in root.iterfind(".//bpmn:sequenceFlow", NS)]
-                + ["Participant_change_control"])
+    expected = (
+        [el.get("id") for el in flow_nodes(CHANGE_CONTROL, "change_control")]
+        + [lane.get("id") for lane in root.iterfind(".//bpmn:lane", NS)]
+        + [flow.get("id") for flow in root.iterfind(".//bpmn:sequenceFlow", NS)]
+        + ["Participant_change_control"]
+    )
     assert len(expected) > 60
     assert [element_id for element_id in expected if element_id not in drawn] == []
     assert "userTask" in classes(drawn["submit_request"])
@@ -85,15 +103,17 @@ def test_change_control_has_a_group_for_every_flow_node_lane_and_flow(change_con
 def test_change_control_view_box_encloses_all_di_bounds_and_waypoints(change_control_svg):
     left, top, right, bottom = view_box(svg_root(change_control_svg))
     root = model(CHANGE_CONTROL)
-    boxes = [(float(b.get("x")), float(b.get("y")), float(b.get("width")), float(b.get("height")))
-             for b in root.iterfind(".//dc:Bounds", NS)]
+    boxes = [
+        (float(b.get("x")), float(b.get("y")), float(b.get("width")), float(b.get("height")))
+        for b in root.iterfind(".//dc:Bounds", NS)
+    ]
     points = [(float(p.get("x")), float(p.get("y"))) for p in root.iterfind(".//di:waypoint", NS)]
     assert boxes and points
     for x, y, width, height in boxes:
         assert left <= x and x + width <= right and top <= y and y + height <= bottom, (x, y)
     for x, y in points:
         assert left <= x <= right and top <= y <= bottom, (x, y)
-    assert left < 150 and right > 2800       # the pool runs from x=150 to 2800
+    assert left < 150 and right > 2800  # the pool runs from x=150 to 2800
 
 
 def test_change_control_shows_chinese_names_and_flow_names(change_control_svg):
@@ -103,7 +123,7 @@ def test_change_control_shows_chinese_names_and_flow_names(change_control_svg):
     for element in named:
         assert element.get("name").replace(" ", "") in shown_text(drawn[element.get("id")]), element.get("id")
         assert drawn[element.get("id")].find("svg:title", NS).text == element.get("name")
-    assert "清除上轮评审结论" in shown_text(drawn["reset_review_outcomes"])   # wrapped over two lines
+    assert "清除上轮评审结论" in shown_text(drawn["reset_review_outcomes"])  # wrapped over two lines
     assert "变更控制" in shown_text(drawn["Participant_change_control"])
     assert shown_text(drawn["Lane_ChangeBoard"]) == "ChangeBoard"
     flows = [f for f in model(CHANGE_CONTROL).iterfind(".//bpmn:sequenceFlow", NS) if f.get("name")]
@@ -147,18 +167,19 @@ def first_line(group):
 
 def test_labels_sit_at_di_label_bounds_or_fall_back_to_below_and_midpoint(change_control_svg):
     x, y = first_line(groups(svg_root(change_control_svg))["is_major"])
-    assert x == 1120 and 400 < y <= 414               # BPMNLabel bounds x=1080 y=400 w=80 h=14, above
+    assert x == 1120 and 400 < y <= 414  # BPMNLabel bounds x=1080 y=400 w=80 h=14, above
     x, y = first_line(groups(svg_root(change_control_svg))["Flow_major"])
     assert x == 1158 and 560 < y <= 574
     without_labels = re.sub(r"<bpmndi:BPMNLabel>.*?</bpmndi:BPMNLabel>", "", V1, flags=re.S)
     drawn = groups(svg_root(render_svg(without_labels, "purchase_request")))
     x, y = first_line(drawn["f3"])
-    assert x == 540 and y < 120                       # middle of the flow from x=500 to 580, above the line
+    assert x == 540 and y < 120  # middle of the flow from x=500 to 580, above the line
     x, y = first_line(drawn["end"])
-    assert x == 760 and y > 138                       # centred below the event (x 742..778, bottom 138)
+    assert x == 760 and y > 138  # centred below the event (x 742..778, bottom 138)
 
 
 # --- states, path, diff classes ------------------------------------------------------------------
+
 
 def marked(root, prefix):
     """{bpmn id: the class starting with prefix} for every group carrying such a class."""
@@ -171,16 +192,26 @@ def marked(root, prefix):
 
 
 def test_states_path_and_diff_classes_land_on_exactly_the_right_elements():
-    states = {"submit_request": "completed", "board_review": "active", "regulatory_review": "waiting",
-              "verification": "failed", "qa_review": "cancelled", "is_major": "completed"}
+    states = {
+        "submit_request": "completed",
+        "board_review": "active",
+        "regulatory_review": "waiting",
+        "verification": "failed",
+        "qa_review": "cancelled",
+        "is_major": "completed",
+    }
     path = {"Flow_start_to_submit", "Flow_major"}
     diff = {"qa_approval": "changed", "Flow_minor": "removed", "end_closed": "added"}
     root = svg_root(render_svg(CHANGE_CONTROL, "change_control", states=states, path=path, diff=diff))
     assert marked(root, "state-") == {key: f"state-{value}" for key, value in states.items()}
-    assert marked(root, "taken") == {key: "taken" for key in path}
+    assert marked(root, "taken") == dict.fromkeys(path, "taken")
     assert marked(root, "diff-") == {key: f"diff-{value}" for key, value in diff.items()}
-    badges = {element_id: badge.get("class") for element_id, group in groups(root).items()
-              for badge in group.iterfind("svg:g", NS) if badge.get("class", "").startswith("badge ")}
+    badges = {
+        element_id: badge.get("class")
+        for element_id, group in groups(root).items()
+        for badge in group.iterfind("svg:g", NS)
+        if badge.get("class", "").startswith("badge ")
+    }
     assert badges == {key: f"badge badge-{value}" for key, value in states.items()}
     taken_line = groups(root)["Flow_major"].find("svg:path[@class='flow-line']", NS)
     assert taken_line.get("marker-end") == "url(#tf-arrow-taken)"
@@ -196,19 +227,22 @@ def test_state_aliases_and_unknown_states():
 
 
 def test_labels_override_names_for_the_english_ui():
-    labels = {"submit_request": "Submit change request", "Flow_minor": "minor",
-              "Participant_change_control": "Change Control"}
+    labels = {
+        "submit_request": "Submit change request",
+        "Flow_minor": "minor",
+        "Participant_change_control": "Change Control",
+    }
     drawn = groups(svg_root(render_svg(CHANGE_CONTROL, "change_control", labels=labels)))
     assert shown_text(drawn["submit_request"]) == "Submitchangerequest"
     assert drawn["submit_request"].find("svg:title", NS).text == "Submit change request"
     assert shown_text(drawn["Flow_minor"]) == "minor"
     assert shown_text(drawn["Participant_change_control"]) == "ChangeControl"
-    assert "影响评估" in shown_text(drawn["impact_assessment"])     # not overridden
+    assert "影响评估" in shown_text(drawn["impact_assessment"])  # not overridden
 
 
 # --- hostile input ---------------------------------------------------------------------------------
 
-HOSTILE = '&lt;script&gt;alert(1)&lt;/script&gt; R&amp;D &quot;q&quot; &lt;/text&gt;&lt;svg onload=x&gt;'
+HOSTILE = "&lt;script&gt;alert(1)&lt;/script&gt; R&amp;D &quot;q&quot; &lt;/text&gt;&lt;svg onload=x&gt;"
 
 
 def test_hostile_names_are_escaped():
@@ -227,6 +261,7 @@ def test_hostile_names_are_escaped():
 
 def test_files_with_dtds_are_refused():
     from engine.errors import BundleError
+
     evil = '<?xml version="1.0"?><!DOCTYPE x [<!ENTITY e "boom">]>' + V1.split("?>", 1)[1]
     with pytest.raises(BundleError):
         render_svg(evil)
@@ -234,13 +269,14 @@ def test_files_with_dtds_are_refused():
 
 # --- modeler fixtures ------------------------------------------------------------------------------
 
+
 def test_camunda_modeler_file_renders_pools_boundary_timer_message_flows_and_annotation():
     root = svg_root(render_svg(CAMUNDA, "Process_Supplier"))
     drawn = groups(root)
     assert {"Participant_Customer", "Participant_Supplier", "Task_send_order", "Event_order_received"} <= set(drawn)
     assert {"boundaryEvent", "event", "intermediate"} <= classes(drawn["Event_check_overdue"])
     assert drawn["Event_check_overdue"].find("svg:circle[@class='shape']", NS) is not None
-    assert drawn["Event_check_overdue"].find("svg:g[@class='glyph']", NS) is not None        # the clock
+    assert drawn["Event_check_overdue"].find("svg:g[@class='glyph']", NS) is not None  # the clock
     for flow_id in ("Flow_order_message", "Flow_confirmation_message"):
         assert {"messageFlow", "dashed"} <= classes(drawn[flow_id])
         line = drawn[flow_id].find("svg:path[@class='flow-line']", NS)
@@ -250,8 +286,8 @@ def test_camunda_modeler_file_renders_pools_boundary_timer_message_flows_and_ann
     assert "dotted" in classes(drawn["Association_sla"])
     assert "collapsed" in classes(drawn["SubProcess_prepare"])
     assert drawn["SubProcess_prepare"].find(".//svg:g[@class='glyph marker-collapsed']", NS) is not None
-    assert "Task_pack" not in drawn          # lives on the sub-process's own drill-down plane
-    assert drawn["Gateway_in_stock"].find(".//svg:g[@class='glyph']", NS) is not None     # the X
+    assert "Task_pack" not in drawn  # lives on the sub-process's own drill-down plane
+    assert drawn["Gateway_in_stock"].find(".//svg:g[@class='glyph']", NS) is not None  # the X
     assert {"endEvent", "event"} <= classes(drawn["Event_rejected"])
     # Boundary events are drawn after (on top of) the task they are attached to.
     order = [g.get("id") for g in root.iter(f"{{{SVG}}}g") if g.get("id")]
@@ -259,12 +295,14 @@ def test_camunda_modeler_file_renders_pools_boundary_timer_message_flows_and_ann
 
 
 def test_plane_choice_follows_the_process():
-    assert "Participant_Supplier" in groups(svg_root(render_svg(CAMUNDA)))          # first plane
+    assert "Participant_Supplier" in groups(svg_root(render_svg(CAMUNDA)))  # first plane
     assert "Participant_Customer" in groups(svg_root(render_svg(CAMUNDA, "Process_Customer")))
-    other = ('<bpmn:process id="other" isExecutable="false"><bpmn:task id="other_task" name="Other" />'
-             '</bpmn:process><bpmndi:BPMNDiagram id="D_other"><bpmndi:BPMNPlane id="P_other" bpmnElement="other">'
-             '<bpmndi:BPMNShape id="other_task_di" bpmnElement="other_task"><dc:Bounds x="0" y="0" width="100" '
-             'height="80" /></bpmndi:BPMNShape></bpmndi:BPMNPlane></bpmndi:BPMNDiagram>')
+    other = (
+        '<bpmn:process id="other" isExecutable="false"><bpmn:task id="other_task" name="Other" />'
+        '</bpmn:process><bpmndi:BPMNDiagram id="D_other"><bpmndi:BPMNPlane id="P_other" bpmnElement="other">'
+        '<bpmndi:BPMNShape id="other_task_di" bpmnElement="other_task"><dc:Bounds x="0" y="0" width="100" '
+        'height="80" /></bpmndi:BPMNShape></bpmndi:BPMNPlane></bpmndi:BPMNDiagram>'
+    )
     two = V1.replace('<bpmn:process id="purchase_request"', other + '<bpmn:process id="purchase_request"', 1)
     assert set(groups(svg_root(render_svg(two)))) == {"other_task"}
     own = groups(svg_root(render_svg(two, "purchase_request")))
@@ -278,7 +316,7 @@ def test_plane_choice_follows_the_process():
 def test_bpmn_io_file_renders_data_groups_expanded_subprocess_and_event_kinds():
     drawn = groups(svg_root(render_svg(BPMNIO)))
     assert "expanded" in classes(drawn["SubProcess_investigate"])
-    assert {"Event_sub_start", "Task_collect", "Flow_sub_1"} <= set(drawn)     # content of the open sub-process
+    assert {"Event_sub_start", "Task_collect", "Flow_sub_1"} <= set(drawn)  # content of the open sub-process
     assert drawn["Task_collect"].find(".//svg:g[@class='glyph marker-parallel']", NS) is not None
     assert drawn["Task_assess"].find(".//svg:g[@class='glyph marker-loop']", NS) is not None
     assert "non-interrupting" in classes(drawn["Event_more_info"])
@@ -291,8 +329,17 @@ def test_bpmn_io_file_renders_data_groups_expanded_subprocess_and_event_kinds():
 
 # --- version diffs ---------------------------------------------------------------------------------
 
-EXPECTED_DIFF = {"submit": "changed", "review": "changed", "end": "changed", "approve": "added",
-                 "f5": "added", "f6": "added", "archive": "removed", "f3": "removed", "f4": "removed"}
+EXPECTED_DIFF = {
+    "submit": "changed",
+    "review": "changed",
+    "end": "changed",
+    "approve": "added",
+    "f5": "added",
+    "f6": "added",
+    "archive": "removed",
+    "f3": "removed",
+    "f4": "removed",
+}
 
 
 def test_diff_elements_finds_added_removed_and_changed():
@@ -307,17 +354,39 @@ def test_moving_shapes_is_not_a_change():
     assert diff_elements(V1, moved, "purchase_request") == {}
 
 
-@pytest.mark.parametrize("edits, changed", [
-    ([('<spiffworkflow:property name="dueInDays" value="3" />',
-       '<spiffworkflow:property name="dueInDays" value="5" />')], "review"),
-    ([("请填写采购内容。", "请填写采购内容和预算。")], "submit"),
-    ([("archived = True", "archived = False")], "archive"),
-    ([('name="已审核 reviewed"', 'name="已审核"')], "f3"),
-    ([('targetRef="archive" />', 'targetRef="archive"><bpmn:conditionExpression>ok</bpmn:conditionExpression>'
-                                 '</bpmn:sequenceFlow>')], "f3"),
-    ([('<bpmn:userTask id="review"', '<bpmn:manualTask id="review"'),
-      ("</bpmn:userTask>\n    <bpmn:scriptTask", "</bpmn:manualTask>\n    <bpmn:scriptTask")], "review"),
-])
+@pytest.mark.parametrize(
+    "edits, changed",
+    [
+        (
+            [
+                (
+                    '<spiffworkflow:property name="dueInDays" value="3" />',
+                    '<spiffworkflow:property name="dueInDays" value="5" />',
+                )
+            ],
+            "review",
+        ),
+        ([("请填写采购内容。", "请填写采购内容和预算。")], "submit"),
+        ([("archived = True", "archived = False")], "archive"),
+        ([('name="已审核 reviewed"', 'name="已审核"')], "f3"),
+        (
+            [
+                (
+                    'targetRef="archive" />',
+                    'targetRef="archive"><bpmn:conditionExpression>ok</bpmn:conditionExpression></bpmn:sequenceFlow>',
+                )
+            ],
+            "f3",
+        ),
+        (
+            [
+                ('<bpmn:userTask id="review"', '<bpmn:manualTask id="review"'),
+                ("</bpmn:userTask>\n    <bpmn:scriptTask", "</bpmn:manualTask>\n    <bpmn:scriptTask"),
+            ],
+            "review",
+        ),
+    ],
+)
 def test_definition_changes_are_changes(edits, changed):
     edited = V1
     for old, new in edits:
@@ -328,8 +397,10 @@ def test_definition_changes_are_changes(edits, changed):
 
 def test_diagram_elements_describe_the_flow_elements():
     elements = diagram_elements(CHANGE_CONTROL, "change_control")
-    assert set(elements) == ({el.get("id") for el in flow_nodes(CHANGE_CONTROL, "change_control")}
-                             | {f.get("id") for f in model(CHANGE_CONTROL).iterfind(".//bpmn:sequenceFlow", NS)})
+    assert set(elements) == (
+        {el.get("id") for el in flow_nodes(CHANGE_CONTROL, "change_control")}
+        | {f.get("id") for f in model(CHANGE_CONTROL).iterfind(".//bpmn:sequenceFlow", NS)}
+    )
     classify = elements["classify_change"]
     assert isinstance(classify, ElementInfo)
     assert (classify.type, classify.name, classify.lane) == ("businessRuleTask", "变更分类", "QA")
@@ -350,7 +421,7 @@ def test_render_diff_svg_colours_changes_and_ghosts_removed_elements_from_the_ol
     assert marked(root, "diff-") == {key: f"diff-{value}" for key, value in EXPECTED_DIFF.items()}
     archive = groups(root)["archive"]
     rect = archive.find("svg:rect[@class='shape']", NS)
-    assert (rect.get("x"), rect.get("y")) == ("580", "80")          # where v1 placed it
+    assert (rect.get("x"), rect.get("y")) == ("580", "80")  # where v1 placed it
     assert "归档Archive" in shown_text(archive) and "scriptTask" in classes(archive)
     assert "已审核reviewed" in shown_text(groups(root)["f3"])
     line = groups(root)["f4"].find("svg:path[@class='flow-line']", NS)

@@ -1,12 +1,24 @@
 """Engine tests: the real files in processes/, rules/ and forms/, no app, no database."""
+
 import json
 
 import pytest
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.util.task import TaskState
 
-from engine import (BundleError, Engine, EngineError, ProcessBundle, ScriptError, SourceFile, TaskNotReady,
-                    VersionRef, check_consistent, compile_bundle, lane_to_role)
+from engine import (
+    BundleError,
+    Engine,
+    EngineError,
+    ProcessBundle,
+    ScriptError,
+    SourceFile,
+    TaskNotReady,
+    VersionRef,
+    check_consistent,
+    compile_bundle,
+    lane_to_role,
+)
 from engine.sandbox import script_engine
 from engine.serializer import full_serializer, spec_serializer
 from tests.conftest import ROOT
@@ -19,6 +31,7 @@ def _operations():
     """The app's service-task operations (processes/ holds service tasks; parameters are checked at compile)."""
     from engine import OperationRegistry
     from webapp.operations import register
+
     registry = OperationRegistry()
     register(registry)
     return registry.definitions()
@@ -32,6 +45,7 @@ def _operations():
     """The app's service-task operations (processes/ holds processes that call them)."""
     from engine import OperationRegistry
     from webapp.operations import register
+
     registry = OperationRegistry()
     register(registry)
     return registry.definitions()
@@ -68,8 +82,16 @@ def drive(engine, workflow, ref, overrides=None, stop_at=None):
     return workflow, seen
 
 
-@pytest.mark.parametrize("lane, role", [("Change Board", "change_board"), ("QA", "qa"), ("  Regulatory ", "regulatory"),
-                                        ("R&D / Design", "r_d_design"), ("", None)])
+@pytest.mark.parametrize(
+    "lane, role",
+    [
+        ("Change Board", "change_board"),
+        ("QA", "qa"),
+        ("  Regulatory ", "regulatory"),
+        ("R&D / Design", "r_d_design"),
+        ("", None),
+    ],
+)
 def test_lane_names_map_to_roles(lane, role):
     assert lane_to_role(lane) == role
 
@@ -85,16 +107,22 @@ def test_change_control_declares_its_lanes_and_files(change_control):
 def test_minor_change_goes_through_qa_review(change_control):
     engine = Engine()
     workflow, seen = drive(engine, engine.start(change_control), change_control)
-    assert seen == ["submit_request", "impact_assessment", "qa_review", "qa_approval", "implementation",
-                    "verification", "make_effective"]
+    assert seen == [
+        "submit_request",
+        "impact_assessment",
+        "qa_review",
+        "qa_approval",
+        "implementation",
+        "verification",
+        "make_effective",
+    ]
     data = engine.data(workflow)
     assert data["classification"] == "minor" and data["closed"] is True
 
 
 def test_major_change_needs_board_and_regulatory_review(change_control):
     engine = Engine()
-    workflow, seen = drive(engine, engine.start(change_control), change_control,
-                           {"impact_assessment": MAJOR_IMPACT})
+    workflow, seen = drive(engine, engine.start(change_control), change_control, {"impact_assessment": MAJOR_IMPACT})
     assert {"board_review", "regulatory_review"} <= set(seen) and "qa_review" not in seen
     assert engine.data(workflow)["classification"] == "major"
     assert engine.data(workflow)["regulatory_action"] == "filing"
@@ -103,8 +131,9 @@ def test_major_change_needs_board_and_regulatory_review(change_control):
 def test_rejection_loops_back_to_the_requester(change_control):
     engine = Engine()
     reject = {"qa_review_decision": "reject", "qa_review_comments": "Add the validation reference."}
-    workflow, seen = drive(engine, engine.start(change_control), change_control,
-                           {"qa_review": [reject, DATA_BY_TASK["qa_review"]]})
+    workflow, seen = drive(
+        engine, engine.start(change_control), change_control, {"qa_review": [reject, DATA_BY_TASK["qa_review"]]}
+    )
     assert seen[:5] == ["submit_request", "impact_assessment", "qa_review", "revise_request", "impact_assessment"]
     assert engine.status(workflow) == "completed"
 
@@ -121,6 +150,7 @@ def test_ready_tasks_carry_lane_form_and_rendered_instructions(change_control):
 
 def test_bad_jinja_in_instructions_shows_the_raw_text():
     from engine.tasks import render_instructions
+
     assert render_instructions("Hello {{ name", {"name": "x"}) == "Hello {{ name"
     assert render_instructions("{{ x.__class__ }}", {"x": 1}) in ("", "{{ x.__class__ }}")
 
@@ -170,8 +200,11 @@ def test_change_control_rejection_loop_past_400_passes(change_control):
     workflow, _ = drive(engine, engine.start(change_control), change_control, stop_at="qa_review")
     reject = {"qa_review_decision": "reject", "qa_review_comments": "again"}
     for n in range(405):
-        for bpmn_id, data in (("qa_review", reject), ("revise_request", DATA_BY_TASK["revise_request"]),
-                              ("impact_assessment", DATA_BY_TASK["impact_assessment"])):
+        for bpmn_id, data in (
+            ("qa_review", reject),
+            ("revise_request", DATA_BY_TASK["revise_request"]),
+            ("impact_assessment", DATA_BY_TASK["impact_assessment"]),
+        ):
             [task] = engine.ready_human_tasks(workflow, change_control)
             assert task.bpmn_id == bpmn_id, f"pass {n}"
             engine.complete_task(workflow, task.id, data)
@@ -225,11 +258,14 @@ def test_script_errors_surface_as_script_error():
         engine.complete_task(workflow, task.id, {"again": False})
 
 
-@pytest.mark.parametrize("text, message", [
-    ("<bpmn:definitions", "not well-formed"),
-    ('<?xml version="1.0"?><!DOCTYPE x [<!ENTITY a "aaaa">]><x>&a;</x>', "DOCTYPE"),
-    ('<?xml version="1.0"?><!DOCTYPE x [<!ENTITY e SYSTEM "file:///etc/passwd">]><x>&e;</x>', "DOCTYPE"),
-])
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        ("<bpmn:definitions", "not well-formed"),
+        ('<?xml version="1.0"?><!DOCTYPE x [<!ENTITY a "aaaa">]><x>&a;</x>', "DOCTYPE"),
+        ('<?xml version="1.0"?><!DOCTYPE x [<!ENTITY e SYSTEM "file:///etc/passwd">]><x>&e;</x>', "DOCTYPE"),
+    ],
+)
 def test_unsafe_or_broken_xml_is_refused(text, message):
     with pytest.raises(BundleError) as info:
         compile_bundle(ProcessBundle([SourceFile("bad.bpmn", text)]))
@@ -239,9 +275,12 @@ def test_unsafe_or_broken_xml_is_refused(text, message):
 
 def test_missing_form_is_reported():
     bpmn = (ROOT / "processes" / "change_control.bpmn").read_text()
-    bundle = ProcessBundle([SourceFile("change_control.bpmn", bpmn),
-                            SourceFile("change_classification.dmn",
-                                       (ROOT / "rules" / "change_classification.dmn").read_text())])
+    bundle = ProcessBundle(
+        [
+            SourceFile("change_control.bpmn", bpmn),
+            SourceFile("change_classification.dmn", (ROOT / "rules" / "change_classification.dmn").read_text()),
+        ]
+    )
     with pytest.raises(BundleError) as info:
         compile_bundle(bundle)
     assert any("form file" in p["message"] for p in info.value.problems)
@@ -261,8 +300,12 @@ def test_call_activity_resolves_by_process_id_and_survives_a_reload():
     engine = Engine()
     workflow = engine.load(ref, engine.dump(engine.start(ref, {"sample": "S-17"})))
     [task] = engine.ready_human_tasks(workflow, ref)
-    assert (task.bpmn_id, task.type, task.lane, task.instructions) == ("inspect", "manualTask", None,
-                                                                        "Inspect sample S-17")
+    assert (task.bpmn_id, task.type, task.lane, task.instructions) == (
+        "inspect",
+        "manualTask",
+        None,
+        "Inspect sample S-17",
+    )
     engine.complete_task(workflow, task.id, {})
     workflow = engine.load(ref, engine.dump(workflow))
     [after] = engine.ready_human_tasks(workflow, ref)
@@ -272,33 +315,45 @@ def test_call_activity_resolves_by_process_id_and_survives_a_reload():
 
 
 def _service_process(operator_xml):
-    bpmn = (FIXTURES / "rework_loop.bpmn").read_text().replace(
-        '<bpmn:scriptTask id="count" name="Count">',
-        f'<bpmn:serviceTask id="count" name="Count"><bpmn:extensionElements>{operator_xml}</bpmn:extensionElements>'
-    ).replace("<bpmn:script>finished = True</bpmn:script></bpmn:scriptTask>", "</bpmn:serviceTask>")
+    bpmn = (
+        (FIXTURES / "rework_loop.bpmn")
+        .read_text()
+        .replace(
+            '<bpmn:scriptTask id="count" name="Count">',
+            f'<bpmn:serviceTask id="count" name="Count"><bpmn:extensionElements>{operator_xml}</bpmn:extensionElements>',
+        )
+        .replace("<bpmn:script>finished = True</bpmn:script></bpmn:scriptTask>", "</bpmn:serviceTask>")
+    )
     return bpmn
 
 
 def test_service_tasks_call_registered_operations_with_evaluated_parameters():
     from engine import OperationRegistry, ServiceError
+
     registry = OperationRegistry()
     registry.register("test.double", lambda p: {"value": p["n"] * 2}, required=("n",))
     registry.register("test.fail", lambda p: 1 / 0)
-    operator = ('<spiffworkflow:serviceTaskOperator id="{op}" resultVariable="doubled"><spiffworkflow:parameters>'
-                '<spiffworkflow:parameter id="n" type="int" value="amount + 1" /></spiffworkflow:parameters>'
-                '</spiffworkflow:serviceTaskOperator>')
-    [ok] = compile_bundle(ProcessBundle([SourceFile("s.bpmn", _service_process(operator.format(op="test.double")))]),
-                          operations=registry.definitions())
+    operator = (
+        '<spiffworkflow:serviceTaskOperator id="{op}" resultVariable="doubled"><spiffworkflow:parameters>'
+        '<spiffworkflow:parameter id="n" type="int" value="amount + 1" /></spiffworkflow:parameters>'
+        "</spiffworkflow:serviceTaskOperator>"
+    )
+    [ok] = compile_bundle(
+        ProcessBundle([SourceFile("s.bpmn", _service_process(operator.format(op="test.double")))]),
+        operations=registry.definitions(),
+    )
     engine = Engine(operations=registry)
     ref = _ref(ok)
     workflow = engine.start(ref, {"amount": 20})
     [task] = engine.ready_human_tasks(workflow, ref)
     engine.complete_task(workflow, task.id, {"again": False})
     assert engine.data(workflow)["doubled"] == {"value": 42}
-    failing = _service_process(operator.format(op="test.fail")).replace('id="n" type="int" value="amount + 1" ', 'id="n" type="int" value="1" ')
+    failing = _service_process(operator.format(op="test.fail")).replace(
+        'id="n" type="int" value="amount + 1" ', 'id="n" type="int" value="1" '
+    )
     registry.register("test.fail", lambda p: 1 / 0, optional=("n",))
     [bad] = compile_bundle(ProcessBundle([SourceFile("f.bpmn", failing)]), operations=registry.definitions())
     workflow = engine.start(_ref(bad), {})
     [task] = engine.ready_human_tasks(workflow, _ref(bad))
-    with pytest.raises(ServiceError, match="test.fail failed: division by zero"):
+    with pytest.raises(ServiceError, match=r"test\.fail failed: division by zero"):
         engine.complete_task(workflow, task.id, {"again": False})

@@ -1,22 +1,27 @@
 """ERP REST API: the trace and import contracts, CRUD with audit, validation, guards, permissions."""
+
 import io
 
 import pytest
 from sqlalchemy import select
 
+from tests.erp_world import bad_check_digit, build_world, days, gtin, released_stock
+from tests.helpers import Api, table_snapshot, user
+from tests.test_erp_import import VALID
 from webapp.extensions import db
 from webapp.models import AuditEvent
 from webapp.services.erp import parties
 from webapp.services.erp.common import by_code
-from tests.erp_world import bad_check_digit, build_world, days, gtin, released_stock
-from tests.helpers import Api, table_snapshot, user
-from tests.test_erp_import import VALID
 
 TRACE_KEYS = {"root", "lots", "shipments", "customers", "stock", "suppliers"}
-SHAPES = {"root": {"material", "lot"}, "lots": {"material", "lot", "depth", "status"},
-          "shipments": {"shipment", "customer", "material", "lot", "serial", "quantity", "shipped_at"},
-          "customers": {"code", "name", "quantity"}, "stock": {"location", "material", "lot", "quantity"},
-          "suppliers": {"code", "name", "material", "lot"}}
+SHAPES = {
+    "root": {"material", "lot"},
+    "lots": {"material", "lot", "depth", "status"},
+    "shipments": {"shipment", "customer", "material", "lot", "serial", "quantity", "shipped_at"},
+    "customers": {"code", "name", "quantity"},
+    "stock": {"location", "material", "lot", "quantity"},
+    "suppliers": {"code", "name", "material", "lot"},
+}
 
 
 @pytest.fixture
@@ -30,6 +35,7 @@ def api(app):
         if username not in clients:
             clients[username] = Api(app, username)
         return clients[username]
+
     return get
 
 
@@ -44,23 +50,50 @@ def _produce_and_ship(app, api):
         parties.set_supplier_scope(qa, by_code("supplier", "SUP-TUBE"), ["TUBE", "BPM", "KIT"], [], "kits")
         released_stock(qa)
     qa, sales = api("qa"), api("sales")
-    assert qa.post("/api/v1/lots", {"material": "KIT", "lot": "K1", "manufactured_on": days(0).isoformat()}
-                   ).status_code == 201
-    for move in ({"type": "consumption", "material": "TUBE", "lot": "T1", "quantity": 40, "from_location": "WH",
-                  "reference": "MO-1"},
-                 {"type": "output", "material": "KIT", "lot": "K1", "quantity": 20, "to_location": "QUA",
-                  "reference": "MO-1"}):
+    assert (
+        qa.post("/api/v1/lots", {"material": "KIT", "lot": "K1", "manufactured_on": days(0).isoformat()}).status_code
+        == 201
+    )
+    for move in (
+        {
+            "type": "consumption",
+            "material": "TUBE",
+            "lot": "T1",
+            "quantity": 40,
+            "from_location": "WH",
+            "reference": "MO-1",
+        },
+        {"type": "output", "material": "KIT", "lot": "K1", "quantity": 20, "to_location": "QUA", "reference": "MO-1"},
+    ):
         response = qa.post("/api/v1/movements", move)
         assert response.status_code == 201, response.get_json()
     lot = qa.get("/api/v1/lots?material=KIT&lot=K1").get_json()["items"][0]
     assert qa.post(f"/api/v1/lots/{lot['id']}/release", {"reason": "sterility test passed"}).status_code == 200
-    assert qa.post("/api/v1/movements", {"type": "transfer", "material": "KIT", "lot": "K1", "quantity": 20,
-                                         "from_location": "QUA", "to_location": "WH"}).status_code == 201
+    assert (
+        qa.post(
+            "/api/v1/movements",
+            {
+                "type": "transfer",
+                "material": "KIT",
+                "lot": "K1",
+                "quantity": 20,
+                "from_location": "QUA",
+                "to_location": "WH",
+            },
+        ).status_code
+        == 201
+    )
     picks = sales.get("/api/v1/fefo?material=KIT&quantity=25&customer=HOSP").get_json()
-    assert picks == {"picks": [{"lot": "K1", "from_location": "WH", "expires_on": days(730).isoformat(),
-                                "available": 20, "quantity": 20}], "shortfall": 5}
-    shipment = sales.post("/api/v1/shipments", {"customer": "HOSP", "lines": [
-        {"material": "KIT", "lot": "K1", "quantity": 5, "from_location": "WH"}]}).get_json()
+    assert picks == {
+        "picks": [
+            {"lot": "K1", "from_location": "WH", "expires_on": days(730).isoformat(), "available": 20, "quantity": 20}
+        ],
+        "shortfall": 5,
+    }
+    shipment = sales.post(
+        "/api/v1/shipments",
+        {"customer": "HOSP", "lines": [{"material": "KIT", "lot": "K1", "quantity": 5, "from_location": "WH"}]},
+    ).get_json()
     shipped = sales.post(f"/api/v1/shipments/{shipment['id']}/ship", {})
     assert shipped.status_code == 200, shipped.get_json()
     return shipped.get_json()
@@ -86,9 +119,15 @@ def test_trace_api_follows_the_contract(app, api):
     assert backward["lots"] == [{"material": "TUBE", "lot": "T1", "depth": 1, "status": "released"}]
 
 
-@pytest.mark.parametrize("query, status, field", [
-    ("material=TUBE", 400, "lot"), ("material=TUBE&lot=T1&direction=up", 400, "direction"),
-    ("material=TUBE&lot=T1&depth=3", 400, "depth"), ("material=TUBE&lot=NOPE", 404, None)])
+@pytest.mark.parametrize(
+    "query, status, field",
+    [
+        ("material=TUBE", 400, "lot"),
+        ("material=TUBE&lot=T1&direction=up", 400, "direction"),
+        ("material=TUBE&lot=T1&depth=3", 400, "depth"),
+        ("material=TUBE&lot=NOPE", 404, None),
+    ],
+)
 def test_trace_api_errors(api, query, status, field):
     response = api("qa").get(f"/api/v1/trace?{query}")
     assert response.status_code == status
@@ -98,22 +137,30 @@ def test_trace_api_errors(api, query, status, field):
 
 def test_material_crud_is_validated_audited_and_never_deleted(app, api):
     qa = api("qa")
-    created = qa.post("/api/v1/materials", {"code": "CATH-2", "name": "Catheter", "tracking": "lot",
-                                            "gtin": gtin(201), "device_class": "II"})
+    created = qa.post(
+        "/api/v1/materials",
+        {"code": "CATH-2", "name": "Catheter", "tracking": "lot", "gtin": gtin(201), "device_class": "II"},
+    )
     assert created.status_code == 201 and created.get_json()["gtin"] == gtin(201)
-    bad = qa.post("/api/v1/materials", {"code": "X", "name": "X", "tracking": "lots", "colour": "red",
-                                        "gtin": bad_check_digit(gtin(202))})
+    bad = qa.post(
+        "/api/v1/materials",
+        {"code": "X", "name": "X", "tracking": "lots", "colour": "red", "gtin": bad_check_digit(gtin(202))},
+    )
     assert bad.status_code == 400 and {"tracking", "colour"} <= set(bad.get_json()["errors"])
-    bad_gtin = qa.post("/api/v1/materials", {"code": "X", "name": "X", "tracking": "lot",
-                                             "gtin": bad_check_digit(gtin(202))})
+    bad_gtin = qa.post(
+        "/api/v1/materials", {"code": "X", "name": "X", "tracking": "lot", "gtin": bad_check_digit(gtin(202))}
+    )
     assert bad_gtin.status_code == 400 and "check digit" in bad_gtin.get_json()["errors"]["gtin"]
     assert _patch(qa, "/api/v1/materials/CATH-2", {"name": "Catheter, 2 m"}).status_code == 400  # no reason
     changed = _patch(qa, "/api/v1/materials/CATH-2", {"name": "Catheter, 2 m", "reason": "label revision C"})
     assert changed.status_code == 200 and changed.get_json()["name"] == "Catheter, 2 m"
     with app.app_context():
         event = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "material.update"))
-        assert (event.before, event.after, event.reason) == ({"name": "Catheter"}, {"name": "Catheter, 2 m"},
-                                                             "label revision C")
+        assert (event.before, event.after, event.reason) == (
+            {"name": "Catheter"},
+            {"name": "Catheter, 2 m"},
+            "label revision C",
+        )
     assert qa.post("/api/v1/materials/CATH-2/void", {"reason": "duplicate"}).status_code == 200
     codes = [m["code"] for m in qa.get("/api/v1/materials?per_page=100").get_json()["items"]]
     assert "CATH-2" not in codes
@@ -127,8 +174,9 @@ def test_lists_paginate_and_filter(api):
     page = qa.get("/api/v1/materials?per_page=2&page=2").get_json()
     assert (page["page"], page["per_page"], page["total"], len(page["items"])) == (2, 2, 4, 2)
     assert [m["code"] for m in qa.get("/api/v1/materials?tracking=serial").get_json()["items"]] == ["BPM"]
-    assert [c["code"] for c in qa.get(f"/api/v1/customers?license_valid_before={days(0)}").get_json()["items"]] \
-        == ["DIST-EXP"]
+    assert [c["code"] for c in qa.get(f"/api/v1/customers?license_valid_before={days(0)}").get_json()["items"]] == [
+        "DIST-EXP"
+    ]
     assert [s["code"] for s in qa.get("/api/v1/suppliers?status=pending").get_json()["items"]] == ["SUP-NEW"]
     assert qa.get("/api/v1/locations?kind=subcontractor").get_json()["items"][0]["code"] == "STER"
     assert qa.get("/api/v1/materials?per_page=0").status_code == 400
@@ -138,8 +186,10 @@ def test_lists_paginate_and_filter(api):
 
 
 def test_guard_refusal_is_422_naming_the_rule(app, api):
-    response = api("qa").post("/api/v1/receipts", {"supplier": "SUP-NEW", "material": "TUBE", "lot": "T9",
-                                                   "quantity": 5, "to_location": "QUA"})
+    response = api("qa").post(
+        "/api/v1/receipts",
+        {"supplier": "SUP-NEW", "material": "TUBE", "lot": "T9", "quantity": 5, "to_location": "QUA"},
+    )
     assert response.status_code == 422
     body = response.get_json()
     assert body["errors"]["rule"] == "REC-SUPPLIER-APPROVED" and "REC-SUPPLIER-APPROVED" in body["message"]
@@ -149,8 +199,14 @@ def test_receive_by_scan_and_parse_udi(api):
     qa = api("qa")
     scan = "]d201" + gtin(102) + "11260301" + "10B-7" + "\x1d" + "21SN-0001"
     parsed = qa.post("/api/v1/udi/parse", {"code": scan}).get_json()
-    assert parsed == {**parsed, "gtin": gtin(102), "lot": "B-7", "serial": "SN-0001",
-                      "production_date": "2026-03-01", "material": "BPM"}
+    assert parsed == {
+        **parsed,
+        "gtin": gtin(102),
+        "lot": "B-7",
+        "serial": "SN-0001",
+        "production_date": "2026-03-01",
+        "material": "BPM",
+    }
     received = qa.post("/api/v1/receipts/scan", {"scan": scan, "supplier": "SUP-TUBE", "to_location": "QUA"})
     assert received.status_code == 201, received.get_json()
     body = received.get_json()
@@ -159,19 +215,23 @@ def test_receive_by_scan_and_parse_udi(api):
     assert again.status_code == 400 and again.get_json()["errors"] == {"serial": "already in stock"}
     unknown = qa.post("/api/v1/udi/parse", {"code": "(01)" + gtin(999) + "(10)X"}).get_json()
     assert unknown["material"] is None
-    assert qa.post("/api/v1/receipts/scan", {"scan": "(01)" + gtin(999) + "(10)X", "supplier": "SUP-TUBE",
-                                             "to_location": "QUA"}).get_json()["errors"] == {"gtin": "unknown"}
+    assert qa.post(
+        "/api/v1/receipts/scan", {"scan": "(01)" + gtin(999) + "(10)X", "supplier": "SUP-TUBE", "to_location": "QUA"}
+    ).get_json()["errors"] == {"gtin": "unknown"}
     bad = qa.post("/api/v1/udi/parse", {"code": "(01)" + bad_check_digit(gtin(102))})
     assert bad.status_code == 400 and "gtin" in bad.get_json()["errors"]
 
 
-@pytest.mark.parametrize("username, method, url, body", [
-    ("requester", "post", "/api/v1/materials", {"code": "Z", "name": "Z", "tracking": "lot"}),
-    ("qa", "post", "/api/v1/shipments", {"customer": "HOSP", "lines": []}),
-    ("sales", "post", "/api/v1/receipts", {}),
-    ("warehouse", "post", "/api/v1/suppliers/SUP-NEW/status", {"status": "approved", "reason": "x"}),
-    ("qa", "post", "/api/v1/imports", None),
-])
+@pytest.mark.parametrize(
+    "username, method, url, body",
+    [
+        ("requester", "post", "/api/v1/materials", {"code": "Z", "name": "Z", "tracking": "lot"}),
+        ("qa", "post", "/api/v1/shipments", {"customer": "HOSP", "lines": []}),
+        ("sales", "post", "/api/v1/receipts", {}),
+        ("warehouse", "post", "/api/v1/suppliers/SUP-NEW/status", {"status": "approved", "reason": "x"}),
+        ("qa", "post", "/api/v1/imports", None),
+    ],
+)
 def test_permissions(api, username, method, url, body):
     assert getattr(api(username), method)(url, body).status_code == 403
 
@@ -181,15 +241,22 @@ def test_import_over_http_is_all_or_nothing(app):
 
     def upload(files):
         data = {name: (io.BytesIO(text.encode()), name) for name, text in files.items()}
-        return admin.client.post("/api/v1/imports", data=data, headers=admin.headers,
-                                 content_type="multipart/form-data")
+        return admin.client.post(
+            "/api/v1/imports", data=data, headers=admin.headers, content_type="multipart/form-data"
+        )
+
     with app.app_context():
         before = table_snapshot()
     rejected = upload({**VALID, "locations.csv": VALID["locations.csv"] + "X,Y,garage\n"})
     assert rejected.status_code == 422
     assert rejected.get_json()["errors"]["rows"] == [
-        {"file": "locations.csv", "row": 6, "column": "kind",
-         "reason": "must be one of warehouse|quarantine|subcontractor|production|customer"}]
+        {
+            "file": "locations.csv",
+            "row": 6,
+            "column": "kind",
+            "reason": "must be one of warehouse|quarantine|subcontractor|production|customer",
+        }
+    ]
     with app.app_context():
         after = table_snapshot()
         assert len(after.pop("audit_events")) == len(before.pop("audit_events")) + 1 and after == before
@@ -201,8 +268,15 @@ def test_import_over_http_is_all_or_nothing(app):
 
 def test_openapi_describes_the_erp_paths(app):
     paths = app.test_client().get("/api/v1/openapi.json").get_json()["paths"]
-    for path in ("/api/v1/trace", "/api/v1/imports", "/api/v1/udi/parse", "/api/v1/materials/{code}",
-                 "/api/v1/lots/{lot_id}/release", "/api/v1/shipments/{shipment_id}/ship", "/api/v1/receipts/scan"):
+    for path in (
+        "/api/v1/trace",
+        "/api/v1/imports",
+        "/api/v1/udi/parse",
+        "/api/v1/materials/{code}",
+        "/api/v1/lots/{lot_id}/release",
+        "/api/v1/shipments/{shipment_id}/ship",
+        "/api/v1/receipts/scan",
+    ):
         assert path in paths, path
 
 
@@ -224,7 +298,17 @@ def test_ledger_stock_serials_and_shipment_lists(app, api):
     assert shipments["total"] == 1 and shipments["items"][0]["lines"][0]["lot"] == "K1"
     with app.app_context():
         from webapp.services.erp import receipts
-        receipts.receive(user("qa"), {"supplier": "SUP-TUBE", "material": "BPM", "lot": "B1", "quantity": 2,
-                                      "to_location": "QUA", "serials": ["S-1", "S-2"]})
+
+        receipts.receive(
+            user("qa"),
+            {
+                "supplier": "SUP-TUBE",
+                "material": "BPM",
+                "lot": "B1",
+                "quantity": 2,
+                "to_location": "QUA",
+                "serials": ["S-1", "S-2"],
+            },
+        )
     serials = viewer.get("/api/v1/serials?material=BPM").get_json()
     assert [s["serial"] for s in serials["items"]] == ["S-1", "S-2"] and serials["items"][0]["lot"] == "B1"

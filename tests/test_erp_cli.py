@@ -1,4 +1,5 @@
 """`traceflow import DIR` and `traceflow trace MATERIAL LOT --direction … --format …`."""
+
 import csv
 import io
 import json
@@ -6,9 +7,9 @@ import json
 import pytest
 from sqlalchemy import select
 
+from tests.test_erp_import import VALID
 from webapp.extensions import db
 from webapp.models import AuditEvent
-from tests.test_erp_import import VALID
 
 
 @pytest.fixture
@@ -38,7 +39,9 @@ def test_trace_as_json_has_the_api_shape(imported):
 def test_trace_as_csv_and_table(imported):
     result = imported.invoke(args=["trace", "KIT", "K1", "--direction", "backward", "--format", "csv"])
     rows = list(csv.DictReader(io.StringIO(result.output)))
-    assert rows[0]["section"] == "root" and {"section": "lots", "material": "RAW", "lot": "R1"}.items() <= rows[1].items()
+    assert (
+        rows[0]["section"] == "root" and {"section": "lots", "material": "RAW", "lot": "R1"}.items() <= rows[1].items()
+    )
     table = imported.invoke(args=["trace", "KIT", "K1"]).output
     assert "shipments (2)" in table and "customers (2)" in table and "D-OLD" in table
 

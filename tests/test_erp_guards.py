@@ -1,14 +1,15 @@
 """Every compliance guard of rules/erp_guards.json: refused, database unchanged, refusal audited."""
+
 import pytest
 from sqlalchemy import select
 
+from tests.erp_world import build_world, days, receive, released_stock
+from tests.helpers import table_snapshot, user
 from webapp.errors import GuardRefused
 from webapp.extensions import db
 from webapp.models import AuditEvent, Lot
 from webapp.services.erp import ledger, lots, parties, shipments
 from webapp.services.erp.common import by_code
-from tests.erp_world import build_world, days, receive, released_stock
-from tests.helpers import table_snapshot, user
 
 COLD = {"transport_mode": "refrigerated truck", "min_c": 3.1, "max_c": 6.8, "arrival_c": 4.0}
 
@@ -35,8 +36,11 @@ def assert_refused(rule, call):
 
 
 def _ship(customer, material, lot, quantity=1, location="WH", serial=None):
-    shipment = shipments.create_shipment(user("sales"), customer, [
-        {"material": material, "lot": lot, "serial": serial, "quantity": quantity, "from_location": location}])
+    shipment = shipments.create_shipment(
+        user("sales"),
+        customer,
+        [{"material": material, "lot": lot, "serial": serial, "quantity": quantity, "from_location": location}],
+    )
     return lambda: shipments.ship(user("sales"), shipment)
 
 
@@ -60,12 +64,14 @@ def test_no_receipt_when_a_required_certificate_expired(qa):
     supplier = by_code("supplier", "SUP-TUBE")
     [iso] = [c for c in supplier.certificates if c.type == "iso13485"]
     parties.void_certificate(qa, iso, "superseded")
-    parties.add_certificate(qa, supplier, {"type": "iso13485", "number": "ISO-OLD", "valid_from": days(-400),
-                                           "valid_until": days(-1)})
+    parties.add_certificate(
+        qa, supplier, {"type": "iso13485", "number": "ISO-OLD", "valid_from": days(-400), "valid_until": days(-1)}
+    )
     event = assert_refused("REC-SUPPLIER-CERTIFICATE", lambda: receive(qa))
     assert "iso13485" in event.reason
-    parties.add_certificate(qa, supplier, {"type": "iso13485", "number": "ISO-NEW", "valid_from": days(-1),
-                                           "valid_until": days(1000)})
+    parties.add_certificate(
+        qa, supplier, {"type": "iso13485", "number": "ISO-NEW", "valid_from": days(-1), "valid_until": days(1000)}
+    )
     assert receive(qa).lot is not None
 
 
@@ -130,8 +136,14 @@ def test_a_lot_becomes_released_only_by_a_release(qa):
 
 def test_unreleased_stock_does_not_leave_the_quarantine_area(qa):
     receive(qa)
-    move = {"type": "transfer", "material": "TUBE", "lot": "T1", "quantity": 5, "from_location": "QUA",
-            "to_location": "WH"}
+    move = {
+        "type": "transfer",
+        "material": "TUBE",
+        "lot": "T1",
+        "quantity": 5,
+        "from_location": "QUA",
+        "to_location": "WH",
+    }
     assert_refused("LOT-QUARANTINE-AREA", lambda: ledger.record_movement(qa, move))
     ledger.record_movement(qa, {**move, "to_location": "STER", "type": "to_subcontractor", "reference": "SC-1"})
 
@@ -139,7 +151,9 @@ def test_unreleased_stock_does_not_leave_the_quarantine_area(qa):
 def test_guard_parameters_come_from_the_rules_file(app, tmp_path):
     import json
     import shutil
+
     from tests.conftest import ROOT
+
     for name in ("access_policy.json", "erp_guards.json"):
         shutil.copy(ROOT / "rules" / name, tmp_path / name)
     rules = json.loads((tmp_path / "erp_guards.json").read_text())

@@ -1,14 +1,15 @@
 """ERP services: the ledger (stock, reversals, serials), FEFO, shipments, lots, master data."""
+
 import pytest
 from sqlalchemy import select
 
+from tests.erp_world import build_world, days, gtin, receive, released_stock
+from tests.helpers import table_snapshot, user
 from webapp.errors import Conflict, InvalidInput
 from webapp.extensions import db
 from webapp.models import AuditEvent, Lot
 from webapp.services.erp import ledger, lots, materials, shipments, stock
 from webapp.services.erp.common import by_code, find_lot
-from tests.erp_world import build_world, days, gtin, receive, released_stock
-from tests.helpers import table_snapshot, user
 
 
 @pytest.fixture
@@ -23,8 +24,17 @@ def _at(location, material="TUBE", lot="T1"):
 
 
 def _transfer(qa, quantity, source="WH", target="QUA", lot="T1"):
-    return ledger.record_movement(qa, {"type": "transfer", "material": "TUBE", "lot": lot, "quantity": quantity,
-                                       "from_location": source, "to_location": target})
+    return ledger.record_movement(
+        qa,
+        {
+            "type": "transfer",
+            "material": "TUBE",
+            "lot": lot,
+            "quantity": quantity,
+            "from_location": source,
+            "to_location": target,
+        },
+    )
 
 
 def test_stock_is_derived_from_the_ledger_and_cannot_go_negative(qa):
@@ -56,20 +66,30 @@ def test_a_correction_is_a_reversing_movement_with_a_reason(qa):
 
 def test_movement_structure_per_type(qa):
     released_stock(qa)
-    cases = [({"type": "consumption", "from_location": "WH"}, "reference"),
-             ({"type": "transfer", "from_location": "WH"}, "to_location"),
-             ({"type": "scrap", "from_location": "WH", "to_location": "QUA"}, "to_location"),
-             ({"type": "to_subcontractor", "from_location": "WH", "to_location": "QUA", "reference": "SC"},
-              "to_location"),
-             ({"type": "return", "to_location": "QUA"}, "customer"),
-             ({"type": "adjustment", "to_location": "WH"}, "reason"),
-             ({"type": "receipt", "to_location": "WH"}, "type")]
+    cases = [
+        ({"type": "consumption", "from_location": "WH"}, "reference"),
+        ({"type": "transfer", "from_location": "WH"}, "to_location"),
+        ({"type": "scrap", "from_location": "WH", "to_location": "QUA"}, "to_location"),
+        ({"type": "to_subcontractor", "from_location": "WH", "to_location": "QUA", "reference": "SC"}, "to_location"),
+        ({"type": "return", "to_location": "QUA"}, "customer"),
+        ({"type": "adjustment", "to_location": "WH"}, "reason"),
+        ({"type": "receipt", "to_location": "WH"}, "type"),
+    ]
     for values, field in cases:
         with pytest.raises(InvalidInput) as info:
             ledger.record_movement(qa, {"material": "TUBE", "lot": "T1", "quantity": 1, **values})
         assert field in info.value.errors, (values, info.value.errors)
-    ledger.record_movement(qa, {"type": "adjustment", "material": "TUBE", "lot": "T1", "quantity": 2,
-                                "to_location": "WH", "reason": "cycle count"})
+    ledger.record_movement(
+        qa,
+        {
+            "type": "adjustment",
+            "material": "TUBE",
+            "lot": "T1",
+            "quantity": 2,
+            "to_location": "WH",
+            "reason": "cycle count",
+        },
+    )
     assert _at("WH") == 102
 
 
@@ -101,8 +121,9 @@ def test_fefo_picks_the_first_expiring_released_lots(qa):
 def test_a_shipment_ships_once_and_only_a_draft_is_cancelled(qa):
     released_stock(qa)
     sales = user("sales")
-    draft = shipments.create_shipment(sales, "HOSP", [{"material": "TUBE", "lot": "T1", "quantity": 10,
-                                                       "from_location": "WH"}])
+    draft = shipments.create_shipment(
+        sales, "HOSP", [{"material": "TUBE", "lot": "T1", "quantity": 10, "from_location": "WH"}]
+    )
     assert draft.number.startswith("SH-")
     shipments.ship(sales, draft)
     assert _at("WH") == 90
@@ -110,12 +131,14 @@ def test_a_shipment_ships_once_and_only_a_draft_is_cancelled(qa):
         shipments.ship(sales, draft)
     with pytest.raises(Conflict):
         shipments.void_shipment(sales, draft, "oops")
-    other = shipments.create_shipment(sales, "HOSP", [{"material": "TUBE", "lot": "T1", "quantity": 1,
-                                                       "from_location": "WH"}])
+    other = shipments.create_shipment(
+        sales, "HOSP", [{"material": "TUBE", "lot": "T1", "quantity": 1, "from_location": "WH"}]
+    )
     assert shipments.void_shipment(sales, other, "customer cancelled").voided
     with pytest.raises(InvalidInput) as info:
-        shipments.create_shipment(sales, "HOSP", [{"material": "TUBE", "lot": "NOPE", "quantity": 1,
-                                                   "from_location": "WH"}])
+        shipments.create_shipment(
+            sales, "HOSP", [{"material": "TUBE", "lot": "NOPE", "quantity": 1, "from_location": "WH"}]
+        )
     assert "lines.0.lot" in info.value.errors
 
 

@@ -1,16 +1,17 @@
 """Trace correctness: the SQL trace against an answer computed here, in plain Python, from the
 generated history (breadth-first search over production orders), on SQLite and PostgreSQL."""
+
 from collections import defaultdict, deque
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 
-from webapp.errors import InvalidInput, NotFound
-from webapp.services.erp import imports, ledger, lots, trace
-from webapp.services.erp.common import by_code
 from tests.erp_generator import generate
 from tests.erp_world import build_world, released_stock
 from tests.helpers import user
+from webapp.errors import InvalidInput, NotFound
+from webapp.services.erp import imports, ledger, lots, trace
+from webapp.services.erp.common import by_code
 
 DATA = generate(lots=400, seed=11, wide_fanout=(4, 3, 3), serials_per_lot=5, shipments_per_lot=6)
 
@@ -48,9 +49,17 @@ def expected_trace(data, material, lot, direction):
             continue
         quantity = int(m["quantity"])
         if m["type"] == "shipment":
-            shipments.append({"shipment": m["reference"], "customer": m["customer"], "material": key[0],
-                              "lot": key[1], "serial": m["serial"] or None, "quantity": quantity,
-                              "shipped_at": _utc(m["moved_at"])})
+            shipments.append(
+                {
+                    "shipment": m["reference"],
+                    "customer": m["customer"],
+                    "material": key[0],
+                    "lot": key[1],
+                    "serial": m["serial"] or None,
+                    "quantity": quantity,
+                    "shipped_at": _utc(m["moved_at"]),
+                }
+            )
             customers[m["customer"]] += quantity
         if m["type"] == "return":
             customers[m["customer"]] -= quantity
@@ -65,20 +74,31 @@ def expected_trace(data, material, lot, direction):
             suppliers.add((lot_rows[key]["supplier"], key))
     return {
         "root": {"material": material, "lot": lot},
-        "lots": sorted(({"material": k[0], "lot": k[1], "depth": d, "status": lot_rows[k]["status"]}
-                        for k, d in depth.items() if k != root), key=lambda r: (r["depth"], r["material"], r["lot"])),
-        "shipments": sorted(shipments, key=lambda r: (r["shipped_at"], r["shipment"], r["material"], r["lot"],
-                                                      r["serial"] or "")),
+        "lots": sorted(
+            (
+                {"material": k[0], "lot": k[1], "depth": d, "status": lot_rows[k]["status"]}
+                for k, d in depth.items()
+                if k != root
+            ),
+            key=lambda r: (r["depth"], r["material"], r["lot"]),
+        ),
+        "shipments": sorted(
+            shipments, key=lambda r: (r["shipped_at"], r["shipment"], r["material"], r["lot"], r["serial"] or "")
+        ),
         "customers": [{"code": c, "name": names[c], "quantity": q} for c, q in sorted(customers.items())],
-        "stock": [{"location": loc, "material": k[0], "lot": k[1], "quantity": q}
-                  for (loc, k), q in sorted(stock.items()) if q],
-        "suppliers": [{"code": c, "name": supplier_names[c], "material": k[0], "lot": k[1]}
-                      for c, k in sorted(suppliers)],
+        "stock": [
+            {"location": loc, "material": k[0], "lot": k[1], "quantity": q}
+            for (loc, k), q in sorted(stock.items())
+            if q
+        ],
+        "suppliers": [
+            {"code": c, "name": supplier_names[c], "material": k[0], "lot": k[1]} for c, k in sorted(suppliers)
+        ],
     }
 
 
 def _utc(text):
-    return datetime.fromisoformat(text).astimezone(timezone.utc).isoformat()
+    return datetime.fromisoformat(text).astimezone(UTC).isoformat()
 
 
 @pytest.fixture
@@ -92,17 +112,23 @@ def _samples(data):
     raw = [(r["material"], r["lot"]) for r in data.rows["lots.csv"] if r["supplier"]]
     finished = [lot[:2] for lot in data.finished]
     middle = [(r["material"], r["lot"]) for r in data.rows["lots.csv"] if r["lot"][1] in "12"]
-    return ([("forward", *data.wide), ("forward", *data.narrow), ("backward", *finished[-1])]
-            + [("forward", *k) for k in raw[2::37]] + [("backward", *k) for k in finished[::23]]
-            + [(d, *k) for k in middle[::41] for d in ("forward", "backward")])
+    return (
+        [("forward", *data.wide), ("forward", *data.narrow), ("backward", *finished[-1])]
+        + [("forward", *k) for k in raw[2::37]]
+        + [("backward", *k) for k in finished[::23]]
+        + [(d, *k) for k in middle[::41] for d in ("forward", "backward")]
+    )
 
 
 def test_trace_matches_an_independent_computation(history):
     samples = _samples(history)
     assert len(samples) >= 20
     for direction, material, lot in samples:
-        assert trace.trace(material, lot, direction).as_dict() == expected_trace(history, material, lot, direction), \
-            (direction, material, lot)
+        assert trace.trace(material, lot, direction).as_dict() == expected_trace(history, material, lot, direction), (
+            direction,
+            material,
+            lot,
+        )
 
 
 def test_the_wide_lot_reaches_many_finished_lots_and_the_narrow_one_a_single_chain(history):
@@ -111,10 +137,12 @@ def test_the_wide_lot_reaches_many_finished_lots_and_the_narrow_one_a_single_cha
     narrow = trace.trace(*history.narrow, "forward").as_dict()
     assert [r["depth"] for r in narrow["lots"]] == [1, 2, 3]
     backward = trace.trace(narrow["lots"][-1]["material"], narrow["lots"][-1]["lot"], "backward").as_dict()
-    assert {(r["material"], r["lot"]) for r in backward["lots"]} == \
-        {(r["material"], r["lot"]) for r in narrow["lots"][:-1]} | {history.narrow}
-    assert backward["suppliers"] and all(s["lot"] in {r["lot"] for r in backward["lots"]} | {narrow["lots"][-1]["lot"]}
-                                         for s in backward["suppliers"])
+    assert {(r["material"], r["lot"]) for r in backward["lots"]} == {
+        (r["material"], r["lot"]) for r in narrow["lots"][:-1]
+    } | {history.narrow}
+    assert backward["suppliers"] and all(
+        s["lot"] in {r["lot"] for r in backward["lots"]} | {narrow["lots"][-1]["lot"]} for s in backward["suppliers"]
+    )
 
 
 def test_a_reversed_consumption_is_no_longer_a_link(app):
@@ -122,15 +150,32 @@ def test_a_reversed_consumption_is_no_longer_a_link(app):
         qa = build_world()
         released_stock(qa)
         kit = lots.create_lot(qa, by_code("material", "KIT"), "K1")
-        consumed = ledger.record_movement(qa, {"type": "consumption", "material": "TUBE", "lot": "T1", "quantity": 10,
-                                               "from_location": "WH", "reference": "MO-1"})
-        ledger.record_movement(qa, {"type": "output", "material": "KIT", "lot": "K1", "quantity": 5,
-                                    "to_location": "QUA", "reference": "MO-1"})
+        consumed = ledger.record_movement(
+            qa,
+            {
+                "type": "consumption",
+                "material": "TUBE",
+                "lot": "T1",
+                "quantity": 10,
+                "from_location": "WH",
+                "reference": "MO-1",
+            },
+        )
+        ledger.record_movement(
+            qa,
+            {
+                "type": "output",
+                "material": "KIT",
+                "lot": "K1",
+                "quantity": 5,
+                "to_location": "QUA",
+                "reference": "MO-1",
+            },
+        )
         assert [r["lot"] for r in trace.trace("TUBE", "T1").lots] == ["K1"]
         ledger.reverse_movement(qa, consumed.id, "booked against the wrong order")
         assert trace.trace("TUBE", "T1").lots == [] and trace.trace("KIT", "K1", "backward").lots == []
-        assert trace.trace("TUBE", "T1").stock == [{"location": "WH", "material": "TUBE", "lot": "T1",
-                                                    "quantity": 100}]
+        assert trace.trace("TUBE", "T1").stock == [{"location": "WH", "material": "TUBE", "lot": "T1", "quantity": 100}]
         assert kit.lot_number == "K1"
 
 

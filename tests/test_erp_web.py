@@ -1,4 +1,5 @@
 """ERP pages, worked through the browser client by the user of each role (zh-CN by default)."""
+
 import csv
 import io
 import re
@@ -6,11 +7,11 @@ import re
 import pytest
 from sqlalchemy import select
 
-from webapp.extensions import db
-from webapp.models import AuditEvent, Lot, Material
 from tests.erp_world import bad_check_digit, build_world, gtin, receive, released_stock
 from tests.helpers import Browser, table_snapshot, user
 from tests.test_erp_import import VALID
+from webapp.extensions import db
+from webapp.models import AuditEvent, Lot, Material
 
 
 @pytest.fixture
@@ -31,10 +32,27 @@ def _lot_id(app, number):
 def test_every_erp_page_renders_in_both_languages(world):
     qa = Browser(world, "qa")
     lot_id = _lot_id(world, "T1")
-    pages = ["/erp/", "/erp/materials", "/erp/suppliers", "/erp/customers", "/erp/locations", "/erp/materials/new",
-             "/erp/materials/TUBE", "/erp/suppliers/STERI", "/erp/customers/HOSP", "/erp/locations/QUA", "/erp/lots",
-             f"/erp/lots/{lot_id}", "/erp/receive", "/erp/movements/new", "/erp/shipments", "/erp/udi",
-             "/erp/udi?code=(01)" + gtin(101) + "(10)K", "/erp/trace", "/erp/trace?material=TUBE&lot=T1"]
+    pages = [
+        "/erp/",
+        "/erp/materials",
+        "/erp/suppliers",
+        "/erp/customers",
+        "/erp/locations",
+        "/erp/materials/new",
+        "/erp/materials/TUBE",
+        "/erp/suppliers/STERI",
+        "/erp/customers/HOSP",
+        "/erp/locations/QUA",
+        "/erp/lots",
+        f"/erp/lots/{lot_id}",
+        "/erp/receive",
+        "/erp/movements/new",
+        "/erp/shipments",
+        "/erp/udi",
+        "/erp/udi?code=(01)" + gtin(101) + "(10)K",
+        "/erp/trace",
+        "/erp/trace?material=TUBE&lot=T1",
+    ]
     for locale in ("zh_CN", "en"):
         qa.post("/locale", {"locale": locale, "next": "/"})
         for page in pages:
@@ -45,29 +63,41 @@ def test_every_erp_page_renders_in_both_languages(world):
     assert "物料" in Browser(world, "qa").get("/erp/materials").get_data(as_text=True)
 
 
-
 def test_the_supplier_page_shows_its_performance_from_the_ledger(world):
     html = Browser(world, "qa").get("/erp/suppliers/SUP-TUBE").get_data(as_text=True)
-    table = html[html.index("供应商业绩(近 365 天)"):]
-    cells = re.findall(r"<td>([^<]*)</td>", table[table.index("<tbody>"):table.index("</tbody>")])
+    table = html[html.index("供应商业绩(近 365 天)") :]
+    cells = re.findall(r"<td>([^<]*)</td>", table[table.index("<tbody>") : table.index("</tbody>")])
     # T1 received and released, T2 received and still in quarantine
     assert cells == ["2", "2", "150", "1", "0", "0", "1", "0", "100.0 %"]
     empty = Browser(world, "qa").get("/erp/suppliers/STERI").get_data(as_text=True)
     assert "<td>—</td>" in empty
 
+
 def test_material_form_validates_saves_and_audits_with_a_reason(world):
     qa = Browser(world, "qa")
-    bad = qa.post("/erp/materials/new", {"code": "CK-200", "name": "Kit", "tracking": "lot",
-                                         "gtin": bad_check_digit(gtin(200))})
+    bad = qa.post(
+        "/erp/materials/new", {"code": "CK-200", "name": "Kit", "tracking": "lot", "gtin": bad_check_digit(gtin(200))}
+    )
     assert bad.status_code == 400 and "check digit" in bad.get_data(as_text=True)
-    saved = qa.post("/erp/materials/new", {"code": "CK-200", "name": "Kit", "tracking": "lot", "gtin": gtin(200),
-                                           "device_class": "III"})
+    saved = qa.post(
+        "/erp/materials/new",
+        {"code": "CK-200", "name": "Kit", "tracking": "lot", "gtin": gtin(200), "device_class": "III"},
+    )
     assert saved.status_code == 302 and saved.headers["Location"].endswith("/erp/materials/CK-200")
     no_reason = qa.post("/erp/materials/CK-200/edit", {"name": "Kit 2", "tracking": "lot"})
     assert no_reason.status_code == 400
-    changed = qa.post("/erp/materials/CK-200/edit", {"name": "Kit 2", "tracking": "lot", "gtin": gtin(200),
-                                                     "device_class": "III", "storage": "ambient", "unit": "EA",
-                                                     "reason": "new name"})
+    changed = qa.post(
+        "/erp/materials/CK-200/edit",
+        {
+            "name": "Kit 2",
+            "tracking": "lot",
+            "gtin": gtin(200),
+            "device_class": "III",
+            "storage": "ambient",
+            "unit": "EA",
+            "reason": "new name",
+        },
+    )
     assert changed.status_code == 302
     with world.app_context():
         material = db.session.scalar(select(Material).where(Material.code == "CK-200"))
@@ -100,16 +130,30 @@ def test_a_cold_chain_receipt_without_temperatures_is_refused_naming_the_rule(wo
     qa = Browser(world, "qa")
     with world.app_context():
         before = table_snapshot()
-    response = qa.post("/erp/receive", {"supplier": "SUP-REAG", "material": "REAGENT", "lot": "R1", "quantity": "5",
-                                        "to_location": "QUA"})
+    response = qa.post(
+        "/erp/receive",
+        {"supplier": "SUP-REAG", "material": "REAGENT", "lot": "R1", "quantity": "5", "to_location": "QUA"},
+    )
     assert response.status_code == 422
     assert "REC-COLD-CHAIN-RECORD" in response.get_data(as_text=True) and "温度记录" in response.get_data(as_text=True)
     with world.app_context():
         after = table_snapshot()
         assert len(after.pop("audit_events")) == len(before.pop("audit_events")) + 1 and after == before
-    received = qa.post("/erp/receive", {"supplier": "SUP-REAG", "material": "REAGENT", "lot": "R1", "quantity": "5",
-                                        "to_location": "QUA", "transport_mode": "reefer", "min_c": "3",
-                                        "max_c": "11.2", "arrival_c": "5", "transit_minutes": "47"})
+    received = qa.post(
+        "/erp/receive",
+        {
+            "supplier": "SUP-REAG",
+            "material": "REAGENT",
+            "lot": "R1",
+            "quantity": "5",
+            "to_location": "QUA",
+            "transport_mode": "reefer",
+            "min_c": "3",
+            "max_c": "11.2",
+            "arrival_c": "5",
+            "transit_minutes": "47",
+        },
+    )
     assert received.status_code == 302
     assert "冻结" in qa.get(received.headers["Location"]).get_data(as_text=True)  # the excursion put it on hold
 
@@ -126,14 +170,24 @@ def test_shipping_with_fefo_and_a_refused_customer(world):
     sales = Browser(world, "sales")
     suggestion = sales.get("/erp/shipments/new?customer=HOSP&material=TUBE&quantity=30").get_data(as_text=True)
     assert 'value="T1"' in suggestion and 'value="30"' in suggestion
-    draft = sales.post("/erp/shipments/new", {"customer": "HOSP", "material": ["TUBE", ""], "lot": ["T1", ""],
-                                              "serial": ["", ""], "quantity": ["30", ""],
-                                              "from_location": ["WH", ""]})
+    draft = sales.post(
+        "/erp/shipments/new",
+        {
+            "customer": "HOSP",
+            "material": ["TUBE", ""],
+            "lot": ["T1", ""],
+            "serial": ["", ""],
+            "quantity": ["30", ""],
+            "from_location": ["WH", ""],
+        },
+    )
     assert draft.status_code == 302
     shipped = sales.post(draft.headers["Location"] + "/ship")
     assert "已发货" in sales.get(shipped.headers["Location"]).get_data(as_text=True)
-    held = sales.post("/erp/shipments/new", {"customer": "DIST-EXP", "material": "TUBE", "lot": "T1", "serial": "",
-                                             "quantity": "1", "from_location": "WH"})
+    held = sales.post(
+        "/erp/shipments/new",
+        {"customer": "DIST-EXP", "material": "TUBE", "lot": "T1", "serial": "", "quantity": "1", "from_location": "WH"},
+    )
     refused = sales.post(held.headers["Location"] + "/ship", follow_redirects=True).get_data(as_text=True)
     assert "SHP-CUSTOMER-LICENCE" in refused and "草稿" in refused
 
@@ -156,8 +210,11 @@ def test_import_page_shows_the_report(app):
     assert response.status_code == 422
     html = response.get_data(as_text=True)
     assert re.search(r"<td>suppliers.csv</td><td>2</td><td>status</td>", html)
-    ok = admin.post("/erp/import", {"files": [(io.BytesIO(VALID["suppliers.csv"].encode()), "suppliers.csv")]},
-                    content_type="multipart/form-data")
+    ok = admin.post(
+        "/erp/import",
+        {"files": [(io.BytesIO(VALID["suppliers.csv"].encode()), "suppliers.csv")]},
+        content_type="multipart/form-data",
+    )
     assert ok.status_code == 200 and "suppliers.csv" in ok.get_data(as_text=True)
     with app.app_context():
         assert user("admin") is not None

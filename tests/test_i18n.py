@@ -1,4 +1,5 @@
 """Every interface string in the templates and views has a Chinese translation."""
+
 from pathlib import Path
 
 from babel.messages.extract import extract_from_dir

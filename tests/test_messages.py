@@ -1,21 +1,23 @@
 """Messages between instances: thrown into the outbox with the state, delivered to a waiting
 instance or used to start a process, in their own transactions, audited."""
+
 import pytest
 from sqlalchemy import select
 
 from engine import ProcessBundle
+from tests.conftest import ROOT
+from tests.helpers import user
 from webapp.extensions import db
 from webapp.models import AuditEvent, OutboxMessage
 from webapp.services import instances, queries, tasks
 from webapp.services.messages import deliver_pending
-from tests.conftest import ROOT
-from tests.helpers import user
 
 
 @pytest.fixture
 def ctx(app):
     with app.app_context():
         from webapp.services.deployments import deploy_bundle
+
         deploy_bundle(ProcessBundle.from_paths(ROOT / "tests" / "fixtures" / "messages"))
         yield app
 
@@ -28,7 +30,9 @@ def test_a_message_starts_a_process_and_its_answer_reaches_the_waiting_sender(ct
     complaint = instances.start_instance(user("qa"), "complaint", {"summary": "seal open"})
     [assess] = _open(complaint.id)
     tasks.complete_task(user("qa"), assess.task_id, {})
-    capa = db.session.scalars(select(instances.ProcessInstance).where(instances.ProcessInstance.id != complaint.id)).one()
+    capa = db.session.scalars(
+        select(instances.ProcessInstance).where(instances.ProcessInstance.id != complaint.id)
+    ).one()
     assert capa.version.key == "capa_intake" and capa.initiator.username == "qa"
     assert [r.bpmn_id for r in _open(capa.id)] == ["investigate"]
     assert capa.data["request"] == {"source": "complaint", "summary": "seal open"}
@@ -36,7 +40,10 @@ def test_a_message_starts_a_process_and_its_answer_reaches_the_waiting_sender(ct
     assert [r.bpmn_id for r in _open(complaint.id)] == ["close"]
     assert instances.get_instance(complaint.id).data["capa"] == {"number": "CAPA for seal open"}
     sent = db.session.scalars(select(OutboxMessage).order_by(OutboxMessage.id)).all()
-    assert [(m.name, m.delivered_to) for m in sent] == [("stub_open_capa", [capa.id]), ("stub_capa_opened", [complaint.id])]
+    assert [(m.name, m.delivered_to) for m in sent] == [
+        ("stub_open_capa", [capa.id]),
+        ("stub_capa_opened", [complaint.id]),
+    ]
     actions = [e.action for e in db.session.scalars(select(AuditEvent).order_by(AuditEvent.seq))]
     assert actions.count("message.delivered") == 2
 
@@ -47,25 +54,29 @@ def test_a_process_with_a_plain_and_a_message_start_runs_only_the_path_it_was_st
     assert db.session.scalars(select(OutboxMessage)).all() == []
     complaint = instances.start_instance(user("qa"), "complaint", {"summary": "seal open"})
     tasks.complete_task(user("qa"), _open(complaint.id)[0].task_id, {})
-    by_message = db.session.scalars(select(instances.ProcessInstance).where(
-        instances.ProcessInstance.id.not_in([by_hand.id, complaint.id]))).one()
+    by_message = db.session.scalars(
+        select(instances.ProcessInstance).where(instances.ProcessInstance.id.not_in([by_hand.id, complaint.id]))
+    ).one()
     assert [r.bpmn_id for r in _open(by_message.id)] == ["investigate"]
     states = engine_states(by_message)
     assert states["start_by_hand"] == "cancelled" and states["start_by_message"] == "completed"
-    start = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "instance.start",
-                                                        AuditEvent.entity_id == str(by_message.id))).one()
+    start = db.session.scalars(
+        select(AuditEvent).where(AuditEvent.action == "instance.start", AuditEvent.entity_id == str(by_message.id))
+    ).one()
     assert start.after["message"] == "stub_open_capa"
 
 
 def engine_states(instance):
     from webapp.services.deployments import version_ref
     from webapp.services.engine_access import engine
+
     ref = version_ref(instance.version)
     return engine().element_states(engine().load(ref, instance.state_json))[0]
 
 
 def test_a_message_nobody_waits_for_stays_pending(ctx):
     from webapp.models import ProcessVersion
+
     for version in db.session.scalars(select(ProcessVersion).where(ProcessVersion.key == "capa_intake")):
         version.status = "rejected"
     db.session.commit()
@@ -79,6 +90,7 @@ def test_a_message_nobody_waits_for_stays_pending(ctx):
     assert db.session.get(OutboxMessage, pending.id).last_error == reason
     # shown on the throwing instance (API and page) and audited once, not on every delivery run
     from tests.helpers import Api, Browser
+
     shown = Api(ctx, "qa").get(f"/api/v1/process-instances/{complaint.id}").get_json()
     assert [(m["name"], m["reason"]) for m in shown["pending_messages"]] == [("stub_open_capa", reason)]
     browser = Browser(ctx, "qa")
@@ -96,6 +108,7 @@ def test_a_message_nobody_waits_for_stays_pending(ctx):
 
 def test_a_message_the_throwers_initiator_may_not_use_to_start_a_process_says_so(ctx):
     from webapp.models import ProcessVersion
+
     intake = db.session.scalars(select(ProcessVersion).where(ProcessVersion.key == "capa_intake")).one()
     intake.start_roles = ["qa_manager"]
     db.session.commit()
@@ -103,13 +116,15 @@ def test_a_message_the_throwers_initiator_may_not_use_to_start_a_process_says_so
     tasks.complete_task(user("qa"), _open(complaint.id)[0].task_id, {})
     [pending] = db.session.scalars(select(OutboxMessage)).all()
     assert pending.delivered_at is None
-    assert pending.last_error == ("no running instance waits for 'stub_open_capa'; qa may not start capa_intake "
-                                  "(start roles: qa_manager)")
-    intake.start_roles = ["qa"]                         # the process owner widens the start roles
+    assert pending.last_error == (
+        "no running instance waits for 'stub_open_capa'; qa may not start capa_intake (start roles: qa_manager)"
+    )
+    intake.start_roles = ["qa"]  # the process owner widens the start roles
     db.session.commit()
-    assert pending.id in deliver_pending()               # (and the started intake's reply after it)
+    assert pending.id in deliver_pending()  # (and the started intake's reply after it)
     shown = instances.get_instance(complaint.id)
     from webapp.api.presenters import instance_json
+
     assert instance_json(shown)["pending_messages"] == []
 
 
@@ -117,6 +132,7 @@ def test_a_message_the_throwers_initiator_may_not_use_to_start_a_process_says_so
 def correlated(app):
     with app.app_context():
         from webapp.services.deployments import deploy_bundle
+
         deploy_bundle(ProcessBundle.from_paths(ROOT / "tests" / "fixtures" / "correlation"))
         yield app
 
@@ -124,8 +140,11 @@ def correlated(app):
 def test_a_reply_reaches_the_instance_its_correlation_key_names_not_the_first_waiting(correlated):
     first = instances.start_instance(user("qa"), "stub_requester", {"ref": "A"})
     second = instances.start_instance(user("qa"), "stub_requester", {"ref": "B"})
-    responders = db.session.scalars(select(instances.ProcessInstance).where(
-        instances.ProcessInstance.id.not_in([first.id, second.id])).order_by(instances.ProcessInstance.id)).all()
+    responders = db.session.scalars(
+        select(instances.ProcessInstance)
+        .where(instances.ProcessInstance.id.not_in([first.id, second.id]))
+        .order_by(instances.ProcessInstance.id)
+    ).all()
     assert [r.data["request"]["ref"] for r in responders] == ["A", "B"]
     [answer_b] = _open(responders[1].id)
     tasks.complete_task(user("qa"), answer_b.task_id, {"answer": "for B"})

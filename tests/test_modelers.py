@@ -1,4 +1,5 @@
 """Diagrams saved by Camunda Modeler and bundles exported from SpiffArena deploy and run to completion."""
+
 import io
 import zipfile
 
@@ -9,8 +10,9 @@ MODELERS = ROOT / "tests" / "fixtures" / "modelers"
 
 
 def _deploy(api, files):
-    response = api.client.post("/api/v1/deployments", headers=api.headers, content_type="multipart/form-data",
-                               data={"files": files})
+    response = api.client.post(
+        "/api/v1/deployments", headers=api.headers, content_type="multipart/form-data", data={"files": files}
+    )
     assert response.status_code == 201, response.get_json()
     return response.get_json()
 
@@ -21,10 +23,12 @@ def test_camunda_modeler_diagram_deploys_and_runs(app):
     _deploy(admin, [(io.BytesIO(path.read_bytes()), path.name)])
     requester, qa = Api(app, "requester"), Api(app, "qa")
     instance = requester.post("/api/v1/process-instances", {"process_key": "purchase_review"}).get_json()
-    for worker, bpmn_id, data in ((requester, "Activity_request", {"item": "EO indicators"}),
-                                  (qa, "Activity_review", {"approved": False}),
-                                  (requester, "Activity_request", {"item": "EO indicators, 2 boxes"}),
-                                  (qa, "Activity_review", {"approved": True})):
+    for worker, bpmn_id, data in (
+        (requester, "Activity_request", {"item": "EO indicators"}),
+        (qa, "Activity_review", {"approved": False}),
+        (requester, "Activity_request", {"item": "EO indicators, 2 boxes"}),
+        (qa, "Activity_review", {"approved": True}),
+    ):
         [task] = instance["ready_tasks"]
         assert task["bpmn_id"] == bpmn_id
         instance = worker.post(f"/api/v1/tasks/{task['id']}/complete", {"data": data}).get_json()["process_instance"]
@@ -45,8 +49,9 @@ def test_spiffarena_export_deploys_as_a_zip_and_runs(app):
     assert task["instructions"] == "Register the complaint about **the device**."
     bad = employee.post(f"/api/v1/tasks/{task['id']}/complete", {"data": {"device": "BP monitor"}})
     assert bad.status_code == 400 and "severity" in bad.get_json()["errors"]
-    instance = employee.post(f"/api/v1/tasks/{task['id']}/complete",
-                             {"data": {"device": "BP monitor", "severity": "serious"}}).get_json()["process_instance"]
+    instance = employee.post(
+        f"/api/v1/tasks/{task['id']}/complete", {"data": {"device": "BP monitor", "severity": "serious"}}
+    ).get_json()["process_instance"]
     [ack] = instance["ready_tasks"]
     assert ack["type"] == "manualTask" and ack["instructions"] == "Priority **high**: report within 20 days."
     done = employee.post(f"/api/v1/tasks/{ack['id']}/complete", {"data": {}}).get_json()["process_instance"]

@@ -1,14 +1,15 @@
 """Notifications: queued with the task that causes them, reminders once, sent to the log, shown in the inbox."""
+
 from datetime import timedelta
 
 import pytest
 from sqlalchemy import select
 
+from tests.helpers import DATA_BY_TASK, Browser, at_once, user
 from webapp.extensions import db
 from webapp.models import Notification
 from webapp.models._types import utcnow
 from webapp.services import instances, notifications, queries, tasks
-from tests.helpers import Browser, DATA_BY_TASK, at_once, user
 
 
 def _notes(username, kind=None):
@@ -21,15 +22,16 @@ def _notes(username, kind=None):
 def test_assigned_tasks_notify_their_person_and_reminders_come_once(app):
     with app.app_context():
         from engine import ProcessBundle
-        from webapp.services.deployments import deploy_bundle
         from tests.conftest import ROOT
+        from webapp.services.deployments import deploy_bundle
+
         deploy_bundle(ProcessBundle.from_paths(ROOT / "tests" / "fixtures" / "rework_loop.bpmn"))
-        instances.start_instance(user("qa2"), "rework_loop")   # lane-less: assigned to its initiator
+        instances.start_instance(user("qa2"), "rework_loop")  # lane-less: assigned to its initiator
         assert [n.kind for n in _notes("qa2")] == ["task_assigned"]
         instance = instances.start_instance(user("requester"), "change_control")
         row = [r for r in queries.instance_tasks(instance.id) if r.completed_at is None][0]
         tasks.complete_task(user("requester"), row.task_id, DATA_BY_TASK["submit_request"])
-        assert _notes("qa", "task_assigned") == [] and _notes("requester") == []   # lane tasks wait in the queue
+        assert _notes("qa", "task_assigned") == [] and _notes("requester") == []  # lane tasks wait in the queue
         later = utcnow() + timedelta(days=10)
         assert notifications.remind_due(later) >= 2
         assert notifications.remind_due(later) == 0
@@ -37,7 +39,6 @@ def test_assigned_tasks_notify_their_person_and_reminders_come_once(app):
         queued = db.session.scalars(select(Notification)).all()
         assert notifications.send_pending() == len(queued) >= 3
         assert all(n.sent_via == "log" and n.sent_at for n in db.session.scalars(select(Notification)))
-
 
 
 @pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
@@ -49,14 +50,16 @@ def test_two_app_processes_send_each_reminder_once(app):
         db.session.remove()
     later = utcnow() + timedelta(days=10)
     counts = at_once(app, lambda: notifications.remind_due(later))
-    assert sorted(counts)[0] == 0 and sum(counts) >= 2     # one process sent them, the other found them sent
+    assert sorted(counts)[0] == 0 and sum(counts) >= 2  # one process sent them, the other found them sent
     with app.app_context():
         overdue = [n.subject for n in db.session.scalars(select(Notification).where(Notification.kind == "overdue"))]
         assert len(overdue) == sum(counts)
 
+
 def test_the_inbox_shows_unread_notifications_until_marked_read(app):
     with app.app_context():
         from webapp.services.notifications import queue
+
         queue([user("requester").id], "message", "Please review CK-100", link="/instances")
         db.session.commit()
     browser = Browser(app, "requester")
@@ -91,6 +94,7 @@ def smtp_server():
 
 def _free_port():
     import socket
+
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
@@ -101,8 +105,9 @@ def test_notifications_go_out_by_smtp_when_a_server_is_configured(app, smtp_serv
     app.config.update(MAIL_SERVER=host, MAIL_PORT=port, MAIL_FROM="traceflow@example.com")
     with app.app_context():
         user("qa").email = "li.na@example.com"
-        notifications.queue([user("qa").id, user("board").id], "message", "Recall RC-0001 scoped", "3 customers.",
-                            "/instances/1")
+        notifications.queue(
+            [user("qa").id, user("board").id], "message", "Recall RC-0001 scoped", "3 customers.", "/instances/1"
+        )
         db.session.commit()
         assert notifications.send_pending() == 2
         by_user = {n.user_id: n for n in db.session.scalars(select(Notification))}

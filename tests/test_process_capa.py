@@ -1,32 +1,48 @@
 """CAPA (processes/capa.bpmn, rules/capa_risk.dmn, forms/capa_*) through the REST API, along every
 gateway branch to the signed closure; timers fired with run_due at a controlled `now`; the lot hold,
 the escalation notice and the change request opened by a CAPA action asserted in the database."""
-from datetime import timedelta
+
+from datetime import UTC, timedelta
 
 import pytest
 from sqlalchemy import select
 
 from engine import Engine, ProcessBundle, VersionRef, compile_bundle
 from engine.operations import OperationRegistry
+from tests.conftest import ROOT
+from tests.erp_world import build_world, receive, released_stock
+from tests.helpers import Api, Browser, signature_for
 from webapp.extensions import db
 from webapp.models import Lot, Notification, OutboxMessage, ProcessInstance, User
 from webapp.models._types import utcnow
 from webapp.operations import register as register_operations
 from webapp.services import messages, timers
-from tests.conftest import ROOT
-from tests.erp_world import build_world, receive, released_stock
-from tests.helpers import Api, Browser, signature_for
 
-REQUEST = {"source": "complaint", "source_ref": "CMP-2026-014", "title": "Open pouch seals on catheter kits",
-           "description": "Two hospitals report open pouch seals on one kit lot.", "severity": 4, "occurrence": 3}
+REQUEST = {
+    "source": "complaint",
+    "source_ref": "CMP-2026-014",
+    "title": "Open pouch seals on catheter kits",
+    "description": "Two hospitals report open pouch seals on one kit lot.",
+    "severity": 4,
+    "occurrence": 3,
+}
 CONTAINMENT = {"containment_actions": "Stop shipments, segregate stock, inform the two hospitals.", "hold_lots": False}
-INVESTIGATION = {"five_whys": [{"why": "Seal open: seal strength low"}, {"why": "Low humidity in pre-conditioning"},
-                               {"why": "Pre-conditioning step shortened by the sterilizer"}],
-                 "fishbone": [{"category": "method", "cause": "Pre-conditioning time"},
-                              {"category": "environment", "cause": "Humidity"}],
-                 "root_cause": "The sterilizer shortened the EO pre-conditioning step."}
-ACTIONS = [{"action": "Audit the sterilizer's pre-conditioning records", "owner": "qa2", "due_date": "2026-12-20"},
-           {"action": "Add a seal-strength test to incoming inspection", "owner": "qa", "due_date": "2026-12-31"}]
+INVESTIGATION = {
+    "five_whys": [
+        {"why": "Seal open: seal strength low"},
+        {"why": "Low humidity in pre-conditioning"},
+        {"why": "Pre-conditioning step shortened by the sterilizer"},
+    ],
+    "fishbone": [
+        {"category": "method", "cause": "Pre-conditioning time"},
+        {"category": "environment", "cause": "Humidity"},
+    ],
+    "root_cause": "The sterilizer shortened the EO pre-conditioning step.",
+}
+ACTIONS = [
+    {"action": "Audit the sterilizer's pre-conditioning records", "owner": "qa2", "due_date": "2026-12-20"},
+    {"action": "Add a seal-strength test to incoming inspection", "owner": "qa", "due_date": "2026-12-31"},
+]
 IMPLEMENTED = {"completion_notes": "Done, records attached.", "completed_on": "2026-12-15"}
 VERIFIED = {"verification_result": "pass", "verification_evidence": "Audit report AR-77; inspection plan rev. D."}
 EFFECTIVE = {"effectiveness_result": "effective", "effectiveness_evidence": "No seal complaints in 90 days."}
@@ -138,9 +154,20 @@ MATRIX = {5: "MHHHH", 4: "MMHHH", 3: "LMMHH", 2: "LLMMH", 1: "LLLMM"}
 TARGETS = {"H": ("high", 30, 14, 90), "M": ("medium", 60, 21, 90), "L": ("low", 90, 30, 60)}
 CELLS = [(s, o, TARGETS[MATRIX[s][o - 1]]) for s in range(5, 0, -1) for o in range(1, 6)]
 # One cell per DMN rule (Rule_<id> in rules/capa_risk.dmn): every row of the table is hit.
-RULE_CELLS = {"S5_O2_5": (5, 2), "S4_O3_5": (4, 3), "S3_O4_5": (3, 4), "S2_O5": (2, 5), "S5_O1": (5, 1),
-              "S4_O1_2": (4, 1), "S3_O2_3": (3, 2), "S2_O3_4": (2, 3), "S1_O4_5": (1, 4), "S3_O1": (3, 1),
-              "S2_O1_2": (2, 1), "S1_O1_3": (1, 1)}
+RULE_CELLS = {
+    "S5_O2_5": (5, 2),
+    "S4_O3_5": (4, 3),
+    "S3_O4_5": (3, 4),
+    "S2_O5": (2, 5),
+    "S5_O1": (5, 1),
+    "S4_O1_2": (4, 1),
+    "S3_O2_3": (3, 2),
+    "S2_O3_4": (2, 3),
+    "S1_O4_5": (1, 4),
+    "S3_O1": (3, 1),
+    "S2_O1_2": (2, 1),
+    "S1_O1_3": (1, 1),
+}
 
 
 @pytest.fixture(scope="module")
@@ -181,6 +208,7 @@ def test_every_cell_of_the_risk_matrix_hits_exactly_one_rule(capa_ref, severity,
 
 # --- the process through the API -----------------------------------------------------------------
 
+
 def test_effective_first_time_with_lots_on_hold_to_signed_closure(world):
     capa = Capa(world)
     assert capa.body["business_key"].startswith("CAPA-") and capa.open == ["capa_request"]
@@ -196,21 +224,25 @@ def test_effective_first_time_with_lots_on_hold_to_signed_closure(world):
     capa.complete("qa", "action_plan", {"actions": ACTIONS})
     tasks = [t for t in capa.body["ready_tasks"] if t["bpmn_id"] == "implement_action"]
     assert len(tasks) == 2 and {t["instructions"].split("\n")[0] for t in tasks} == {
-        f"### 实施措施：{a['action']}" for a in ACTIONS}
+        f"### 实施措施：{a['action']}" for a in ACTIONS
+    }
     assert sorted((t["assignee"], t["due_at"][:10]) for t in tasks) == sorted(
-        (a["owner"], a["due_date"]) for a in ACTIONS)
+        (a["owner"], a["due_date"]) for a in ACTIONS
+    )
     capa.implement_all()
     assert capa.open == ["verification"]
     assert [(r["action"], r["completion_notes"], r["completed"]) for r in capa.data["action_results"]] == [
-        (a["action"], IMPLEMENTED["completion_notes"], True) for a in ACTIONS]
+        (a["action"], IMPLEMENTED["completion_notes"], True) for a in ACTIONS
+    ]
     capa.close_from_verification()
     with world.app_context():
         assert db.session.scalars(select(OutboxMessage)).all() == []
 
 
 def test_containment_holds_nothing_unless_asked_and_lots_were_listed(world):
-    listed = Capa(world).to_investigation(request={**REQUEST, "affected_lots": [{"lot": "TUBE/T1"}]},
-                                          containment={**CONTAINMENT, "hold_lots": False})
+    listed = Capa(world).to_investigation(
+        request={**REQUEST, "affected_lots": [{"lot": "TUBE/T1"}]}, containment={**CONTAINMENT, "hold_lots": False}
+    )
     assert "hold_result" not in listed.data and _lot_status(world, "T1") == "released"
     listed.to_verification().close_from_verification()
     asked = Capa(world).to_investigation(containment={**CONTAINMENT, "hold_lots": True})
@@ -237,8 +269,11 @@ def test_actions_found_not_effective_send_the_capa_back_to_investigation(world):
     capa.complete("qa", "verification", VERIFIED)
     assert capa.data["effectiveness_days"] == 90
     assert run_due(world, verified_at + timedelta(days=91)) == [capa.body["id"]]
-    capa.refresh().complete("qa", "effectiveness_check", {"effectiveness_result": "not_effective",
-                                                          "effectiveness_evidence": "Another open seal in week 6."})
+    capa.refresh().complete(
+        "qa",
+        "effectiveness_check",
+        {"effectiveness_result": "not_effective", "effectiveness_evidence": "Another open seal in week 6."},
+    )
     assert capa.open == ["investigation"]
     assert "Another open seal in week 6." in capa.task("investigation")["instructions"]
     capa.to_verification().close_from_verification()
@@ -259,8 +294,11 @@ def test_an_overdue_investigation_is_escalated_to_the_qa_manager(world):
     task = capa.task("escalated_investigation")
     assert (task["lane"], task["candidate_role"]) == ("QA Manager", "qa_manager")
     with world.app_context():
-        notes = db.session.execute(select(User.username, Notification.kind, Notification.subject).join(
-            User, User.id == Notification.user_id).where(Notification.kind == "escalated")).all()
+        notes = db.session.execute(
+            select(User.username, Notification.kind, Notification.subject)
+            .join(User, User.id == Notification.user_id)
+            .where(Notification.kind == "escalated")
+        ).all()
         assert notes == [("qamanager", "escalated", f"CAPA investigation overdue: {REQUEST['title']}")]
     assert capa.attempt("qa", "escalated_investigation", INVESTIGATION).status_code == 403
     capa.complete("qamanager", "escalated_investigation", INVESTIGATION)
@@ -271,25 +309,36 @@ def test_an_overdue_investigation_is_escalated_to_the_qa_manager(world):
 def test_an_action_needing_change_opens_a_prefilled_change_request(world):
     capa = Capa(world).to_investigation()
     capa.complete("qa", "investigation", INVESTIGATION)
-    change = {"action": "Revise the EO pre-conditioning specification", "owner": "qa2", "due_date": "2027-01-31",
-              "needs_change": True, "change_type": "process"}
+    change = {
+        "action": "Revise the EO pre-conditioning specification",
+        "owner": "qa2",
+        "due_date": "2027-01-31",
+        "needs_change": True,
+        "change_type": "process",
+    }
     capa.complete("qa", "action_plan", {"actions": [change, ACTIONS[1]]})
     deliver_pending(world)  # the outbox is also delivered right after the commit that threw
     with world.app_context():
         [thrown] = db.session.scalars(select(OutboxMessage)).all()
         [cc] = db.session.scalars(select(ProcessInstance).where(ProcessInstance.id != capa.body["id"])).all()
         assert (thrown.name, thrown.source_instance_id, thrown.delivered_to) == (
-            "open_change_request", capa.body["id"], [cc.id])
+            "open_change_request",
+            capa.body["id"],
+            [cc.id],
+        )
         cc_id, initiator = cc.id, cc.initiator.username
     assert initiator == "qa"
     requester = Api(world, "requester")
     shown = requester.get(f"/api/v1/process-instances/{cc_id}").get_json()
     assert shown["process_key"] == "change_control" and shown["business_key"].startswith("CC-")
     assert shown["data"]["request"] == {
-        "title": change["action"], "change_type": "process", "source": "capa",
+        "title": change["action"],
+        "change_type": "process",
+        "source": "capa",
         "source_ref": capa.body["business_key"],
         "description": f"CAPA action: {change['action']} (owner qa2, due 2027-01-31)",
-        "reason": f"CAPA {REQUEST['title']}: root cause: {INVESTIGATION['root_cause']}"}
+        "reason": f"CAPA {REQUEST['title']}: root cause: {INVESTIGATION['root_cause']}",
+    }
     assert (shown["data"]["title"], shown["data"]["change_type"]) == (change["action"], "process")
     [submit] = shown["ready_tasks"]
     assert (submit["bpmn_id"], submit["candidate_role"]) == ("submit_request", "requester")
@@ -300,15 +349,21 @@ def test_an_action_needing_change_opens_a_prefilled_change_request(world):
     # The CAPA goes on; a re-planned action keeps its one change request, a new one gets its own.
     capa.implement_all()
     capa.complete("qa", "verification", {"verification_result": "fail", "verification_evidence": "Spec pending."})
-    extra = {"action": "Add a humidity alarm to the sterilizer", "owner": "qa", "due_date": "2027-02-28",
-             "needs_change": True, "change_type": "design"}
+    extra = {
+        "action": "Add a humidity alarm to the sterilizer",
+        "owner": "qa",
+        "due_date": "2027-02-28",
+        "needs_change": True,
+        "change_type": "design",
+    }
     capa.complete("qa", "action_plan", {"actions": [change, extra]})
     deliver_pending(world)
     with world.app_context():
         sent = db.session.scalars(select(OutboxMessage).order_by(OutboxMessage.id)).all()
         assert [(m.name, m.delivered_at is not None) for m in sent] == [("open_change_request", True)] * 2
-        requests = db.session.scalars(select(ProcessInstance).where(ProcessInstance.id != capa.body["id"])
-                                      .order_by(ProcessInstance.id)).all()
+        requests = db.session.scalars(
+            select(ProcessInstance).where(ProcessInstance.id != capa.body["id"]).order_by(ProcessInstance.id)
+        ).all()
         assert [r.data["title"] for r in requests] == [change["action"], extra["action"]]
         assert requests[1].data["change_type"] == "design"
     capa.implement_all().close_from_verification()
@@ -317,6 +372,7 @@ def test_an_action_needing_change_opens_a_prefilled_change_request(world):
 def test_a_message_from_another_process_opens_a_prefilled_capa(world):
     with world.app_context():
         from webapp.services.deployments import deploy_bundle
+
         deploy_bundle(ProcessBundle.from_paths(ROOT / "tests" / "fixtures" / "capa_source"))
     qa = Api(world, "qa")
     source = qa.post("/api/v1/process-instances", {"process_key": "capa_source_stub"}).get_json()
@@ -330,8 +386,12 @@ def test_a_message_from_another_process_opens_a_prefilled_capa(world):
     capa = Capa(world, qa.get(f"/api/v1/process-instances/{capa_id}").get_json())
     assert capa.body["process_key"] == "capa" and capa.body["initiator"] == "qa"
     assert capa.open == ["capa_request"]
-    payload = {"source": "complaint", "source_ref": "CMP-2026-021", "title": "Cracked luer on BP cuff",
-               "description": "Luer connector cracked on delivery."}
+    payload = {
+        "source": "complaint",
+        "source_ref": "CMP-2026-021",
+        "title": "Cracked luer on BP cuff",
+        "description": "Luer connector cracked on delivery.",
+    }
     assert capa.data["request"] == payload
     assert {k: capa.data[k] for k in payload} == payload
     assert "CMP-2026-021" in capa.task("capa_request")["instructions"]
@@ -356,7 +416,11 @@ def test_closure_needs_a_signature_by_someone_other_than_initiator_and_investiga
     capa.complete("qa2", "qa_closure", CLOSURE, signature_for("approved"))
     [signature] = capa.body["signatures"]
     assert (signature["signer"], signature["meaning"], signature["bpmn_id"], signature["valid"]) == (
-        "qa2", "approved", "qa_closure", True)
+        "qa2",
+        "approved",
+        "qa_closure",
+        True,
+    )
 
 
 def test_the_investigator_may_not_sign_the_closure(world):
@@ -374,8 +438,14 @@ def test_the_investigator_may_not_sign_the_closure(world):
 
 def test_every_capa_form_renders_as_html(world):
     capa, browser = Capa(world), Browser(world, "qa")
-    steps = [("capa_request", REQUEST), ("containment", CONTAINMENT), ("investigation", INVESTIGATION),
-             ("action_plan", {"actions": ACTIONS}), ("implement_action", None), ("verification", VERIFIED)]
+    steps = [
+        ("capa_request", REQUEST),
+        ("containment", CONTAINMENT),
+        ("investigation", INVESTIGATION),
+        ("action_plan", {"actions": ACTIONS}),
+        ("implement_action", None),
+        ("verification", VERIFIED),
+    ]
     for step, data in steps:
         task = [t for t in capa.body["ready_tasks"] if t["bpmn_id"] == step][0]
         page = browser.get(f"/tasks/{task['id']}")
@@ -386,13 +456,20 @@ def test_every_capa_form_renders_as_html(world):
 def test_each_action_task_is_assigned_to_its_owner_with_its_due_date(world):
     capa = Capa(world).to_investigation()
     capa.complete("qa", "investigation", INVESTIGATION)
-    capa.complete("qa", "action_plan", {"actions": [
-        {"action": "Retrain the packing line", "owner": "production", "due_date": "2026-12-20"},
-        {"action": "Update the inspection plan", "owner": "qa2", "due_date": "2026-12-31"}]})
-    tasks = sorted((t for t in capa.body["ready_tasks"] if t["bpmn_id"] == "implement_action"),
-                   key=lambda t: t["assignee"] or "")
-    assert [(t["assignee"], t["due_at"][:10]) for t in tasks] == [("production", "2026-12-20"),
-                                                                  ("qa2", "2026-12-31")]
+    capa.complete(
+        "qa",
+        "action_plan",
+        {
+            "actions": [
+                {"action": "Retrain the packing line", "owner": "production", "due_date": "2026-12-20"},
+                {"action": "Update the inspection plan", "owner": "qa2", "due_date": "2026-12-31"},
+            ]
+        },
+    )
+    tasks = sorted(
+        (t for t in capa.body["ready_tasks"] if t["bpmn_id"] == "implement_action"), key=lambda t: t["assignee"] or ""
+    )
+    assert [(t["assignee"], t["due_at"][:10]) for t in tasks] == [("production", "2026-12-20"), ("qa2", "2026-12-31")]
     assert capa.attempt("qa", "implement_action", IMPLEMENTED, task=tasks[0]).status_code == 403
     assert capa.attempt("qa2", "implement_action", IMPLEMENTED, task=tasks[0]).status_code == 403
     capa.complete("production", "implement_action", IMPLEMENTED, task=tasks[0])
@@ -400,36 +477,46 @@ def test_each_action_task_is_assigned_to_its_owner_with_its_due_date(world):
     assert capa.open == ["verification"]
 
 
-
 def test_an_overdue_action_is_escalated_to_the_qa_manager_as_well_as_its_owner(world):
-    from datetime import datetime, timezone
+    from datetime import datetime
+
     from webapp.services import notifications
+
     capa = Capa(world).to_investigation()
     capa.complete("qa", "investigation", INVESTIGATION)
-    capa.complete("qa", "action_plan", {"actions": [
-        {"action": "Retrain the packing line", "owner": "production", "due_date": "2026-12-20"}]})
+    capa.complete(
+        "qa",
+        "action_plan",
+        {"actions": [{"action": "Retrain the packing line", "owner": "production", "due_date": "2026-12-20"}]},
+    )
 
     def told(kind):
         with world.app_context():
-            rows = db.session.execute(select(User.username, Notification.subject).join(User)
-                                      .where(Notification.kind == kind)).all()
+            rows = db.session.execute(
+                select(User.username, Notification.subject).join(User).where(Notification.kind == kind)
+            ).all()
         return sorted((name, subject.split(":")[0]) for name, subject in rows)
+
     with world.app_context():
-        notifications.remind_due(datetime(2026, 12, 20, 6, tzinfo=timezone.utc))    # due soon: the owner only
+        notifications.remind_due(datetime(2026, 12, 20, 6, tzinfo=UTC))  # due soon: the owner only
     assert told("due_soon") == [("production", "Due soon")] and told("escalated") == []
     with world.app_context():
-        notifications.remind_due(datetime(2026, 12, 21, tzinfo=timezone.utc))       # overdue: owner and manager
-        notifications.remind_due(datetime(2026, 12, 22, tzinfo=timezone.utc))       # once
+        notifications.remind_due(datetime(2026, 12, 21, tzinfo=UTC))  # overdue: owner and manager
+        notifications.remind_due(datetime(2026, 12, 22, tzinfo=UTC))  # once
     assert told("overdue") == [("production", "Overdue")]
     assert told("escalated") == [("qamanager", "Escalated, overdue")]
 
+
 def test_the_capa_and_change_control_files_validate_cleanly():
     from engine.deployment import validate_bundle
+
     registry = OperationRegistry()
     register_operations(registry)
-    report = validate_bundle(ProcessBundle.from_paths(ROOT / "processes", ROOT / "rules", ROOT / "forms"),
-                             operations=registry.definitions(), known_roles={"qa", "qa_manager", "requester",
-                                                                             "change_board", "regulatory"})
+    report = validate_bundle(
+        ProcessBundle.from_paths(ROOT / "processes", ROOT / "rules", ROOT / "forms"),
+        operations=registry.definitions(),
+        known_roles={"qa", "qa_manager", "requester", "change_board", "regulatory"},
+    )
     mine = ("capa.bpmn", "capa_risk.dmn", "change_control.bpmn")
     assert [e for e in report.errors if e.get("file") in mine or str(e.get("file", "")).startswith("capa_")] == []
     assert [w for w in report.warnings if w.get("file") in mine] == []
@@ -437,10 +524,11 @@ def test_the_capa_and_change_control_files_validate_cleanly():
 
 def test_escalate_to_a_role_that_does_not_exist_is_a_warning():
     from engine.deployment import validate_bundle
+
     registry = OperationRegistry()
     register_operations(registry)
     bundle = ProcessBundle.from_paths(ROOT / "processes", ROOT / "rules", ROOT / "forms")
-    roles = {"qa", "requester", "change_board", "regulatory"}                  # no qa_manager
+    roles = {"qa", "requester", "change_board", "regulatory"}  # no qa_manager
     report = validate_bundle(bundle, operations=registry.definitions(), known_roles=roles)
     warned = [w for w in report.warnings if w.get("file") == "capa.bpmn" and "escalateTo" in w["message"]]
     assert len(warned) == 6 and all("'qa_manager'" in w["message"] for w in warned)

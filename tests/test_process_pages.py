@@ -1,11 +1,12 @@
 """Process definition, diagram, diff, deployment and migration pages."""
+
 import io
 import re
 
 from lxml import etree
 
 from tests.conftest import ROOT
-from tests.helpers import Browser, DATA_BY_TASK, PASSWORD
+from tests.helpers import DATA_BY_TASK, PASSWORD, Browser
 
 FIXTURES = ROOT / "tests" / "fixtures"
 
@@ -24,6 +25,7 @@ def test_instance_diagram_shows_states_and_path(app):
     requester = Browser(app, "requester")
     task_id = requester.post("/processes/change_control/start").headers["Location"].rsplit("/", 1)[-1]
     from tests.test_web import form_fields
+
     instance_url = requester.post(f"/tasks/{task_id}", form_fields(DATA_BY_TASK["submit_request"])).headers["Location"]
     instance_id = instance_url.rsplit("/", 1)[-1]
     page = requester.get(instance_url).get_data(as_text=True)
@@ -39,9 +41,15 @@ def test_instance_diagram_shows_states_and_path(app):
 def test_definition_page_diagram_and_version_diff(app):
     admin = Browser(app, "admin")
     for name in ("v1.bpmn", "v2.bpmn"):
-        data = {"files": [(io.BytesIO((FIXTURES / "migration" / name).read_bytes()), "two_steps.bpmn")],
-                "comment": f"deploy {name}", "csrf_token": admin.token}
-        assert admin.client.post("/definitions/deployments", data=data, content_type="multipart/form-data").status_code == 302
+        data = {
+            "files": [(io.BytesIO((FIXTURES / "migration" / name).read_bytes()), "two_steps.bpmn")],
+            "comment": f"deploy {name}",
+            "csrf_token": admin.token,
+        }
+        assert (
+            admin.client.post("/definitions/deployments", data=data, content_type="multipart/form-data").status_code
+            == 302
+        )
     page = admin.get("/definitions/two_steps").get_data(as_text=True)
     assert "v2" in page and "v1" in page and "/definitions/two_steps/v2/diagram.svg" in page
     assert _svg(admin.get("/definitions/two_steps/v1/diagram.svg")).xpath("//*[@id='el-first']")
@@ -56,8 +64,11 @@ def test_definition_page_diagram_and_version_diff(app):
 def test_upload_page_shows_the_validation_report(app):
     admin = Browser(app, "admin")
     bad = (FIXTURES / "rework_loop.bpmn").read_text().replace("again == True", "again = = True")
-    response = admin.client.post("/definitions/deployments", content_type="multipart/form-data", data={
-        "files": [(io.BytesIO(bad.encode()), "loop.bpmn")], "csrf_token": admin.token})
+    response = admin.client.post(
+        "/definitions/deployments",
+        content_type="multipart/form-data",
+        data={"files": [(io.BytesIO(bad.encode()), "loop.bpmn")], "csrf_token": admin.token},
+    )
     html = response.get_data(as_text=True)
     assert response.status_code == 422 and 'id="validation-report"' in html
     assert "loop.bpmn" in html and "does not compile" in html and "f_again" in html
@@ -66,22 +77,33 @@ def test_upload_page_shows_the_validation_report(app):
 def test_pending_deployment_is_approved_with_a_signature_in_the_page(app):
     app.config["DEPLOYMENT_APPROVAL"] = True
     admin, qa = Browser(app, "admin"), Browser(app, "qa")
-    admin.client.post("/definitions/deployments", content_type="multipart/form-data", data={
-        "files": [(io.BytesIO((FIXTURES / "migration" / "v1.bpmn").read_bytes()), "two_steps.bpmn")],
-        "csrf_token": admin.token})
+    admin.client.post(
+        "/definitions/deployments",
+        content_type="multipart/form-data",
+        data={
+            "files": [(io.BytesIO((FIXTURES / "migration" / "v1.bpmn").read_bytes()), "two_steps.bpmn")],
+            "csrf_token": admin.token,
+        },
+    )
     listing = qa.get("/definitions/deployments").get_data(as_text=True)
     deployment_id = re.search(r"/definitions/deployments/(\d+)/decision", listing).group(1)
-    refused = qa.post(f"/definitions/deployments/{deployment_id}/decision",
-                      {"decision": "approve", "signature_password": "wrong-password", "signature_username": "qa"},
-                      follow_redirects=True).get_data(as_text=True)
+    refused = qa.post(
+        f"/definitions/deployments/{deployment_id}/decision",
+        {"decision": "approve", "signature_password": "wrong-password", "signature_username": "qa"},
+        follow_redirects=True,
+    ).get_data(as_text=True)
     assert "pending" in refused or "待" in refused
-    qa.post(f"/definitions/deployments/{deployment_id}/decision",
-            {"decision": "approve", "signature_password": PASSWORD, "signature_username": "qa"})
+    qa.post(
+        f"/definitions/deployments/{deployment_id}/decision",
+        {"decision": "approve", "signature_password": PASSWORD, "signature_username": "qa"},
+    )
     with app.app_context():
         from webapp.services.deployments import latest_version
+
         assert latest_version("two_steps").version == 1
-        from webapp.models import Signature
         from webapp.extensions import db
+        from webapp.models import Signature
+
         [sig] = db.session.query(Signature).filter_by(record_type="deployment").all()
         assert sig.meaning == "approved" and sig.printed_name == "Qa"
 
@@ -89,9 +111,10 @@ def test_pending_deployment_is_approved_with_a_signature_in_the_page(app):
 def test_migration_page_lists_safe_and_unsafe_instances(app):
     with app.app_context():
         from engine import ProcessBundle, SourceFile
+        from tests.helpers import user
         from webapp.services import instances, queries, tasks
         from webapp.services.deployments import deploy_bundle
-        from tests.helpers import user
+
         deploy_bundle(ProcessBundle.from_paths(FIXTURES / "migration" / "v1.bpmn"))
         safe = instances.start_instance(user("qa"), "two_steps")
         unsafe = instances.start_instance(user("qa"), "two_steps")
@@ -106,15 +129,17 @@ def test_migration_page_lists_safe_and_unsafe_instances(app):
     admin.post("/definitions/two_steps/migrations", {"to": "2", "instance": [str(safe_id)], "reason": "v2"})
     with app.app_context():
         from webapp.services.instances import get_instance
+
         assert get_instance(safe_id).version.version == 2
 
 
 def test_files_without_a_layout_get_a_placeholder_diagram(app):
     with app.app_context():
         from engine import ProcessBundle
+        from tests.helpers import user
         from webapp.services import instances
         from webapp.services.deployments import deploy_bundle
-        from tests.helpers import user
+
         deploy_bundle(ProcessBundle.from_paths(FIXTURES / "rework_loop.bpmn"))
         instance_id = instances.start_instance(user("qa"), "rework_loop").id
     response = Browser(app, "qa").get(f"/definitions/instances/{instance_id}/diagram.svg")

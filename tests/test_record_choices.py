@@ -1,4 +1,5 @@
 """Form fields that point at ERP records offer only the records valid now, and the server re-checks."""
+
 import pytest
 
 from engine import ProcessBundle
@@ -13,6 +14,7 @@ def world(app):
         qa = build_world()
         receive(qa, "TUBE", "T1")
         from webapp.services.deployments import deploy_bundle
+
         deploy_bundle(ProcessBundle.from_paths(ROOT / "tests" / "fixtures" / "record_form"))
     return app
 

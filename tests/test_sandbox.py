@@ -1,4 +1,5 @@
 """The script sandbox refuses a list of known escapes and stops runaway scripts."""
+
 import time
 
 import pytest
@@ -65,9 +66,10 @@ def test_the_time_limit_counts_the_scripts_own_cpu_time_not_the_wall_clock():
     from engine.sandbox import CHECK_EVERY, TIME_LIMIT_SECONDS, _run_limited
 
     def descheduled():
-        time.sleep(TIME_LIMIT_SECONDS + 0.2)   # stands in for the scheduler running other processes
+        time.sleep(TIME_LIMIT_SECONDS + 0.2)  # stands in for the scheduler running other processes
         total = 0
-        for i in range(CHECK_EVERY * 4):       # then enough traced events to read the clock again
+        for i in range(CHECK_EVERY * 4):  # then enough traced events to read the clock again
             total += i
         return total
+
     assert _run_limited(descheduled) == sum(range(CHECK_EVERY * 4))

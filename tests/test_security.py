@@ -1,15 +1,31 @@
 """Every route needs a login; API errors are JSON; pages escape user input and send security headers."""
+
 import re
 
-
+from tests.helpers import DATA_BY_TASK, Browser
 from webapp.security import PUBLIC_ENDPOINTS
-from tests.helpers import Browser, DATA_BY_TASK
 
-DUMMY = {"task_id": "00000000-0000-0000-0000-000000000000", "instance_id": 1, "key": "change_control",
-         "user_id": 1, "entity_type": "user", "entity_id": "1", "deployment_id": 1, "number": 1,
-         "name": "x.bpmn",
-         "filename": "app.css", "code": "X-1", "lot_id": 1, "movement_id": 1, "shipment_id": 1, "certificate_id": 1,
-         "plural": "materials", "incident_id": 1, "business_key": "RC-1", "customer": "X-1"}
+DUMMY = {
+    "task_id": "00000000-0000-0000-0000-000000000000",
+    "instance_id": 1,
+    "key": "change_control",
+    "user_id": 1,
+    "entity_type": "user",
+    "entity_id": "1",
+    "deployment_id": 1,
+    "number": 1,
+    "name": "x.bpmn",
+    "filename": "app.css",
+    "code": "X-1",
+    "lot_id": 1,
+    "movement_id": 1,
+    "shipment_id": 1,
+    "certificate_id": 1,
+    "plural": "materials",
+    "incident_id": 1,
+    "business_key": "RC-1",
+    "customer": "X-1",
+}
 
 
 def _routes(app):
@@ -49,6 +65,7 @@ def test_pages_escape_submitted_text_and_send_security_headers(app):
     requester = Browser(app, "requester")
     task_id = requester.post("/processes/change_control/start").headers["Location"].rsplit("/", 1)[-1]
     from tests.test_web import form_fields
+
     evil = {**DATA_BY_TASK["submit_request"], "title": "<script>alert(1)</script>"}
     response = requester.post(f"/tasks/{task_id}", form_fields(evil))
     page = requester.get(response.headers["Location"])
@@ -64,9 +81,11 @@ def test_pages_escape_submitted_text_and_send_security_headers(app):
 
 
 def test_every_endpoint_declares_a_permission_held_by_some_role(app):
-    from webapp.permissions import ENDPOINT_PERMISSIONS
     import json
+
     from tests.conftest import ROOT
+    from webapp.permissions import ENDPOINT_PERMISSIONS
+
     policy = json.loads((ROOT / "rules" / "access_policy.json").read_text())
     for rule in app.url_map.iter_rules():
         if rule.endpoint in PUBLIC_ENDPOINTS:
@@ -78,6 +97,7 @@ def test_every_endpoint_declares_a_permission_held_by_some_role(app):
 
 def test_an_undeclared_endpoint_is_refused_to_everyone(app):
     from webapp.permissions import ENDPOINT_PERMISSIONS
+
     client = Browser(app, "admin")
     del ENDPOINT_PERMISSIONS["main.instance_list"]
     try:

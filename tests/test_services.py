@@ -1,17 +1,18 @@
 """Service-layer tests on a real database session (SQLite and PostgreSQL)."""
+
 import re
 
 import pytest
 from sqlalchemy import func, select
 
 from engine import ProcessBundle
+from tests.conftest import ROOT
+from tests.helpers import DATA_BY_TASK, table_snapshot, user
 from webapp.errors import Conflict, DeploymentInvalid, FormInvalid, PermissionDenied
 from webapp.extensions import db
 from webapp.models import AuditEvent, HumanTaskRow, ProcessVersion
 from webapp.services import instances, queries, tasks
 from webapp.services.deployments import deploy_bundle
-from tests.conftest import ROOT
-from tests.helpers import DATA_BY_TASK, table_snapshot, user
 
 
 @pytest.fixture
@@ -31,10 +32,12 @@ def _last_action():
 
 def _bundle(text_replace=None):
     """Change control's files (processes/ holds other processes too)."""
-    bundle = ProcessBundle.from_paths(ROOT / "processes" / "change_control.bpmn",
-                                      ROOT / "rules" / "change_classification.dmn", ROOT / "forms")
+    bundle = ProcessBundle.from_paths(
+        ROOT / "processes" / "change_control.bpmn", ROOT / "rules" / "change_classification.dmn", ROOT / "forms"
+    )
     if text_replace:
         from engine import SourceFile
+
         bpmn = bundle.get("change_control.bpmn")
         bundle.files[bpmn.name] = SourceFile(bpmn.name, bpmn.text.replace(*text_replace))
     return bundle
@@ -43,8 +46,12 @@ def _bundle(text_replace=None):
 def test_same_content_deploys_no_new_version(ctx):
     [result] = deploy_bundle(_bundle())
     assert (result.version, result.created) == (1, False)
-    assert db.session.scalar(select(func.count()).select_from(ProcessVersion)
-                             .where(ProcessVersion.key == "change_control")) == 1
+    assert (
+        db.session.scalar(
+            select(func.count()).select_from(ProcessVersion).where(ProcessVersion.key == "change_control")
+        )
+        == 1
+    )
 
 
 def test_changed_content_deploys_a_new_version_and_keeps_running_instances(ctx):
@@ -164,15 +171,21 @@ def test_parallel_reviews_both_open_for_their_roles(ctx):
     instance = instances.start_instance(user("requester"), "change_control")
     tasks.complete_task(user("requester"), _open(instance)[0].task_id, DATA_BY_TASK["submit_request"])
     from tests.helpers import MAJOR_IMPACT
+
     tasks.complete_task(user("qa"), _open(instance)[0].task_id, MAJOR_IMPACT)
     assert {(r.bpmn_id, r.candidate_role) for r in _open(instance)} == {
-        ("board_review", "change_board"), ("regulatory_review", "regulatory")}
-    assert db.session.scalar(select(func.count()).select_from(HumanTaskRow)
-                             .where(HumanTaskRow.completed_at.is_(None))) == 2
+        ("board_review", "change_board"),
+        ("regulatory_review", "regulatory"),
+    }
+    assert (
+        db.session.scalar(select(func.count()).select_from(HumanTaskRow).where(HumanTaskRow.completed_at.is_(None)))
+        == 2
+    )
 
 
 def _loop_bundle(replace=None):
     from engine import SourceFile
+
     text = (ROOT / "tests" / "fixtures" / "rework_loop.bpmn").read_text()
     if replace:
         text = text.replace(*replace)
@@ -181,6 +194,7 @@ def _loop_bundle(replace=None):
 
 def test_a_failing_script_rolls_everything_back(ctx):
     from webapp.errors import ProcessFailure
+
     deploy_bundle(_loop_bundle(("finished = True", "finished = 1 / 0")))
     instance = instances.start_instance(user("qa"), "rework_loop")
     [row] = _open(instance)
@@ -193,10 +207,13 @@ def test_a_failing_script_rolls_everything_back(ctx):
 
 def test_deploying_a_lane_with_a_new_role_creates_the_role(ctx):
     from webapp.models import Role
-    lanes = ('<bpmn:process id="rework_loop" name="Rework loop" isExecutable="true">',
-             '<bpmn:process id="rework_loop" name="Rework loop" isExecutable="true">'
-             '<bpmn:laneSet id="ls"><bpmn:lane id="mrb" name="Material Review Board">'
-             '<bpmn:flowNodeRef>work</bpmn:flowNodeRef></bpmn:lane></bpmn:laneSet>')
+
+    lanes = (
+        '<bpmn:process id="rework_loop" name="Rework loop" isExecutable="true">',
+        '<bpmn:process id="rework_loop" name="Rework loop" isExecutable="true">'
+        '<bpmn:laneSet id="ls"><bpmn:lane id="mrb" name="Material Review Board">'
+        "<bpmn:flowNodeRef>work</bpmn:flowNodeRef></bpmn:lane></bpmn:laneSet>",
+    )
     assert db.session.scalar(select(Role).where(Role.name == "material_review_board")) is None
     deploy_bundle(_loop_bundle(lanes))
     assert db.session.scalar(select(Role).where(Role.name == "material_review_board")) is not None
@@ -206,6 +223,7 @@ def test_deploying_a_lane_with_a_new_role_creates_the_role(ctx):
 
 def test_cancel_needs_a_reason_and_closes_open_tasks(ctx):
     from webapp.errors import InvalidInput
+
     instance = instances.start_instance(user("requester"), "change_control")
     before = table_snapshot()
     with pytest.raises(InvalidInput):

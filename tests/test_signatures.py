@@ -1,4 +1,5 @@
 """Electronic signatures (21 CFR 11.50, 11.70, 11.200) and segregation of duties."""
+
 import hashlib
 import json
 
@@ -6,10 +7,9 @@ import pytest
 from sqlalchemy import text
 
 from engine import ProcessBundle
-from webapp.extensions import db
 from tests.conftest import ROOT
-from tests.helpers import (PASSWORD, Api, Browser, DATA_BY_TASK, MAJOR_IMPACT, signature_for, table_snapshot,
-                           user)
+from tests.helpers import DATA_BY_TASK, MAJOR_IMPACT, PASSWORD, Api, Browser, signature_for, table_snapshot, user
+from webapp.extensions import db
 
 
 @pytest.fixture
@@ -20,12 +20,14 @@ def api(app):
         if name not in cache:
             cache[name] = Api(app, name)
         return cache[name]
+
     return get
 
 
 def advance_to(api, bpmn_id, impact=None):
     """Start a change request and complete tasks (signing where needed) until `bpmn_id` is ready."""
     from tests.helpers import worker_for
+
     instance = api("requester").post("/api/v1/process-instances", {"process_key": "change_control"}).get_json()
     while True:
         task = instance["ready_tasks"][0]
@@ -40,7 +42,7 @@ def advance_to(api, bpmn_id, impact=None):
 
 
 def test_tasks_declare_their_signature(api):
-    instance, task = advance_to(api, "submit_request")
+    _instance, task = advance_to(api, "submit_request")
     assert task["signature"] is None
     _, approval = advance_to(api, "qa_approval")
     assert approval["signature"]["required"] is True and approval["signature"]["meaning"] == "approved"
@@ -53,8 +55,10 @@ def test_missing_signature_is_400_and_changes_nothing(app, api):
         before = table_snapshot()
     response = api("qa2").post(f"/api/v1/tasks/{task['id']}/complete", {"data": DATA_BY_TASK["qa_approval"]})
     assert response.status_code == 400 and "signature" in response.get_json()["errors"]
-    wrong_meaning = api("qa2").post(f"/api/v1/tasks/{task['id']}/complete", {
-        "data": DATA_BY_TASK["qa_approval"], "signature": signature_for("reviewed")})
+    wrong_meaning = api("qa2").post(
+        f"/api/v1/tasks/{task['id']}/complete",
+        {"data": DATA_BY_TASK["qa_approval"], "signature": signature_for("reviewed")},
+    )
     assert wrong_meaning.status_code == 400
     with app.app_context():
         assert table_snapshot() == before
@@ -65,30 +69,38 @@ def test_wrong_password_is_401_leaves_the_task_and_counts_towards_lockout(app, a
     api("qa2")
     with app.app_context():
         before = table_snapshot()
-    response = api("qa2").post(f"/api/v1/tasks/{task['id']}/complete", {
-        "data": DATA_BY_TASK["qa_approval"], "signature": {"password": "not-my-password", "meaning": "approved"}})
+    response = api("qa2").post(
+        f"/api/v1/tasks/{task['id']}/complete",
+        {"data": DATA_BY_TASK["qa_approval"], "signature": {"password": "not-my-password", "meaning": "approved"}},
+    )
     assert response.status_code == 401
     with app.app_context():
         after = table_snapshot()
         assert user("qa2").failed_logins == 1
         from webapp.models import AuditEvent
+
         assert db.session.query(AuditEvent).order_by(AuditEvent.seq.desc()).first().action == "signature.failed"
     for table in ("process_instances", "human_tasks", "signatures"):
         assert after[table] == before[table]
-    assert api("qa2").get(f"/api/v1/process-instances/{instance['id']}").get_json()["ready_tasks"][0]["id"] == task["id"]
+    assert (
+        api("qa2").get(f"/api/v1/process-instances/{instance['id']}").get_json()["ready_tasks"][0]["id"] == task["id"]
+    )
 
 
 def test_signature_record_holds_name_time_meaning_and_hash_of_what_was_signed(app, api):
     instance, task = advance_to(api, "qa_approval")
     record_before = api("qa2").get(f"/api/v1/process-instances/{instance['id']}").get_json()["data"]
-    response = api("qa2").post(f"/api/v1/tasks/{task['id']}/complete", {
-        "data": DATA_BY_TASK["qa_approval"], "signature": signature_for("approved")})
+    response = api("qa2").post(
+        f"/api/v1/tasks/{task['id']}/complete",
+        {"data": DATA_BY_TASK["qa_approval"], "signature": signature_for("approved")},
+    )
     assert response.status_code == 200
     [sig] = [s for s in response.get_json()["process_instance"]["signatures"] if s["bpmn_id"] == "qa_approval"]
     assert (sig["signer"], sig["printed_name"], sig["meaning"], sig["valid"]) == ("qa2", "Qa2", "approved", True)
     assert sig["signed_at"].endswith("+00:00")
     with app.app_context():
         from webapp.models import Signature
+
         stored = db.session.get(Signature, sig["id"])
         assert stored.content["data"] == DATA_BY_TASK["qa_approval"] and stored.content["record"] == record_before
         canonical = json.dumps(stored.content, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
@@ -97,12 +109,15 @@ def test_signature_record_holds_name_time_meaning_and_hash_of_what_was_signed(ap
 
 def test_signature_breaks_when_the_signed_content_changes(app, api):
     instance, task = advance_to(api, "qa_approval")
-    api("qa2").post(f"/api/v1/tasks/{task['id']}/complete", {"data": DATA_BY_TASK["qa_approval"],
-                                                             "signature": signature_for("approved")})
+    api("qa2").post(
+        f"/api/v1/tasks/{task['id']}/complete",
+        {"data": DATA_BY_TASK["qa_approval"], "signature": signature_for("approved")},
+    )
     with app.app_context():
-        db.session.execute(text("UPDATE human_tasks SET submitted_data = :d WHERE task_id = :t"),
-                           {"d": json.dumps({**DATA_BY_TASK["qa_approval"], "approval_comments": "edited"}),
-                            "t": task["id"]})
+        db.session.execute(
+            text("UPDATE human_tasks SET submitted_data = :d WHERE task_id = :t"),
+            {"d": json.dumps({**DATA_BY_TASK["qa_approval"], "approval_comments": "edited"}), "t": task["id"]},
+        )
         db.session.commit()
     sigs = api("qa").get(f"/api/v1/process-instances/{instance['id']}").get_json()["signatures"]
     assert [s["valid"] for s in sigs if s["bpmn_id"] == "qa_approval"] == [False]
@@ -113,31 +128,39 @@ def test_signature_breaks_when_the_signed_content_changes(app, api):
 def test_initiator_may_not_sign_their_own_change(app, api):
     with app.app_context():
         from webapp.services.users import create_user
+
         create_user("author", PASSWORD, ["requester", "change_board"], "Author Board")
     author = api("author")
     instance = author.post("/api/v1/process-instances", {"process_key": "change_control"}).get_json()
     task = instance["ready_tasks"][0]
-    instance = author.post(f"/api/v1/tasks/{task['id']}/complete",
-                           {"data": DATA_BY_TASK["submit_request"]}).get_json()["process_instance"]
+    instance = author.post(f"/api/v1/tasks/{task['id']}/complete", {"data": DATA_BY_TASK["submit_request"]}).get_json()[
+        "process_instance"
+    ]
     impact = instance["ready_tasks"][0]
-    instance = api("qa").post(f"/api/v1/tasks/{impact['id']}/complete",
-                              {"data": MAJOR_IMPACT}).get_json()["process_instance"]
+    instance = (
+        api("qa").post(f"/api/v1/tasks/{impact['id']}/complete", {"data": MAJOR_IMPACT}).get_json()["process_instance"]
+    )
     board = next(t for t in instance["ready_tasks"] if t["bpmn_id"] == "board_review")
-    response = author.post(f"/api/v1/tasks/{board['id']}/complete", {
-        "data": DATA_BY_TASK["board_review"], "signature": signature_for("reviewed")})
+    response = author.post(
+        f"/api/v1/tasks/{board['id']}/complete",
+        {"data": DATA_BY_TASK["board_review"], "signature": signature_for("reviewed")},
+    )
     assert response.status_code == 403 and "initiator" in response.get_json()["message"]
 
 
 def test_approver_must_differ_from_the_assessor(api):
     _, task = advance_to(api, "qa_approval")
-    response = api("qa").post(f"/api/v1/tasks/{task['id']}/complete", {
-        "data": DATA_BY_TASK["qa_approval"], "signature": signature_for("approved")})
+    response = api("qa").post(
+        f"/api/v1/tasks/{task['id']}/complete",
+        {"data": DATA_BY_TASK["qa_approval"], "signature": signature_for("approved")},
+    )
     assert response.status_code == 403 and "segregation of duties" in response.get_json()["message"]
 
 
 def test_a_two_signature_step_needs_two_distinct_signers(app, api):
     with app.app_context():
         from webapp.services.deployments import deploy_bundle
+
         deploy_bundle(ProcessBundle.from_paths(ROOT / "tests" / "fixtures" / "two_signers"))
     instance = api("requester").post("/api/v1/process-instances", {"process_key": "dual_release"}).get_json()
     task = instance["ready_tasks"][0]
@@ -157,8 +180,12 @@ def test_first_signing_in_a_web_session_needs_the_username(app, api):
     qa2 = Browser(app, "qa2")
     page = qa2.get(f"/tasks/{task['id']}").get_data(as_text=True)
     assert 'name="signature_username"' in page and "批准" in page
-    fields = {"approval_decision": "approve", "approval_comments": "ok", "signature_meaning": "approved",
-              "signature_password": PASSWORD}
+    fields = {
+        "approval_decision": "approve",
+        "approval_comments": "ok",
+        "signature_meaning": "approved",
+        "signature_password": PASSWORD,
+    }
     response = qa2.post(f"/tasks/{task['id']}", fields)
     assert response.status_code == 400
     response = qa2.post(f"/tasks/{task['id']}", {**fields, "signature_username": "qa2"})

@@ -1,30 +1,36 @@
 """Timers across real operating-system processes: a timer that fell due while no app was running
 fires when `traceflow serve` starts (its scheduler sweeps at start-up), and two `traceflow timers
 run-due` processes racing on PostgreSQL wake every due instance exactly once."""
-from datetime import timedelta
+
 import os
 import socket
 import subprocess
 import sys
 import time
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import select
 
 from engine import ProcessBundle
+from tests.conftest import ROOT
+from tests.helpers import user
 from webapp.extensions import db
 from webapp.models import AuditEvent, ProcessInstance
 from webapp.models._types import utcnow
 from webapp.services import instances, queries
-from tests.conftest import ROOT
-from tests.helpers import user
 
 TRACEFLOW = [sys.executable, "-c", "from webapp.cli import main; main()"]
 
 
 def _env(app, tmp_path):
-    return {**os.environ, "DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"], "TRACEFLOW_SECRET_KEY": "test",
-            "FLASK_APP": "webapp", "PYTHONPATH": str(ROOT)}
+    return {
+        **os.environ,
+        "DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"],
+        "TRACEFLOW_SECRET_KEY": "test",
+        "FLASK_APP": "webapp",
+        "PYTHONPATH": str(ROOT),
+    }
 
 
 def _open(instance_id):
@@ -41,15 +47,21 @@ def _free_port():
 def test_a_timer_due_while_the_app_was_down_fires_when_the_app_starts(app, tmp_path):
     with app.app_context():
         from webapp.services.deployments import deploy_bundle
+
         deploy_bundle(ProcessBundle.from_paths(ROOT / "tests" / "fixtures" / "short_timer"))
         instance_id = instances.start_instance(user("qa"), "short_wait").id
         db.session.remove()
-    time.sleep(1.5)   # the timer falls due while no app process runs
+    time.sleep(1.5)  # the timer falls due while no app process runs
     with app.app_context():
         assert _open(instance_id) == []
-    log = open(tmp_path / "serve.log", "wb")
-    server = subprocess.Popen(TRACEFLOW + ["serve", "--port", str(_free_port())], env=_env(app, tmp_path),
-                              stdout=log, stderr=subprocess.STDOUT, cwd=ROOT)
+    log = open(tmp_path / "serve.log", "wb")  # noqa: SIM115 - the server writes to it until the test ends
+    server = subprocess.Popen(
+        TRACEFLOW + ["serve", "--port", str(_free_port())],
+        env=_env(app, tmp_path),
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        cwd=ROOT,
+    )
     try:
         deadline = time.monotonic() + 30
         with app.app_context():
@@ -68,12 +80,22 @@ def test_a_timer_due_while_the_app_was_down_fires_when_the_app_starts(app, tmp_p
 def test_two_app_processes_never_fire_the_same_timer_twice(app, tmp_path):
     with app.app_context():
         from webapp.services.deployments import deploy_bundle
+
         deploy_bundle(ProcessBundle.from_paths(ROOT / "tests" / "fixtures" / "timers"))
         ids = [instances.start_instance(user("qa"), "effectiveness", {"due_days": 90}).id for _ in range(12)]
         db.session.remove()
     later = (utcnow() + timedelta(days=6)).isoformat()
-    runs = [subprocess.Popen(TRACEFLOW + ["timers", "run-due", "--now", later], env=_env(app, tmp_path),
-                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT) for _ in range(2)]
+    runs = [
+        subprocess.Popen(
+            TRACEFLOW + ["timers", "run-due", "--now", later],
+            env=_env(app, tmp_path),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            cwd=ROOT,
+        )
+        for _ in range(2)
+    ]
     outputs = [run.communicate(timeout=120) for run in runs]
     assert [run.returncode for run in runs] == [0, 0], outputs
     woken = [int(i) for out, _ in outputs if ":" in out for i in out.split(":", 1)[1].split(",")]

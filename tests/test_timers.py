@@ -1,17 +1,18 @@
 """Timers: due times stored per instance, fired at a controllable `now`, exactly once across processes."""
+
 from datetime import timedelta
 
 import pytest
 from sqlalchemy import select
 
 from engine import ProcessBundle
+from tests.conftest import ROOT
+from tests.helpers import at_once, user
 from webapp.extensions import db
 from webapp.models import AuditEvent, ProcessInstance
 from webapp.models._types import utcnow
 from webapp.services import instances, queries, tasks
 from webapp.services.timers import run_due
-from tests.conftest import ROOT
-from tests.helpers import at_once, user
 
 FIXTURE = ROOT / "tests" / "fixtures" / "timers"
 
@@ -20,6 +21,7 @@ FIXTURE = ROOT / "tests" / "fixtures" / "timers"
 def ctx(app):
     with app.app_context():
         from webapp.services.deployments import deploy_bundle
+
         deploy_bundle(ProcessBundle.from_paths(FIXTURE))
         yield app
 
@@ -73,6 +75,7 @@ def test_timers_due_during_an_outage_fire_at_the_next_run_via_the_cli(ctx):
 def test_two_processes_never_fire_the_same_timer_twice(app):
     with app.app_context():
         from webapp.services.deployments import deploy_bundle
+
         deploy_bundle(ProcessBundle.from_paths(FIXTURE))
         ids = [_start().id for _ in range(8)]
         db.session.remove()
@@ -82,8 +85,9 @@ def test_two_processes_never_fire_the_same_timer_twice(app):
     with app.app_context():
         fired = db.session.scalars(select(AuditEvent.entity_id).where(AuditEvent.action == "timer.fired")).all()
         assert sorted(map(int, fired)) == sorted(ids)
-        assert all(i.next_timer_at is None or i.next_timer_at > later
-                   for i in db.session.scalars(select(ProcessInstance)))
+        assert all(
+            i.next_timer_at is None or i.next_timer_at > later for i in db.session.scalars(select(ProcessInstance))
+        )
 
 
 CYCLE = ROOT / "tests" / "fixtures" / "cycle_timer"
@@ -91,6 +95,7 @@ CYCLE = ROOT / "tests" / "fixtures" / "cycle_timer"
 
 def test_a_cycle_timer_fires_each_occurrence_on_the_given_clock_then_stops(ctx):
     from webapp.services.deployments import deploy_bundle
+
     deploy_bundle(ProcessBundle.from_paths(CYCLE))
     started = utcnow()
     instance = instances.start_instance(user("qa"), "reminders")
@@ -100,7 +105,7 @@ def test_a_cycle_timer_fires_each_occurrence_on_the_given_clock_then_stops(ctx):
     assert run_due(first + timedelta(minutes=1)) == [instance.id]
     stored = instances.get_instance(instance.id)
     assert _open(instance.id) == ["respond", "remind"]
-    assert stored.next_timer_at == first + timedelta(days=1)           # the next occurrence, one interval on
+    assert stored.next_timer_at == first + timedelta(days=1)  # the next occurrence, one interval on
     assert run_due(first + timedelta(hours=12)) == []
     assert run_due(first + timedelta(days=1, minutes=1)) == [instance.id]
     stored = instances.get_instance(instance.id)

@@ -1,4 +1,5 @@
 """The validation report: every referenced test exists, and results from JUnit XML decide each row."""
+
 import ast
 import json
 
@@ -33,27 +34,32 @@ def _junit(tmp_path, cases):
 
 
 def test_rows_pass_fail_or_stay_incomplete_from_the_last_run(tmp_path):
-    results = _junit(tmp_path, [
-        ("tests.test_signatures", "test_signature_breaks_when_the_signed_content_changes[sqlite]", ""),
-        ("tests.test_signatures", "test_signature_breaks_when_the_signed_content_changes[postgresql]", ""),
-        ("tests.test_audit_trail", "test_edited_event_is_found[sqlite]", '<failure message="x"/>'),
-    ])
+    results = _junit(
+        tmp_path,
+        [
+            ("tests.test_signatures", "test_signature_breaks_when_the_signed_content_changes[sqlite]", ""),
+            ("tests.test_signatures", "test_signature_breaks_when_the_signed_content_changes[postgresql]", ""),
+            ("tests.test_audit_trail", "test_edited_event_is_found[sqlite]", '<failure message="x"/>'),
+        ],
+    )
     rows = {r.id: r for r in build_rows(MATRIX, results)}
     assert rows["11.70"].status == "passed"
     assert rows["11.10(e)"].status == "failed"
     assert rows["11.50"].status == "incomplete"
     assert rows["GSP-scope"].status == "incomplete"
     uncovered = tmp_path / "matrix.json"
-    uncovered.write_text(json.dumps({"requirements": [{"id": "X", "source": "s", "text": "t", "features": [],
-                                                       "tests": []}]}))
+    uncovered.write_text(
+        json.dumps({"requirements": [{"id": "X", "source": "s", "text": "t", "features": [], "tests": []}]})
+    )
     assert build_rows(uncovered, results)[0].status == "not covered"
 
 
 def test_cli_writes_the_html_report(app, tmp_path):
     results = _junit(tmp_path, [])
     output = tmp_path / "report.html"
-    outcome = app.test_cli_runner().invoke(args=["validation-report", "--output", str(output),
-                                                 "--results", str(results)])
+    outcome = app.test_cli_runner().invoke(
+        args=["validation-report", "--output", str(output), "--results", str(results)]
+    )
     assert outcome.exit_code == 0, outcome.output
     html = output.read_text()
     assert "11.300" in html and "test_lockout_after_five_failures_is_audited_and_admin_unlocks" in html

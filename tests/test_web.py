@@ -1,10 +1,10 @@
 """HTML pages: login, inbox, task forms and instance pages, worked by the user of each role."""
+
 import re
 
 import pytest
 
-from tests.helpers import (PASSWORD, Browser, DATA_BY_TASK, MAJOR_IMPACT, csrf_token, table_snapshot,
-                           worker_for)
+from tests.helpers import DATA_BY_TASK, MAJOR_IMPACT, PASSWORD, Browser, csrf_token, table_snapshot, worker_for
 
 RADIO_FIELDS = {"product_impact", "process_impact", "validation_required", "labelling_impact"}
 
@@ -43,6 +43,7 @@ def browsers(app):
         if username not in cache:
             cache[username] = Browser(app, username)
         return cache[username]
+
     return get
 
 
@@ -58,6 +59,7 @@ def _open_row(app, instance_id):
     (requests must not share one: Flask-WTF keeps the CSRF token in `g`)."""
     with app.app_context():
         from webapp.services import queries
+
         rows = [r for r in queries.instance_tasks(instance_id) if r.completed_at is None]
         if not rows:
             return None
@@ -68,6 +70,7 @@ def _open_row(app, instance_id):
 def _instance_of(app, task_id):
     with app.app_context():
         from webapp.services.tasks import get_task
+
         return get_task(task_id).instance_id
 
 
@@ -90,6 +93,7 @@ def work_until_closed(app, browsers, task_id, choices):
         seen.append(bpmn_id)
     with app.app_context():
         from webapp.services.instances import get_instance
+
         instance = get_instance(instance_id)
         return (instance.status, instance.id, instance.business_key), seen
 
@@ -142,8 +146,9 @@ def test_change_request_from_submission_to_closure_in_the_browser(app, browsers,
 def test_rejection_loops_back_in_the_browser(app, browsers):
     task_id = start_change(browsers)
     reject = {"approval_decision": "reject", "approval_comments": "Missing training record."}
-    (status, _, _), seen = work_until_closed(app, browsers, task_id,
-                                             {"qa_approval": [reject, DATA_BY_TASK["qa_approval"]]})
+    (status, _, _), seen = work_until_closed(
+        app, browsers, task_id, {"qa_approval": [reject, DATA_BY_TASK["qa_approval"]]}
+    )
     assert seen.count("revise_request") == 1 and seen.count("qa_approval") == 2
     assert status == "completed"
 

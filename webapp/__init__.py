@@ -1,9 +1,11 @@
 """The Traceflow web application: create_app wires settings, extensions and blueprints."""
+
 from pathlib import Path
 
 from flask import Flask
 
 from engine import Engine, OperationRegistry
+
 from . import config as settings
 from .extensions import csrf, db, migrate
 
@@ -19,6 +21,7 @@ def create_app(config=None):
         app.config.from_mapping(config)
     operations = OperationRegistry()
     from .operations import register as register_operations
+
     register_operations(operations)
     app.extensions["traceflow_operations"] = operations
     app.extensions["traceflow_engine"] = Engine(operations=operations)
@@ -26,23 +29,26 @@ def create_app(config=None):
     db.init_app(app)
     migrate.init_app(app, db, directory=MIGRATIONS_DIR)
     csrf.init_app(app)
-    from . import i18n, security, http_errors, cli, templating
+    from . import cli, http_errors, i18n, security, templating
+
     i18n.init_app(app)
     templating.init_app(app)
     security.init_app(app)
     http_errors.init_app(app)
     cli.init_app(app)
 
+    from .admin.routes import bp as admin_bp
+    from .api import bp as api_bp
+    from .audit_views.routes import bp as audit_bp
     from .auth.routes import bp as auth_bp
     from .main.routes import bp as main_bp
-    from .api import bp as api_bp
-    from .admin.routes import bp as admin_bp
-    from .audit_views.routes import bp as audit_bp
     from .processes_views.routes import bp as processes_bp
+
     app.register_blueprint(processes_bp)
     app.register_blueprint(admin_bp)
     app.register_blueprint(audit_bp)
     from .erp import bp as erp_bp
+
     app.register_blueprint(auth_bp)
     app.register_blueprint(main_bp)
     app.register_blueprint(erp_bp)

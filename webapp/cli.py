@@ -1,8 +1,10 @@
 """The `traceflow` command: a Flask CLI group (init, deploy, create-user, demo, serve, trace, import)."""
-from dataclasses import dataclass
-from pathlib import Path
+
 import getpass
 import json
+from dataclasses import dataclass
+from datetime import UTC
+from pathlib import Path
 
 import click
 from flask import current_app
@@ -13,13 +15,25 @@ from engine import ProcessBundle
 
 def init_app(app):
     """Register the commands on the app's CLI."""
-    for command in (init_command, deploy_command, create_user_command, demo_command, serve_command, audit_group,
-                    validation_report_command, validate_command, trace_command, import_command, timers_group):
+    for command in (
+        init_command,
+        deploy_command,
+        create_user_command,
+        demo_command,
+        serve_command,
+        audit_group,
+        validation_report_command,
+        validate_command,
+        trace_command,
+        import_command,
+        timers_group,
+    ):
         app.cli.add_command(command)
 
 
 def _create_app():
     from . import create_app
+
     return create_app()
 
 
@@ -31,6 +45,7 @@ def main():
 def upgrade_schema():
     """Create or upgrade the database schema through the migrations."""
     from flask_migrate import upgrade
+
     upgrade(directory=current_app.extensions["migrate"].directory)
 
 
@@ -40,6 +55,7 @@ def init_command():
     """Create or upgrade the database schema and the access policy's roles."""
     from .permissions import policy
     from .services.users import create_policy_roles
+
     upgrade_schema()
     created = create_policy_roles(policy()["roles"])
     click.echo(f"schema ready: {current_app.config['SQLALCHEMY_DATABASE_URI'].split('@')[-1]}")
@@ -49,8 +65,9 @@ def init_command():
 
 def _bundle(paths):
     """The bundle in `paths` (folders, files or zip archives), or the configured process folders."""
-    folders = [Path(p) for p in paths] or [Path(current_app.config[k]) for k in ("PROCESSES_DIR", "RULES_DIR",
-                                                                                 "FORMS_DIR")]
+    folders = [Path(p) for p in paths] or [
+        Path(current_app.config[k]) for k in ("PROCESSES_DIR", "RULES_DIR", "FORMS_DIR")
+    ]
     uploads = []
     for folder in folders:
         for path in sorted(folder.glob("*")) if folder.is_dir() else [folder]:
@@ -62,6 +79,7 @@ def _bundle(paths):
 def deploy_paths(paths, comment=""):
     """Deploy the BPMN/DMN/form files in `paths` (folders, files or zips); return the outcome."""
     from .services.deployments import deploy_bundle
+
     return deploy_bundle(_bundle(paths), comment=comment)
 
 
@@ -77,12 +95,14 @@ def _print_rows(rows, prefix, err=True):
 def validate_command(paths):
     """Validate BPMN/DMN/form files (or zips) as a deployment would; exit 1 on errors."""
     from engine import BundleError
+
     from .services.deployments import validate
+
     try:
         report = validate(_bundle(paths))
     except BundleError as exc:
         _print_rows(exc.problems, "error")
-        raise SystemExit(1)
+        raise SystemExit(1) from None
     _print_rows(report.errors, "error")
     _print_rows(report.warnings, "warning")
     for process in report.processes:
@@ -97,20 +117,24 @@ def validate_command(paths):
 @with_appcontext
 def deploy_command(paths, comment):
     """Deploy processes/, rules/ and forms/ (or PATHS): new versions only where content changed."""
-    from .errors import DeploymentInvalid
     from engine import BundleError
+
+    from .errors import DeploymentInvalid
+
     try:
         outcome = deploy_paths(paths, comment)
     except BundleError as exc:
         _print_rows(exc.problems, "error")
-        raise click.ClickException("the bundle is invalid; nothing was deployed")
+        raise click.ClickException("the bundle is invalid; nothing was deployed") from None
     except DeploymentInvalid as exc:
         _print_rows(exc.errors["errors"], "error")
-        raise click.ClickException(exc.message)
+        raise click.ClickException(exc.message) from None
     _print_rows(outcome.warnings, "warning")
     for r in outcome:
-        click.echo(f"{r.key} v{r.version} {'deployed' if r.created else 'unchanged'} {r.content_hash[:12]}"
-                   f"{' (pending QA approval)' if r.created and outcome.status == 'pending' else ''}")
+        click.echo(
+            f"{r.key} v{r.version} {'deployed' if r.created else 'unchanged'} {r.content_hash[:12]}"
+            f"{' (pending QA approval)' if r.created and outcome.status == 'pending' else ''}"
+        )
 
 
 @click.command("create-user")
@@ -123,10 +147,11 @@ def create_user_command(username, password, roles, full_name):
     """Create a user with roles (any role name; new roles are created)."""
     from .errors import InvalidInput
     from .services.users import create_user
+
     try:
         user = create_user(username, password, roles, full_name)
     except InvalidInput as exc:
-        raise click.ClickException(exc.message)
+        raise click.ClickException(exc.message) from None
     click.echo(f"created {user.username} ({', '.join(sorted(user.role_names)) or 'no roles'})")
 
 
@@ -135,6 +160,7 @@ def create_user_command(username, password, roles, full_name):
 def demo_command():
     """Load demo users (one per role) and a few change-control instances; print the logins."""
     from .demo import load_demo
+
     for username, password, roles in load_demo():
         click.echo(f"  {username:<12} {password:<16} {', '.join(roles)}")
 
@@ -146,7 +172,9 @@ def demo_command():
 def serve_command(host, port):
     """Serve the app with waitress."""
     from waitress import serve
+
     from .services.timers import start_scheduler
+
     start_scheduler(current_app._get_current_object())
     click.echo(f"Traceflow on http://{host}:{port}/")
     serve(current_app._get_current_object(), host=host, port=port, threads=8)
@@ -162,12 +190,15 @@ def audit_group():
 def audit_verify_command():
     """Verify the hash chain of the audit trail; exit code 1 when it was tampered with."""
     from .services.audit import verify_chain
+
     report = verify_chain()
     if report.intact:
         click.echo(f"audit trail intact: {report.events} events")
         return
-    click.echo(f"audit trail TAMPERED at event seq {report.first_bad_seq} (id {report.first_bad_id}): "
-               f"{report.problem}", err=True)
+    click.echo(
+        f"audit trail TAMPERED at event seq {report.first_bad_seq} (id {report.first_bad_id}): {report.problem}",
+        err=True,
+    )
     raise SystemExit(1)
 
 
@@ -179,19 +210,22 @@ def validation_report_command(output, results):
     """Write the traceability matrix: Part 11 / GSP requirement → features → tests and their last result."""
     from .models._types import utcnow
     from .reports.validation import build_rows, render_html
+
     instance = Path(current_app.instance_path)
     results = results or str(instance / "test-results.xml")
     output = Path(output or instance / "validation-report.html")
     rows = build_rows(Path(current_app.config["RULES_DIR"]) / "validation_matrix.json", results)
     output.write_text(render_html(rows, utcnow(), results), encoding="utf-8")
-    summary = ", ".join(f"{s}: {sum(r.status == s for r in rows)}" for s in ("passed", "failed", "incomplete",
-                                                                             "not covered"))
+    summary = ", ".join(
+        f"{s}: {sum(r.status == s for r in rows)}" for s in ("passed", "failed", "incomplete", "not covered")
+    )
     click.echo(f"validation report written to {output} ({summary})")
 
 
 @dataclass(frozen=True)
 class CliActor:
     """Who acts from the command line: no account, the operating-system user is recorded."""
+
     id: None = None
     username: str = ""
 
@@ -211,10 +245,11 @@ def trace_command(material, lot, direction, output):
     """Trace LOT of MATERIAL: lots, shipments, customers, stock and suppliers."""
     from .errors import DomainError
     from .services.erp import trace, trace_export
+
     try:
         result = trace.trace(material, lot, direction)
     except DomainError as exc:
-        raise click.ClickException(exc.message)
+        raise click.ClickException(exc.message) from None
     if output == "json":
         click.echo(json.dumps(result.as_dict(), ensure_ascii=False, indent=2))
     elif output == "csv":
@@ -230,6 +265,7 @@ def import_command(folder):
     """Import the CSV files in FOLDER (materials, suppliers, customers, locations, lots, movements), all or nothing."""
     from .errors import ImportRejected
     from .services.erp.imports import import_files
+
     files = {path.name: path.read_bytes() for path in sorted(Path(folder).glob("*.csv"))}
     if not files:
         raise click.ClickException(f"no CSV files in {folder}")
@@ -238,7 +274,7 @@ def import_command(folder):
     except ImportRejected as exc:
         for row in exc.errors["rows"]:
             click.echo(f"{row['file']}:{row['row']}:{row['column']}: {row['reason']}", err=True)
-        raise click.ClickException(exc.message)
+        raise click.ClickException(exc.message) from None
     for name, count in counts.items():
         click.echo(f"{name}: {count} rows imported")
 
@@ -253,15 +289,17 @@ def timers_group():
 @with_appcontext
 def timers_run_due_command(now_text):
     """Fire the timers that are due (for cron, catching up after an outage, drills)."""
-    from datetime import datetime, timezone
+    from datetime import datetime
+
     from .services.timers import run_due
+
     now = None
     if now_text:
         try:
             now = datetime.fromisoformat(now_text)
         except ValueError:
-            raise click.BadParameter("use ISO 8601, e.g. 2027-02-20T08:00:00+08:00", param_hint="--now")
-        now = (now if now.tzinfo else now.replace(tzinfo=timezone.utc)).astimezone(timezone.utc)
+            raise click.BadParameter("use ISO 8601, e.g. 2027-02-20T08:00:00+08:00", param_hint="--now") from None
+        now = (now if now.tzinfo else now.replace(tzinfo=UTC)).astimezone(UTC)
     woken = run_due(now)
     click.echo(f"woke {len(woken)} instance(s){': ' + ', '.join(map(str, woken)) if woken else ''}")
 
@@ -271,6 +309,7 @@ def timers_run_due_command(now_text):
 def timers_notify_command():
     """Queue due-soon/overdue reminders and send pending notifications (SMTP or log)."""
     from .services.notifications import remind_due, send_pending
+
     queued = remind_due()
     click.echo(f"queued {queued} reminder(s), sent {send_pending()} notification(s)")
 
@@ -281,12 +320,18 @@ def timers_notify_command():
 def timers_certificates_command(today):
     """The daily supplier-certificate check: warnings at 90/60/30 days, block and re-qualify on expiry."""
     from datetime import date
+
     from .services.certificates import check_certificates
+
     try:
         day = date.fromisoformat(today) if today else None
     except ValueError:
-        raise click.BadParameter("use YYYY-MM-DD", param_hint="--today")
+        raise click.BadParameter("use YYYY-MM-DD", param_hint="--today") from None
     result = check_certificates(day)
-    requalified = ", ".join(f"{code} {outcome} {detail}" for code, (outcome, detail) in result["requalification"].items())
-    click.echo(f"warned: {', '.join(result['warned']) or '-'}; blocked: {', '.join(result['blocked']) or '-'}; "
-               f"re-qualification: {requalified or '-'}")
+    requalified = ", ".join(
+        f"{code} {outcome} {detail}" for code, (outcome, detail) in result["requalification"].items()
+    )
+    click.echo(
+        f"warned: {', '.join(result['warned']) or '-'}; blocked: {', '.join(result['blocked']) or '-'}; "
+        f"re-qualification: {requalified or '-'}"
+    )

@@ -1,14 +1,15 @@
 """Demo data for `make run`: one user per role, a few change requests in different states, the ERP
 records of DOMAIN.md's demo scenario (webapp/demo_erp.py) and its CAPA, recall, supplier and
 subcontract instances (webapp/demo_processes.py)."""
+
 from sqlalchemy import select
 
+from .demo_erp import load_erp_demo
+from .demo_processes import load_process_demo
 from .extensions import db
 from .models import User
 from .services import instances, queries, tasks
 from .services.users import create_user
-from .demo_erp import load_erp_demo
-from .demo_processes import load_process_demo
 
 DEMO_USERS = [
     ("requester", "Requester#2026", ["requester", "employee"], "张伟 Zhang Wei"),

@@ -11,6 +11,7 @@ the task inbox (so every step is validated, signed where needed and audited like
   over the limit waiting for the MRB (mrb), one assembled and waiting for its order (production);
 - a major change for a backup sterilizer, in board and regulatory review.
 Each part runs once: it is skipped when its process already has an instance."""
+
 from datetime import timedelta
 
 from sqlalchemy import func, select
@@ -22,7 +23,9 @@ from .services import instances, queries, tasks
 from .services.erp import ledger, lots
 from .services.erp.common import business_date, by_code
 
-COMPLAINT = "两家医院反馈同一批导管套件包装袋封口开裂 Two hospitals report open pouch seals on catheter kit lot K-26110."
+COMPLAINT = (
+    "两家医院反馈同一批导管套件包装袋封口开裂 Two hospitals report open pouch seals on catheter kit lot K-26110."
+)
 
 
 def _user(username):
@@ -30,8 +33,12 @@ def _user(username):
 
 
 def _started(process_key):
-    return db.session.scalar(select(func.count(ProcessInstance.id)).join(ProcessVersion)
-                             .where(ProcessVersion.key == process_key)) > 0
+    return (
+        db.session.scalar(
+            select(func.count(ProcessInstance.id)).join(ProcessVersion).where(ProcessVersion.key == process_key)
+        )
+        > 0
+    )
 
 
 def _step(username, instance, bpmn_id, data):
@@ -57,51 +64,110 @@ def load_process_demo():
 
 def _capa():
     capa = instances.start_instance(_user("qa"), "capa")
-    _step("qa", capa, "capa_request", {
-        "source": "complaint", "source_ref": "CMP-2026-014", "title": "导管套件包装封口开裂 Open pouch seals",
-        "description": COMPLAINT, "severity": 4, "occurrence": 3})
-    _step("qa", capa, "containment", {
-        "containment_actions": "暂停发货,隔离库存,通知两家医院 Stop shipments, segregate stock, inform both hospitals.",
-        "hold_lots": False})
+    _step(
+        "qa",
+        capa,
+        "capa_request",
+        {
+            "source": "complaint",
+            "source_ref": "CMP-2026-014",
+            "title": "导管套件包装封口开裂 Open pouch seals",
+            "description": COMPLAINT,
+            "severity": 4,
+            "occurrence": 3,
+        },
+    )
+    _step(
+        "qa",
+        capa,
+        "containment",
+        {
+            "containment_actions": "暂停发货,隔离库存,通知两家医院 Stop shipments, segregate stock, inform both hospitals.",
+            "hold_lots": False,
+        },
+    )
 
 
 def _recall():
     qa = _user("qa")
     recall = instances.start_instance(qa, "recall")
-    _step("qa", recall, "rc_initiate", {
-        "source": "capa", "source_ref": "CMP-2026-014", "title": "导管套件封口不良召回 Catheter kit seal recall",
-        "description": "灭菌商缩短了预处理步骤,影响 K-26110 与 K-26111 两批。The sterilizer shortened "
-                       "pre-conditioning; kit lots K-26110 and K-26111 are affected.",
-        "affected_lots": [{"lot": "CK-100/K-26110"}, {"lot": "CK-100/K-26111"}], "drill": False})
+    _step(
+        "qa",
+        recall,
+        "rc_initiate",
+        {
+            "source": "capa",
+            "source_ref": "CMP-2026-014",
+            "title": "导管套件封口不良召回 Catheter kit seal recall",
+            "description": "灭菌商缩短了预处理步骤,影响 K-26110 与 K-26111 两批。The sterilizer shortened "
+            "pre-conditioning; kit lots K-26110 and K-26111 are affected.",
+            "affected_lots": [{"lot": "CK-100/K-26110"}, {"lot": "CK-100/K-26111"}],
+            "drill": False,
+        },
+    )
 
 
 def _recall_drill():
     recall = instances.start_instance(_user("qa"), "recall")
-    _step("qa", recall, "rc_initiate", {
-        "source": "regulator_notice", "source_ref": "DRILL-2026-Q4", "title": "模拟召回演练 Mock recall drill",
-        "description": "季度模拟召回:电子血压计批次 B-2611。Quarterly mock recall of BP monitor lot B-2611.",
-        "affected_lots": [{"lot": "BPM-200/B-2611"}], "drill": True})
-    _step("qa", recall, "rc_health_hazard", {
-        "hazard_description": "演练:假设袖带压力读数偏高。Drill: cuff pressure assumed to read high.",
-        "worst_outcome": "temporary_or_reversible", "probability": "remote",
-        "affected_population": "家庭及门诊用户 Home and outpatient users",
-        "hhe_summary": "演练,按二级处理 Drill, handled as class II."})
+    _step(
+        "qa",
+        recall,
+        "rc_initiate",
+        {
+            "source": "regulator_notice",
+            "source_ref": "DRILL-2026-Q4",
+            "title": "模拟召回演练 Mock recall drill",
+            "description": "季度模拟召回:电子血压计批次 B-2611。Quarterly mock recall of BP monitor lot B-2611.",
+            "affected_lots": [{"lot": "BPM-200/B-2611"}],
+            "drill": True,
+        },
+    )
+    _step(
+        "qa",
+        recall,
+        "rc_health_hazard",
+        {
+            "hazard_description": "演练:假设袖带压力读数偏高。Drill: cuff pressure assumed to read high.",
+            "worst_outcome": "temporary_or_reversible",
+            "probability": "remote",
+            "affected_population": "家庭及门诊用户 Home and outpatient users",
+            "hhe_summary": "演练,按二级处理 Drill, handled as class II.",
+        },
+    )
 
 
 def _requalify_sterilizer():
     instance = instances.start_instance(_user("purchasing"), "supplier_qualification")
-    _step("purchasing", instance, "sq_request", {
-        "supplier": "STERI-EO", "supply_category": "sterilization_service", "materials": [],
-        "services": [{"service": "EO sterilization"}],
-        "request_reason": "ISO 13485 证书 21 天后到期,提前重新确认资质 ISO 13485 certificate expires in 21 days."})
+    _step(
+        "purchasing",
+        instance,
+        "sq_request",
+        {
+            "supplier": "STERI-EO",
+            "supply_category": "sterilization_service",
+            "materials": [],
+            "services": [{"service": "EO sterilization"}],
+            "request_reason": "ISO 13485 证书 21 天后到期,提前重新确认资质 ISO 13485 certificate expires in 21 days.",
+        },
+    )
 
 
 STERILIZATION_RECORD = {
-    "certificate_number": "STC-26113", "cycle_number": "EO-0457", "processed_on": "2026-11-20",
-    "preconditioning_time_min": 60, "preconditioning_temperature_c": 50, "preconditioning_humidity_pct": 45,
-    "eo_concentration_mg_l": 600, "exposure_time_min": 240, "exposure_temperature_c": 50,
-    "aeration_time_h": 24, "aeration_temperature_c": 45, "bi_result": "negative",
-    "eo_residual_mg": 5.3, "ech_residual_mg": 2.0}
+    "certificate_number": "STC-26113",
+    "cycle_number": "EO-0457",
+    "processed_on": "2026-11-20",
+    "preconditioning_time_min": 60,
+    "preconditioning_temperature_c": 50,
+    "preconditioning_humidity_pct": 45,
+    "eo_concentration_mg_l": 600,
+    "exposure_time_min": 240,
+    "exposure_temperature_c": 50,
+    "aeration_time_h": 24,
+    "aeration_temperature_c": 45,
+    "bi_result": "negative",
+    "eo_residual_mg": 5.3,
+    "ech_residual_mg": 2.0,
+}
 
 
 def _subcontract():
@@ -118,20 +184,47 @@ def _subcontract():
 
 def _assemble(number):
     production = _user("production")
-    lots.create_lot(production, by_code("material", "CK-100"), number, origin="production",
-                    manufactured_on=business_date(), origin_reference=f"MO-{number}")
-    ledger.record_movement(production, {"type": "output", "material": "CK-100", "lot": number, "quantity": 100,
-                                        "to_location": "PROD-1", "reference": f"MO-{number}",
-                                        "moved_at": utcnow() - timedelta(hours=2)})
+    lots.create_lot(
+        production,
+        by_code("material", "CK-100"),
+        number,
+        origin="production",
+        manufactured_on=business_date(),
+        origin_reference=f"MO-{number}",
+    )
+    ledger.record_movement(
+        production,
+        {
+            "type": "output",
+            "material": "CK-100",
+            "lot": number,
+            "quantity": 100,
+            "to_location": "PROD-1",
+            "reference": f"MO-{number}",
+            "moved_at": utcnow() - timedelta(hours=2),
+        },
+    )
 
 
 def _sterilize(number):
     _assemble(number)
     order = instances.start_instance(_user("production"), "subcontract_release")
-    _step("production", order, "sr_order", {
-        "lot": f"CK-100/{number}", "quantity": 100, "subcontractor": "STERI-EO", "service": "EO sterilization",
-        "from_location": "PROD-1", "subcontractor_location": "EO-STERI", "return_location": "WH-QUA",
-        "subcontract_order_no": f"SC-{number}", "order_notes": "按 SOP-STE-004 灭菌 EO cycle per SOP-STE-004"})
+    _step(
+        "production",
+        order,
+        "sr_order",
+        {
+            "lot": f"CK-100/{number}",
+            "quantity": 100,
+            "subcontractor": "STERI-EO",
+            "service": "EO sterilization",
+            "from_location": "PROD-1",
+            "subcontractor_location": "EO-STERI",
+            "return_location": "WH-QUA",
+            "subcontract_order_no": f"SC-{number}",
+            "order_notes": "按 SOP-STE-004 灭菌 EO cycle per SOP-STE-004",
+        },
+    )
     return order
 
 
@@ -144,15 +237,22 @@ BACKUP_STERILIZER = {
     "reason": "单一灭菌商是召回的根本原因之一;需要备份能力。",
     "proposed_effective_date": "2027-03-01",
 }
-MAJOR_IMPACT = {"product_impact": True, "process_impact": True, "validation_required": True,
-                "labelling_impact": False, "registration_impact": "filing", "risk_level": "medium",
-                "impact_summary": "新灭菌商需灭菌确认,注册变更需备案 New site: validation and a filing."}
+MAJOR_IMPACT = {
+    "product_impact": True,
+    "process_impact": True,
+    "validation_required": True,
+    "labelling_impact": False,
+    "registration_impact": "filing",
+    "risk_level": "medium",
+    "impact_summary": "新灭菌商需灭菌确认,注册变更需备案 New site: validation and a filing.",
+}
 
 
 def _major_change():
     """A change for a backup sterilizer (filing required), waiting for board and regulatory review."""
-    changes = db.session.scalars(select(ProcessInstance).join(ProcessVersion)
-                                 .where(ProcessVersion.key == "change_control")).all()
+    changes = db.session.scalars(
+        select(ProcessInstance).join(ProcessVersion).where(ProcessVersion.key == "change_control")
+    ).all()
     if any((c.data or {}).get("title") == BACKUP_STERILIZER["title"] for c in changes):
         return
     change = instances.start_instance(_user("requester"), "change_control")

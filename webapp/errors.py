@@ -3,6 +3,7 @@
 
 class DomainError(Exception):
     """Base of every refusal a service can give; `status` is the HTTP status it maps to."""
+
     status = 400
     code = "error"
 
@@ -14,46 +15,55 @@ class DomainError(Exception):
 
 class InvalidInput(DomainError):
     """The request itself is malformed or names something that does not fit."""
+
     status, code = 400, "invalid_input"
 
 
 class FormInvalid(DomainError):
     """Submitted task data violates the task's JSON Schema; `errors` maps field paths to messages."""
+
     status, code = 400, "form_invalid"
 
 
 class AuthenticationFailed(DomainError):
     """Wrong credentials or no valid token."""
+
     status, code = 401, "unauthenticated"
 
 
 class PermissionDenied(DomainError):
     """The caller is authenticated but may not do this."""
+
     status, code = 403, "forbidden"
 
 
 class NotFound(DomainError):
     """The named record does not exist (or is not visible to the caller)."""
+
     status, code = 404, "not_found"
 
 
 class Conflict(DomainError):
     """The record changed under the caller: completed, claimed or updated concurrently."""
+
     status, code = 409, "conflict"
 
 
 class ProcessFailure(DomainError):
     """The engine failed while running the process; nothing was saved."""
+
     status, code = 500, "process_failure"
 
 
 class DeploymentInvalid(DomainError):
     """A bundle did not validate; `errors` holds the report rows; nothing was deployed."""
+
     status, code = 422, "deployment_invalid"
 
 
 class GuardRefused(DomainError):
     """A compliance rule (rules/erp_guards.json) refuses the operation; `rule` names it; nothing was saved."""
+
     status, code = 422, "guard_refused"
 
     def __init__(self, rule, message, errors=None):
@@ -63,14 +73,17 @@ class GuardRefused(DomainError):
 
 class ImportRejected(DomainError):
     """A data import had row errors; `errors["rows"]` lists file, row, column and reason; nothing was saved."""
+
     status, code = 422, "import_rejected"
 
 
 class UdiInvalid(DomainError):
     """A scanned or typed UDI (GS1 element string) cannot be used: bad syntax, check digit or unknown GTIN."""
+
     status, code = 400, "udi_invalid"
 
 
 class IncidentRaised(DomainError):
     """A service task failed: nothing was saved, an incident records the error and can be retried."""
+
     status, code = 422, "incident"

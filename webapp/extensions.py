@@ -1,4 +1,7 @@
 """Flask extensions, created unbound and attached in create_app."""
+
+import sqlite3
+
 from flask_babel import Babel
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
@@ -6,7 +9,6 @@ from flask_wtf.csrf import CSRFProtect
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase
-import sqlite3
 
 
 class Base(DeclarativeBase):

@@ -3,8 +3,10 @@
 Supports what the process forms use: strings (text, textarea, enum, date), numbers, integers,
 booleans and arrays of objects (a table whose rows are named `field-<row>-<column>`).
 """
-from dataclasses import dataclass, field as dc_field
+
 import re
+from dataclasses import dataclass
+from dataclasses import field as dc_field
 
 from flask_babel import gettext
 
@@ -17,6 +19,7 @@ EXTRA_EMPTY_ROWS = 1
 @dataclass
 class Field:
     """One input to render: kind, label, value, error and, for tables, its columns and rows."""
+
     name: str
     kind: str
     label: str
@@ -52,20 +55,40 @@ def _kind(node, ui):
 
 def _field(name, node, ui, required, value, errors, path):
     kind = _kind(node, ui)
-    f = Field(name=name, kind=kind, label=label(node, fallback=name), help=label(node, "description"),
-              required=required, value=value, error=errors.get(path))
+    f = Field(
+        name=name,
+        kind=kind,
+        label=label(node, fallback=name),
+        help=label(node, "description"),
+        required=required,
+        value=value,
+        error=errors.get(path),
+    )
     if kind in ("select", "radio"):
         f.options = enum_labels(node) if "enum" in node else [(True, gettext("Yes")), (False, gettext("No"))]
     if kind == "table":
         item = node.get("items") or {}
         item_ui = (ui or {}).get("items") or {}
         req = set(item.get("required") or [])
-        f.columns = [_field(c, item["properties"][c], item_ui.get(c), c in req, None, {}, c)
-                     for c in _ordered(item, item_ui)]
+        f.columns = [
+            _field(c, item["properties"][c], item_ui.get(c), c in req, None, {}, c) for c in _ordered(item, item_ui)
+        ]
         values = value if isinstance(value, list) else []
-        f.rows = [[_field(f"{name}-{i}-{c.name}", item["properties"][c.name], item_ui.get(c.name), c.required,
-                          (row or {}).get(c.name) if isinstance(row, dict) else None, errors, f"{path}.{i}.{c.name}")
-                   for c in f.columns] for i, row in enumerate(values + [{}] * EXTRA_EMPTY_ROWS)]
+        f.rows = [
+            [
+                _field(
+                    f"{name}-{i}-{c.name}",
+                    item["properties"][c.name],
+                    item_ui.get(c.name),
+                    c.required,
+                    (row or {}).get(c.name) if isinstance(row, dict) else None,
+                    errors,
+                    f"{path}.{i}.{c.name}",
+                )
+                for c in f.columns
+            ]
+            for i, row in enumerate(values + [{}] * EXTRA_EMPTY_ROWS)
+        ]
         f.error = errors.get(path)
     return f
 
@@ -75,8 +98,10 @@ def fields_for(form, values=None, errors=None):
     schema, ui = form.get("schema") or {}, form.get("ui_schema") or {}
     values, errors = values or {}, errors or {}
     required = set(schema.get("required") or [])
-    return [_field(n, schema["properties"][n], ui.get(n), n in required, values.get(n), errors, n)
-            for n in _ordered(schema, ui)]
+    return [
+        _field(n, schema["properties"][n], ui.get(n), n in required, values.get(n), errors, n)
+        for n in _ordered(schema, ui)
+    ]
 
 
 def _scalar(node, raw, ui=None):
@@ -115,7 +140,7 @@ def parse_submission(form, post):
 
 def _parse_rows(name, item, post):
     rows = {}
-    for key in post.keys():
+    for key in post:
         match = _ROW_KEY.match(key)
         if match and match["name"] == name:
             rows.setdefault(int(match["row"]), {})
@@ -153,6 +178,10 @@ def _display(node, value):
     if node.get("type") == "array" and isinstance(value, list):
         item = node.get("items") or {}
         cols = item.get("properties") or {}
-        return [{label(cols.get(k, {}), fallback=k): _display(cols.get(k, {}), v) for k, v in row.items()}
-                if isinstance(row, dict) else row for row in value]
+        return [
+            {label(cols.get(k, {}), fallback=k): _display(cols.get(k, {}), v) for k, v in row.items()}
+            if isinstance(row, dict)
+            else row
+            for row in value
+        ]
     return value

@@ -1,4 +1,5 @@
 """Map domain errors and HTTP errors to responses once: JSON under /api, pages elsewhere."""
+
 from flask import flash, jsonify, redirect, render_template, request
 from werkzeug.exceptions import HTTPException
 

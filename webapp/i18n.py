@@ -1,4 +1,5 @@
 """Language selection (zh-CN by default, English switchable) and localized labels from forms."""
+
 from flask import session
 from flask_babel import get_locale
 
@@ -8,14 +9,22 @@ SUPPORTED = {"zh_CN": "中文", "en": "English"}
 def init_app(app):
     """Attach Flask-Babel with the session's language choice."""
     from .extensions import babel
+
     babel.init_app(app, locale_selector=select_locale)
-    app.jinja_env.globals.update(supported_locales=SUPPORTED, current_locale=current_language,
-                                 label=label, enum_labels=enum_labels, task_title=task_title,
-                                 meaning_label=meaning_label, may=_may)
+    app.jinja_env.globals.update(
+        supported_locales=SUPPORTED,
+        current_locale=current_language,
+        label=label,
+        enum_labels=enum_labels,
+        task_title=task_title,
+        meaning_label=meaning_label,
+        may=_may,
+    )
 
 
 def _may(permission):
     from .permissions import may
+
     return may(permission)
 
 
@@ -56,6 +65,12 @@ def task_title(task):
 def meaning_label(meaning):
     """The signature meaning in the current language (11.50: shown with every signature)."""
     from flask_babel import gettext as _
-    labels = {"approved": _("Approved"), "reviewed": _("Reviewed"), "released": _("Released"),
-              "rejected": _("Rejected"), "authored": _("Authored")}
+
+    labels = {
+        "approved": _("Approved"),
+        "reviewed": _("Reviewed"),
+        "released": _("Released"),
+        "rejected": _("Rejected"),
+        "authored": _("Authored"),
+    }
     return labels.get(meaning, meaning)

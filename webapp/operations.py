@@ -4,6 +4,7 @@ Each handler takes the evaluated parameters and acts as the user whose task comp
 the engine (services.acting), inside that same transaction: if anything fails, the ERP change, the
 workflow state and the audit events are all rolled back and the failure becomes an incident.
 """
+
 from . import operations_subcontract, operations_supplier
 from .services.acting import operation_actor
 from .services.erp import ledger, lots, parties, trace
@@ -48,9 +49,11 @@ def create_movement(params):
 def notify(params):
     """Queue a notification to a role's members or to one user (by username)."""
     from sqlalchemy import select
+
     from .extensions import db
     from .models import User
     from .services import notifications
+
     if params.get("user"):
         users = db.session.scalars(select(User.id).where(User.username == params["user"])).all()
     else:
@@ -65,12 +68,18 @@ def register(registry):
     registry.register("erp.hold_lots", hold_lots, required={"lots": "list", "reason": text})
     registry.register("erp.release_lot", release_lot, required={"material": text, "lot": text, "reason": text})
     registry.register("erp.trace_forward", trace_forward, required={"material": text, "lot": text})
-    registry.register("erp.set_supplier_status", set_supplier_status,
-                      required={"supplier": text, "status": text, "reason": text})
+    registry.register(
+        "erp.set_supplier_status", set_supplier_status, required={"supplier": text, "status": text, "reason": text}
+    )
     registry.register("erp.create_movement", create_movement, required={"movement": "dict"})
-    registry.register("notify.send", notify, required={"subject": text},
-                      optional={"role": text, "user": text, "body": text, "kind": text})
+    registry.register(
+        "notify.send",
+        notify,
+        required={"subject": text},
+        optional={"role": text, "user": text, "body": text, "kind": text},
+    )
     operations_subcontract.register(registry)
-    from . import operations_recall   # imported late: services.recalls imports the ERP services
+    from . import operations_recall  # imported late: services.recalls imports the ERP services
+
     operations_recall.register(registry)
     operations_supplier.register(registry)

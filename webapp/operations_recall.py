@@ -1,6 +1,7 @@
 """Service-task operations of the recall process (processes/recall.bpmn). Each runs as the acting
 user inside the task-completion (or timer) transaction and keeps the recall record of the running
 instance through services/recalls.py, which uses the ERP services (trace, lot status, ledger)."""
+
 from .errors import InvalidInput
 from .services import recalls
 from .services.acting import acting_instance, acting_user
@@ -64,14 +65,23 @@ def close(params):
 def register(registry):
     """Add the recall operations to the app's registry."""
     text = "str"
-    registry.register("recall.scope", scope, required={"lots": "list"}, optional={
-        "drill": "bool", "title": text, "source": text, "source_ref": text, "classification": "dict"})
+    registry.register(
+        "recall.scope",
+        scope,
+        required={"lots": "list"},
+        optional={"drill": "bool", "title": text, "source": text, "source_ref": text, "classification": "dict"},
+    )
     registry.register("recall.hold", hold, required={"reason": text})
-    registry.register("recall.issue_notice", issue_notice, required={"customer": text, "notify_days": "int"},
-                      optional={"action": text})
+    registry.register(
+        "recall.issue_notice",
+        issue_notice,
+        required={"customer": text, "notify_days": "int"},
+        optional={"action": text},
+    )
     registry.register("recall.escalate", escalate, required={"customer": text})
-    registry.register("recall.record_acknowledgement", record_acknowledgement,
-                      required={"customer": text, "response": "dict"})
+    registry.register(
+        "recall.record_acknowledgement", record_acknowledgement, required={"customer": text, "response": "dict"}
+    )
     registry.register("recall.book_returns", book_returns, required={"returns": "list"})
     registry.register("recall.reconcile", reconcile, optional={"note": text})
     registry.register("recall.close", close, optional={"note": text})

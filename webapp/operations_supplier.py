@@ -6,6 +6,7 @@ guarded: the acting user must hold the permission the ERP pages ask for the same
 drawn for the wrong role cannot edit suppliers; an already expired certificate is refused. Either
 refusal rolls the completion back and leaves an incident naming the reason.
 """
+
 from datetime import date
 
 from .errors import InvalidInput, PermissionDenied
@@ -38,16 +39,27 @@ def add_certificates(params):
     supplier = by_code("supplier", params["supplier"], "supplier")
     today, stored = business_date(), []
     for item in params["certificates"]:
-        values = {"type": item.get("type"), "number": (item.get("number") or "").strip(),
-                  "valid_from": _date(item.get("valid_from"), "valid_from"),
-                  "valid_until": _date(item.get("valid_until"), "valid_until"),
-                  "file_name": item.get("file_name") or None}
+        values = {
+            "type": item.get("type"),
+            "number": (item.get("number") or "").strip(),
+            "valid_from": _date(item.get("valid_from"), "valid_from"),
+            "valid_until": _date(item.get("valid_until"), "valid_until"),
+            "file_name": item.get("file_name") or None,
+        }
         if values["valid_until"] is not None and values["valid_until"] < today:
-            raise InvalidInput(f"certificate {values['type']} {values['number']} expired on "
-                               f"{values['valid_until']:%Y-%m-%d}", {"valid_until": "expired"})
+            raise InvalidInput(
+                f"certificate {values['type']} {values['number']} expired on {values['valid_until']:%Y-%m-%d}",
+                {"valid_until": "expired"},
+            )
         certificate = parties.add_certificate(actor, supplier, values)
-        stored.append({"id": certificate.id, "type": certificate.type, "number": certificate.number,
-                       "valid_until": values["valid_until"].isoformat() if values["valid_until"] else None})
+        stored.append(
+            {
+                "id": certificate.id,
+                "type": certificate.type,
+                "number": certificate.number,
+                "valid_until": values["valid_until"].isoformat() if values["valid_until"] else None,
+            }
+        )
     return {"supplier": supplier.code, "certificates": stored}
 
 
@@ -55,10 +67,14 @@ def set_supplier_scope(params):
     """Replace the supplier's approved scope with the listed materials (codes) and services."""
     actor = _actor("erp.supplier.approve")
     supplier = by_code("supplier", params["supplier"], "supplier")
-    parties.set_supplier_scope(actor, supplier, list(params.get("materials") or []),
-                               list(params.get("services") or []), params["reason"])
-    return {"supplier": supplier.code, "materials": [s.material.code for s in supplier.scope if s.material],
-            "services": [s.service for s in supplier.scope if s.service]}
+    parties.set_supplier_scope(
+        actor, supplier, list(params.get("materials") or []), list(params.get("services") or []), params["reason"]
+    )
+    return {
+        "supplier": supplier.code,
+        "materials": [s.material.code for s in supplier.scope if s.material],
+        "services": [s.service for s in supplier.scope if s.service],
+    }
 
 
 def supplier_scorecard(params):
@@ -73,6 +89,10 @@ def supplier_scorecard(params):
 def register(registry):
     """Add the supplier qualification operations to the app's registry."""
     registry.register("erp.add_certificates", add_certificates, required={"supplier": "str", "certificates": "list"})
-    registry.register("erp.set_supplier_scope", set_supplier_scope, required={"supplier": "str", "reason": "str"},
-                      optional={"materials": "list", "services": "list"})
+    registry.register(
+        "erp.set_supplier_scope",
+        set_supplier_scope,
+        required={"supplier": "str", "reason": "str"},
+        optional={"materials": "list", "services": "list"},
+    )
     registry.register("erp.supplier_scorecard", supplier_scorecard, required={"supplier": "str", "days": "int"})

@@ -2,9 +2,10 @@
 policy in rules/access_policy.json says which roles hold it. security.py checks it before any view
 runs. An endpoint missing from ENDPOINT_PERMISSIONS is refused to everyone (fail closed).
 """
+
+import json
 from functools import lru_cache
 from pathlib import Path
-import json
 
 from flask import current_app
 
@@ -61,8 +62,11 @@ ENDPOINT_PERMISSIONS = {
     # ERP master data
     **{f"api.list_{plural}": "erp.view" for plural in ("materials", "suppliers", "customers", "locations")},
     **{f"api.get_{kind}": "erp.view" for kind in ("material", "supplier", "customer", "location")},
-    **{f"api.{verb}_{kind}": "erp.master_data.edit" for verb in ("create", "update", "void")
-       for kind in ("material", "supplier", "customer", "location")},
+    **{
+        f"api.{verb}_{kind}": "erp.master_data.edit"
+        for verb in ("create", "update", "void")
+        for kind in ("material", "supplier", "customer", "location")
+    },
     "api.set_supplier_status": "erp.supplier.approve",
     "api.set_supplier_scope": "erp.supplier.approve",
     "api.add_certificate": "erp.master_data.edit",
@@ -154,5 +158,6 @@ def has_permission(user, permission):
 def may(permission):
     """Template helper: may the current user use `permission`?"""
     from flask import g
+
     user = getattr(g, "user", None)
     return user is not None and has_permission(user, permission)

@@ -3,6 +3,7 @@
 Every endpoint needs an authenticated user unless it is listed in PUBLIC_ENDPOINTS; the check runs
 once here, before any view, so a new route cannot forget it.
 """
+
 import hashlib
 import time
 import uuid
@@ -47,14 +48,20 @@ def _identify():
         return redirect(url_for("auth.change_password"))
     permission = permission_for(request.endpoint)
     if not has_permission(g.user, permission):
-        refuse(g.user, "access.denied", "endpoint", request.endpoint,
-               f"requires permission {permission}" if permission else "no permission declared")
+        refuse(
+            g.user,
+            "access.denied",
+            "endpoint",
+            request.endpoint,
+            f"requires permission {permission}" if permission else "no permission declared",
+        )
     return None
 
 
 def refuse(user, action, entity_type, entity_id, reason):
     """Audit a refused request and raise PermissionDenied (403)."""
     from .services.instances import audit_refusal
+
     audit_refusal(user, action, entity_type, entity_id, reason)
     raise PermissionDenied(f"not allowed: {reason}")
 
@@ -70,8 +77,12 @@ def _api_user():
 def _session_user():
     user_id = session.get("user_id")
     user = db.session.get(User, user_id) if user_id else None
-    if user is None or not user.active or user.locked_at is not None \
-            or session.get("credential") != credential_stamp(user):
+    if (
+        user is None
+        or not user.active
+        or user.locked_at is not None
+        or session.get("credential") != credential_stamp(user)
+    ):
         return None
     now = time.time()
     idle_limit = current_app.config["SESSION_IDLE_MINUTES"] * 60
@@ -112,6 +123,7 @@ def _security_headers(response):
     response.headers.setdefault("X-Content-Type-Options", "nosniff")
     response.headers.setdefault("X-Frame-Options", "DENY")
     response.headers.setdefault("Referrer-Policy", "same-origin")
-    response.headers.setdefault("Content-Security-Policy",
-                                "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'")
+    response.headers.setdefault(
+        "Content-Security-Policy", "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'"
+    )
     return response

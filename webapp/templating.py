@@ -1,4 +1,5 @@
 """Jinja filters and globals the pages share."""
+
 import json
 
 import markdown as md
@@ -25,8 +26,10 @@ def present(value):
     if isinstance(value, bool):
         return "✓" if value else "✗"
     if isinstance(value, list):
-        return "; ".join(", ".join(f"{k}: {present(v)}" for k, v in row.items()) if isinstance(row, dict)
-                         else str(row) for row in value)
+        return "; ".join(
+            ", ".join(f"{k}: {present(v)}" for k, v in row.items()) if isinstance(row, dict) else str(row)
+            for row in value
+        )
     if isinstance(value, dict):
         return json.dumps(value, ensure_ascii=False)
     return value

@@ -1,5 +1,6 @@
 """User and role administration. Admins manage accounts but never learn a password a user keeps:
 new accounts and resets get a one-time password that must be changed at the next login."""
+
 from flask import Blueprint, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from sqlalchemy import select
@@ -30,15 +31,19 @@ def user_new():
     if request.method == "POST":
         try:
             user, temporary = users.create_with_one_time_password(
-                g.user, request.form.get("username", ""), _roles_from(request.form), request.form.get("full_name", ""))
+                g.user, request.form.get("username", ""), _roles_from(request.form), request.form.get("full_name", "")
+            )
         except InvalidInput as exc:
             errors = exc.errors
         else:
-            flash(_("Account %(u)s created. One-time password (shown once): %(p)s", u=user.username, p=temporary),
-                  "success")
+            flash(
+                _("Account %(u)s created. One-time password (shown once): %(p)s", u=user.username, p=temporary),
+                "success",
+            )
             return redirect(url_for("admin.user_edit", user_id=user.id))
-    return render_template("admin/user_form.html", account=None, errors=errors, all_roles=_all_roles()), \
-        400 if errors else 200
+    return render_template(
+        "admin/user_form.html", account=None, errors=errors, all_roles=_all_roles()
+    ), 400 if errors else 200
 
 
 @bp.route("/users/<int:user_id>", methods=["GET", "POST"])
@@ -53,10 +58,14 @@ def user_edit(user_id):
             temporary = users.reset_password(g.user, user_id)
             flash(_("Password reset. One-time password (shown once): %(p)s", p=temporary), "success")
         else:
-            users.update_user(g.user, user_id, roles=_roles_from(request.form),
-                              active=request.form.get("active") == "true",
-                              full_name=request.form.get("full_name", account.full_name),
-                              unlock=action == "unlock")
+            users.update_user(
+                g.user,
+                user_id,
+                roles=_roles_from(request.form),
+                active=request.form.get("active") == "true",
+                full_name=request.form.get("full_name", account.full_name),
+                unlock=action == "unlock",
+            )
             flash(_("Account updated."), "success")
         return redirect(url_for("admin.user_edit", user_id=user_id))
     return render_template("admin/user_form.html", account=account, errors={}, all_roles=_all_roles())

@@ -3,6 +3,7 @@
 Each record type gets list (paginated, filtered), get, create, update (PATCH with a reason) and
 void; nothing is deleted. Views translate HTTP to one service call.
 """
+
 from flask import g, jsonify, request
 
 from ..errors import NotFound
@@ -15,14 +16,46 @@ from .routes import _load
 
 # plural: (kind, request schema, response schema, list query, list args schema, create, update, void)
 MASTER = {
-    "materials": ("material", s.MaterialIn, s.Material, queries.materials, s.MaterialArgs,
-                  materials.create_material, materials.update_material, materials.void_material),
-    "suppliers": ("supplier", s.SupplierIn, s.Supplier, queries.suppliers, s.SupplierArgs,
-                  parties.create_supplier, parties.update_supplier, parties.void_supplier),
-    "customers": ("customer", s.CustomerIn, s.Customer, queries.customers, s.CustomerArgs,
-                  parties.create_customer, parties.update_customer, parties.void_customer),
-    "locations": ("location", s.LocationIn, s.Location, queries.locations, s.LocationArgs,
-                  materials.create_location, materials.update_location, materials.void_location),
+    "materials": (
+        "material",
+        s.MaterialIn,
+        s.Material,
+        queries.materials,
+        s.MaterialArgs,
+        materials.create_material,
+        materials.update_material,
+        materials.void_material,
+    ),
+    "suppliers": (
+        "supplier",
+        s.SupplierIn,
+        s.Supplier,
+        queries.suppliers,
+        s.SupplierArgs,
+        parties.create_supplier,
+        parties.update_supplier,
+        parties.void_supplier,
+    ),
+    "customers": (
+        "customer",
+        s.CustomerIn,
+        s.Customer,
+        queries.customers,
+        s.CustomerArgs,
+        parties.create_customer,
+        parties.update_customer,
+        parties.void_customer,
+    ),
+    "locations": (
+        "location",
+        s.LocationIn,
+        s.Location,
+        queries.locations,
+        s.LocationArgs,
+        materials.create_location,
+        materials.update_location,
+        materials.void_location,
+    ),
 }
 
 
@@ -34,8 +67,9 @@ def query_args(schema):
 def page_json(query, dump, args):
     """{"items", "page", "per_page", "total"} for one page of `query`."""
     page = queries.paginate(query, args.pop("page"), args.pop("per_page"))
-    return jsonify({"items": dump.dump(page.items, many=True), "page": page.page, "per_page": page.per_page,
-                    "total": page.total})
+    return jsonify(
+        {"items": dump.dump(page.items, many=True), "page": page.page, "per_page": page.per_page, "total": page.total}
+    )
 
 
 def _register(plural, kind, in_schema, out_schema, list_query, args_schema, create, update, void):
@@ -60,9 +94,13 @@ def _register(plural, kind, in_schema, out_schema, list_query, args_schema, crea
     def void_view(code):
         return jsonify(dump.dump(void(g.user, by_code(kind, code), _load(s.ReasonIn())["reason"])))
 
-    views = [("", "GET", f"list_{plural}", list_view), ("", "POST", f"create_{kind}", create_view),
-             ("/<code>", "GET", f"get_{kind}", get_view), ("/<code>", "PATCH", f"update_{kind}", update_view),
-             ("/<code>/void", "POST", f"void_{kind}", void_view)]
+    views = [
+        ("", "GET", f"list_{plural}", list_view),
+        ("", "POST", f"create_{kind}", create_view),
+        ("/<code>", "GET", f"get_{kind}", get_view),
+        ("/<code>", "PATCH", f"update_{kind}", update_view),
+        ("/<code>/void", "POST", f"void_{kind}", void_view),
+    ]
     for suffix, method, endpoint, view in views:
         view.__doc__ = f"{endpoint.replace('_', ' ').capitalize()}."
         bp.add_url_rule(f"/{plural}{suffix}", endpoint=endpoint, view_func=view, methods=[method])
@@ -84,8 +122,9 @@ def set_supplier_status(code):
 def set_supplier_scope(code):
     """Replace a supplier's approved scope (materials and services)."""
     body = _load(s.SupplierScopeIn())
-    supplier = parties.set_supplier_scope(g.user, by_code("supplier", code), body["materials"], body["services"],
-                                          body["reason"])
+    supplier = parties.set_supplier_scope(
+        g.user, by_code("supplier", code), body["materials"], body["services"], body["reason"]
+    )
     return jsonify(s.Supplier().dump(supplier))
 
 
@@ -102,5 +141,4 @@ def void_certificate(code, certificate_id):
     certificate = queries.get(SupplierCertificate, certificate_id)
     if certificate is None or certificate.supplier.code != code:
         raise NotFound(f"no certificate {certificate_id} of supplier {code}")
-    return jsonify(s.Certificate().dump(parties.void_certificate(g.user, certificate,
-                                                                 _load(s.ReasonIn())["reason"])))
+    return jsonify(s.Certificate().dump(parties.void_certificate(g.user, certificate, _load(s.ReasonIn())["reason"])))

@@ -1,4 +1,5 @@
 """marshmallow schemas of the ERP API's requests and query strings: unknown fields are rejected (400)."""
+
 from marshmallow import RAISE, Schema, fields, validate
 
 from ..models.erp_items import DEVICE_CLASSES, LOCATION_KINDS, LOT_STATUSES, STORAGE, TRACKING
@@ -8,6 +9,7 @@ from ..models.erp_parties import CERTIFICATE_TYPES, SUPPLIER_STATUSES
 
 class Strict(Schema):
     """Base: unknown fields are an error (400 naming the field)."""
+
     class Meta:
         unknown = RAISE
 
@@ -21,6 +23,7 @@ def _reason():
 
 
 # ---- requests ---------------------------------------------------------------------------------
+
 
 class MaterialIn(Strict):
     code = _code(required=True)
@@ -59,8 +62,7 @@ class LocationIn(Strict):
 def patch_schema(base):
     """The PATCH body of a record: any of `base`'s fields but the code, plus a required reason."""
     names = tuple(n for n in base._declared_fields if n != "code")
-    schema = type(f"{base.__name__}Patch", (base,), {"reason": _reason(),
-                                                     "Meta": type("Meta", (), {"unknown": RAISE})})
+    schema = type(f"{base.__name__}Patch", (base,), {"reason": _reason(), "Meta": type("Meta", (), {"unknown": RAISE})})
     return schema(partial=names, exclude=("code",))
 
 
@@ -104,8 +106,9 @@ class LotStatusIn(ReasonIn):
 
 
 class MovementIn(Strict):
-    type = fields.String(required=True, validate=validate.OneOf(
-        [t for t in MOVEMENT_TYPES if t not in ("receipt", "shipment")]))
+    type = fields.String(
+        required=True, validate=validate.OneOf([t for t in MOVEMENT_TYPES if t not in ("receipt", "shipment")])
+    )
     material = _code(required=True)
     lot = fields.String(allow_none=True, validate=validate.Length(max=40))
     serial = fields.String(allow_none=True, validate=validate.Length(max=40))
@@ -172,6 +175,7 @@ class UdiIn(Strict):
 
 
 # ---- query strings ----------------------------------------------------------------------------
+
 
 class PageArgs(Strict):
     page = fields.Integer(load_default=1, validate=validate.Range(min=1))
@@ -252,8 +256,38 @@ class TraceArgs(Strict):
 
 
 __all__ = [
-    "Strict", "MaterialIn", "SupplierIn", "CustomerIn", "LocationIn", "ReasonIn", "SupplierStatusIn",
-    "SupplierScopeIn", "CertificateIn", "LotIn", "LotPatchIn", "LotStatusIn", "MovementIn", "TemperatureIn",
-    "ReceiptCommon", "ReceiptIn", "ScanReceiptIn", "ShipmentLineIn", "ShipmentIn", "ShipIn", "UdiIn",
-    "PageArgs", "MaterialArgs", "SupplierArgs", "CustomerArgs", "LocationArgs", "LotArgs", "SerialArgs",
-    "MovementArgs", "ShipmentArgs", "StockArgs", "FefoArgs", "TraceArgs", "patch_schema"]
+    "CertificateIn",
+    "CustomerArgs",
+    "CustomerIn",
+    "FefoArgs",
+    "LocationArgs",
+    "LocationIn",
+    "LotArgs",
+    "LotIn",
+    "LotPatchIn",
+    "LotStatusIn",
+    "MaterialArgs",
+    "MaterialIn",
+    "MovementArgs",
+    "MovementIn",
+    "PageArgs",
+    "ReasonIn",
+    "ReceiptCommon",
+    "ReceiptIn",
+    "ScanReceiptIn",
+    "SerialArgs",
+    "ShipIn",
+    "ShipmentArgs",
+    "ShipmentIn",
+    "ShipmentLineIn",
+    "StockArgs",
+    "Strict",
+    "SupplierArgs",
+    "SupplierIn",
+    "SupplierScopeIn",
+    "SupplierStatusIn",
+    "TemperatureIn",
+    "TraceArgs",
+    "UdiIn",
+    "patch_schema",
+]

@@ -1,10 +1,12 @@
 """marshmallow schemas of the ERP API's responses (the trace's is the fixed contract)."""
+
 from marshmallow import Schema, fields, validate
 
 from ..models.erp_items import LOT_ORIGINS
 from .erp_requests import CertificateIn, CustomerIn, LocationIn, MaterialIn, SupplierIn
 
 # ---- responses --------------------------------------------------------------------------------
+
 
 def _code_of(attribute):
     """A field dumping the code (or number) of a related record, None when absent."""
@@ -16,6 +18,7 @@ def _code_of(attribute):
             if obj is None:
                 return None
         return obj
+
     return fields.Function(get, allow_none=True)
 
 
@@ -35,8 +38,12 @@ class Certificate(CertificateIn, Voidable):
 class Supplier(SupplierIn, Voidable):
     id = fields.Integer()
     status = fields.String()
-    scope = fields.Function(lambda s: {"materials": sorted(e.material.code for e in s.scope if e.material),
-                                       "services": sorted(e.service for e in s.scope if e.service)})
+    scope = fields.Function(
+        lambda s: {
+            "materials": sorted(e.material.code for e in s.scope if e.material),
+            "services": sorted(e.service for e in s.scope if e.service),
+        }
+    )
     certificates = fields.List(fields.Nested(Certificate))
 
 
@@ -211,7 +218,30 @@ class ImportResult(Schema):
 
 
 __all__ = [
-    "Voidable", "Material", "Certificate", "Supplier", "Customer", "Location", "Lot", "Serial", "Movement",
-    "ShipmentLine", "Shipment", "StockRow", "FefoPick", "Fefo", "Receipt", "UdiElement", "Udi", "TraceRoot",
-    "TraceLot", "TraceShipment", "TraceCustomer", "TraceStock", "TraceSupplier", "TraceResponse",
-    "ImportErrorRow", "ImportResult"]
+    "Certificate",
+    "Customer",
+    "Fefo",
+    "FefoPick",
+    "ImportErrorRow",
+    "ImportResult",
+    "Location",
+    "Lot",
+    "Material",
+    "Movement",
+    "Receipt",
+    "Serial",
+    "Shipment",
+    "ShipmentLine",
+    "StockRow",
+    "Supplier",
+    "TraceCustomer",
+    "TraceLot",
+    "TraceResponse",
+    "TraceRoot",
+    "TraceShipment",
+    "TraceStock",
+    "TraceSupplier",
+    "Udi",
+    "UdiElement",
+    "Voidable",
+]

@@ -1,5 +1,6 @@
 """API v1 inventory and traceability: lots, serials, the ledger, stock, receipts, shipments, UDI,
 trace (a fixed contract) and CSV imports."""
+
 from flask import g, jsonify, request
 
 from ..errors import InvalidInput, NotFound
@@ -30,9 +31,15 @@ def list_lots():
 def create_lot():
     """Create a production or subcontract lot (quarantined)."""
     body = _load(s.LotIn())
-    lot = lots.create_lot(g.user, by_code("material", body["material"], "material"), body["lot"],
-                          origin=body["origin"], manufactured_on=body.get("manufactured_on"),
-                          expires_on=body.get("expires_on"), origin_reference=body.get("origin_reference"))
+    lot = lots.create_lot(
+        g.user,
+        by_code("material", body["material"], "material"),
+        body["lot"],
+        origin=body["origin"],
+        manufactured_on=body.get("manufactured_on"),
+        expires_on=body.get("expires_on"),
+        origin_reference=body.get("origin_reference"),
+    )
     return jsonify(_lot.dump(lot)), 201
 
 
@@ -132,8 +139,9 @@ def list_shipments():
 def create_shipment():
     """Draft a shipment."""
     body = _load(s.ShipmentIn())
-    return jsonify(_shipment.dump(shipments.create_shipment(g.user, body["customer"], body["lines"],
-                                                            body["note"]))), 201
+    return jsonify(
+        _shipment.dump(shipments.create_shipment(g.user, body["customer"], body["lines"], body["note"]))
+    ), 201
 
 
 def _shipment_or_404(shipment_id):
@@ -190,8 +198,12 @@ def trace_():
 @bp.post("/imports", endpoint="create_import")
 def create_import():
     """Import CSV files (multipart, any field names; file names as in the contract), all or nothing."""
-    files = {f.filename.replace("\\", "/").rsplit("/", 1)[-1]: f.read()
-             for key in request.files for f in request.files.getlist(key) if f.filename}
+    files = {
+        f.filename.replace("\\", "/").rsplit("/", 1)[-1]: f.read()
+        for key in request.files
+        for f in request.files.getlist(key)
+        if f.filename
+    }
     if not files:
         raise InvalidInput("upload one or more CSV files (multipart/form-data)", {"files": "required"})
     return jsonify(s.ImportResult().dump({"imported": imports.import_files(g.user, files)})), 201

@@ -1,4 +1,5 @@
 """The OpenAPI 3 document, generated from the marshmallow schemas."""
+
 from functools import lru_cache
 
 from apispec import APISpec
@@ -17,8 +18,10 @@ def _op(summary, request=None, response=None, status="200", errors=(400, 401, 40
     if response:
         op["responses"][status] = {"description": "OK", "content": {"application/json": {"schema": response}}}
     for code in errors:
-        op["responses"][str(code)] = {"description": "error",
-                                      "content": {"application/json": {"schema": "ErrorResponse"}}}
+        op["responses"][str(code)] = {
+            "description": "error",
+            "content": {"application/json": {"schema": "ErrorResponse"}},
+        }
     if params:
         op["parameters"] = params
     return op
@@ -33,58 +36,186 @@ def openapi_document():
     """Build (once) and return the OpenAPI document as a dict."""
     spec = APISpec(title="Traceflow API", version="1", openapi_version="3.0.3", plugins=[MarshmallowPlugin()])
     spec.components.security_scheme("bearerAuth", {"type": "http", "scheme": "bearer"})
-    for name in ("TokenRequest", "TokenResponse", "ErrorResponse", "ProcessDefinition", "Task",
-                 "ProcessInstance", "StartInstanceRequest", "CompleteTaskRequest", "CompleteTaskResponse",
-                 "CancelRequest", "DeploymentResponse", "DeploymentDecisionRequest", "MigrateRequest"):
+    for name in (
+        "TokenRequest",
+        "TokenResponse",
+        "ErrorResponse",
+        "ProcessDefinition",
+        "Task",
+        "ProcessInstance",
+        "StartInstanceRequest",
+        "CompleteTaskRequest",
+        "CompleteTaskResponse",
+        "CancelRequest",
+        "DeploymentResponse",
+        "DeploymentDecisionRequest",
+        "MigrateRequest",
+    ):
         spec.components.schema(name, schema=getattr(schemas, name))
     token_op = _op("Issue a bearer token", "TokenRequest", "TokenResponse", errors=(400, 401))
     token_op.pop("security")
-    revoke_op = {"summary": "Revoke the bearer token of this request", "security": _BEARER,
-                 "responses": {"204": {"description": "revoked"}}}
+    revoke_op = {
+        "summary": "Revoke the bearer token of this request",
+        "security": _BEARER,
+        "responses": {"204": {"description": "revoked"}},
+    }
     spec.path("/api/v1/auth/token", operations={"post": token_op, "delete": revoke_op})
-    spec.path("/api/v1/audit/verify", operations={"get": _op(
-        "Verify the audit trail's hash chain", response={"type": "object", "properties": {
-            "intact": {"type": "boolean"}, "events": {"type": "integer"},
-            "first_bad_seq": {"type": "integer", "nullable": True}, "first_bad_id": {"type": "integer", "nullable": True},
-            "problem": {"type": "string", "nullable": True}}}, errors=(401, 403))})
-    spec.path("/api/v1/process-definitions", operations={"get": _op(
-        "List process definitions", response={"type": "array", "items": {"$ref": "#/components/schemas/ProcessDefinition"}})})
-    spec.path("/api/v1/process-instances", operations={"post": _op(
-        "Start a process instance", "StartInstanceRequest", "ProcessInstance", status="201")})
-    spec.path("/api/v1/process-instances/{id}", operations={"get": _op(
-        "Get a process instance", response="ProcessInstance", params=[_path("id", "integer")])})
-    spec.path("/api/v1/process-instances/{id}/cancel", operations={"post": _op(
-        "Cancel a running instance (reason required)", "CancelRequest", "ProcessInstance",
-        params=[_path("id", "integer")], errors=(400, 401, 403, 404, 409))})
-    deploy_op = _op("Deploy BPMN/DMN/form files or zip archives", None, "DeploymentResponse", status="201",
-                    errors=(400, 401, 403))
-    deploy_op["requestBody"] = {"required": True, "content": {"multipart/form-data": {"schema": {
-        "type": "object", "properties": {"files": {"type": "array", "items": {"type": "string", "format": "binary"}},
-                                         "comment": {"type": "string"}}}}}}
-    deploy_op["responses"]["422"] = {"description": "validation report; nothing deployed", "content": {
-        "application/json": {"schema": {"type": "object", "properties": {"errors": {"type": "array", "items": {
-            "type": "object", "properties": {k: {"type": "string", "nullable": True}
-                                             for k in ("file", "line", "element", "message")}}}}}}}}
+    spec.path(
+        "/api/v1/audit/verify",
+        operations={
+            "get": _op(
+                "Verify the audit trail's hash chain",
+                response={
+                    "type": "object",
+                    "properties": {
+                        "intact": {"type": "boolean"},
+                        "events": {"type": "integer"},
+                        "first_bad_seq": {"type": "integer", "nullable": True},
+                        "first_bad_id": {"type": "integer", "nullable": True},
+                        "problem": {"type": "string", "nullable": True},
+                    },
+                },
+                errors=(401, 403),
+            )
+        },
+    )
+    spec.path(
+        "/api/v1/process-definitions",
+        operations={
+            "get": _op(
+                "List process definitions",
+                response={"type": "array", "items": {"$ref": "#/components/schemas/ProcessDefinition"}},
+            )
+        },
+    )
+    spec.path(
+        "/api/v1/process-instances",
+        operations={"post": _op("Start a process instance", "StartInstanceRequest", "ProcessInstance", status="201")},
+    )
+    spec.path(
+        "/api/v1/process-instances/{id}",
+        operations={"get": _op("Get a process instance", response="ProcessInstance", params=[_path("id", "integer")])},
+    )
+    spec.path(
+        "/api/v1/process-instances/{id}/cancel",
+        operations={
+            "post": _op(
+                "Cancel a running instance (reason required)",
+                "CancelRequest",
+                "ProcessInstance",
+                params=[_path("id", "integer")],
+                errors=(400, 401, 403, 404, 409),
+            )
+        },
+    )
+    deploy_op = _op(
+        "Deploy BPMN/DMN/form files or zip archives", None, "DeploymentResponse", status="201", errors=(400, 401, 403)
+    )
+    deploy_op["requestBody"] = {
+        "required": True,
+        "content": {
+            "multipart/form-data": {
+                "schema": {
+                    "type": "object",
+                    "properties": {
+                        "files": {"type": "array", "items": {"type": "string", "format": "binary"}},
+                        "comment": {"type": "string"},
+                    },
+                }
+            }
+        },
+    }
+    deploy_op["responses"]["422"] = {
+        "description": "validation report; nothing deployed",
+        "content": {
+            "application/json": {
+                "schema": {
+                    "type": "object",
+                    "properties": {
+                        "errors": {
+                            "type": "array",
+                            "items": {
+                                "type": "object",
+                                "properties": {
+                                    k: {"type": "string", "nullable": True}
+                                    for k in ("file", "line", "element", "message")
+                                },
+                            },
+                        }
+                    },
+                }
+            }
+        },
+    }
     spec.path("/api/v1/deployments", operations={"post": deploy_op})
-    spec.path("/api/v1/deployments/{id}/decision", operations={"post": _op(
-        "Approve (signed) or reject a pending deployment", "DeploymentDecisionRequest",
-        params=[_path("id", "integer")], errors=(400, 401, 403, 404, 409))})
-    spec.path("/api/v1/process-instances/{id}/migrate", operations={"post": _op(
-        "Migrate a running instance to another version", "MigrateRequest", "ProcessInstance",
-        params=[_path("id", "integer")], errors=(400, 401, 403, 404, 409))})
-    spec.path("/api/v1/incidents/{id}/retry", operations={"post": _op(
-        "Retry the failed step of an incident", response="ProcessInstance", params=[_path("id", "integer")],
-        errors=(400, 401, 403, 404, 409, 422))})
-    spec.path("/api/v1/tasks", operations={"get": _op(
-        "List open tasks", response={"type": "array", "items": {"$ref": "#/components/schemas/Task"}},
-        params=[{"name": "process_instance_id", "in": "query", "schema": {"type": "integer"}},
-                {"name": "mine", "in": "query", "schema": {"type": "boolean"}}])})
+    spec.path(
+        "/api/v1/deployments/{id}/decision",
+        operations={
+            "post": _op(
+                "Approve (signed) or reject a pending deployment",
+                "DeploymentDecisionRequest",
+                params=[_path("id", "integer")],
+                errors=(400, 401, 403, 404, 409),
+            )
+        },
+    )
+    spec.path(
+        "/api/v1/process-instances/{id}/migrate",
+        operations={
+            "post": _op(
+                "Migrate a running instance to another version",
+                "MigrateRequest",
+                "ProcessInstance",
+                params=[_path("id", "integer")],
+                errors=(400, 401, 403, 404, 409),
+            )
+        },
+    )
+    spec.path(
+        "/api/v1/incidents/{id}/retry",
+        operations={
+            "post": _op(
+                "Retry the failed step of an incident",
+                response="ProcessInstance",
+                params=[_path("id", "integer")],
+                errors=(400, 401, 403, 404, 409, 422),
+            )
+        },
+    )
+    spec.path(
+        "/api/v1/tasks",
+        operations={
+            "get": _op(
+                "List open tasks",
+                response={"type": "array", "items": {"$ref": "#/components/schemas/Task"}},
+                params=[
+                    {"name": "process_instance_id", "in": "query", "schema": {"type": "integer"}},
+                    {"name": "mine", "in": "query", "schema": {"type": "boolean"}},
+                ],
+            )
+        },
+    )
     spec.path("/api/v1/tasks/{id}", operations={"get": _op("Get a task", response="Task", params=[_path("id")])})
     for action in ("claim", "unclaim"):
-        spec.path(f"/api/v1/tasks/{{id}}/{action}", operations={"post": _op(
-            f"{action.capitalize()} a task", response="Task", params=[_path("id")], errors=(401, 403, 404, 409))})
-    spec.path("/api/v1/tasks/{id}/complete", operations={"post": _op(
-        "Complete a task", "CompleteTaskRequest", "CompleteTaskResponse", params=[_path("id")],
-        errors=(400, 401, 403, 404, 409))})
+        spec.path(
+            f"/api/v1/tasks/{{id}}/{action}",
+            operations={
+                "post": _op(
+                    f"{action.capitalize()} a task", response="Task", params=[_path("id")], errors=(401, 403, 404, 409)
+                )
+            },
+        )
+    spec.path(
+        "/api/v1/tasks/{id}/complete",
+        operations={
+            "post": _op(
+                "Complete a task",
+                "CompleteTaskRequest",
+                "CompleteTaskResponse",
+                params=[_path("id")],
+                errors=(400, 401, 403, 404, 409),
+            )
+        },
+    )
     add_erp(spec, _op, _path)
     return spec.to_dict()

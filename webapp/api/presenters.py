@@ -1,4 +1,5 @@
 """Turning rows into the API's JSON shapes (the contract), through the marshmallow schemas."""
+
 from ..services import incidents, messages, queries, signatures
 from ..services.tasks import task_form
 from . import schemas
@@ -14,10 +15,19 @@ def task_json(row):
 
 def _task_fields(row):
     return {
-        "id": row.task_id, "process_instance_id": row.instance_id, "bpmn_id": row.bpmn_id, "title": row.title,
-        "type": row.type, "lane": row.lane, "instructions": row.instructions or "", "form": task_form(row),
-        "assignee": row.assignee.username if row.assignee else None, "due_at": row.due_at,
-        "candidate_role": row.candidate_role, "signature": _signature_requirement(row)}
+        "id": row.task_id,
+        "process_instance_id": row.instance_id,
+        "bpmn_id": row.bpmn_id,
+        "title": row.title,
+        "type": row.type,
+        "lane": row.lane,
+        "instructions": row.instructions or "",
+        "form": task_form(row),
+        "assignee": row.assignee.username if row.assignee else None,
+        "due_at": row.due_at,
+        "candidate_role": row.candidate_role,
+        "signature": _signature_requirement(row),
+    }
 
 
 def _signature_requirement(row):
@@ -29,30 +39,64 @@ def _signature_requirement(row):
 
 def signature_fields(signature):
     """A signature as every representation of its record shows it (11.50)."""
-    return {"id": signature.id, "task_id": signature.task_id, "bpmn_id": signature.bpmn_id,
-            "signer": signature.signer.username, "printed_name": signature.printed_name,
-            "signed_at": signature.signed_at, "meaning": signature.meaning,
-            "content_hash": signature.content_hash, "valid": signatures.verify(signature)}
+    return {
+        "id": signature.id,
+        "task_id": signature.task_id,
+        "bpmn_id": signature.bpmn_id,
+        "signer": signature.signer.username,
+        "printed_name": signature.printed_name,
+        "signed_at": signature.signed_at,
+        "meaning": signature.meaning,
+        "content_hash": signature.content_hash,
+        "valid": signatures.verify(signature),
+    }
 
 
 def instance_json(instance):
     """An instance with its data and ready tasks."""
     ready = [t for t in queries.instance_tasks(instance.id) if t.completed_at is None]
-    return _instance_schema.dump({
-        "id": instance.id, "process_key": instance.version.key, "version": instance.version.version,
-        "status": instance.status, "business_key": instance.business_key, "data": instance.data or {},
-        "ready_tasks": [_task_fields(t) for t in ready], "initiator": instance.initiator.username,
-        "created_at": instance.created_at, "completed_at": instance.completed_at,
-        "signatures": [signature_fields(s) for s in queries.instance_signatures(instance.id)],
-        "incidents": [{"id": i.id, "task_id": i.task_id, "operation": i.operation, "message": i.message,
-                       "attempts": i.attempts, "raised_at": i.raised_at.isoformat()}
-                      for i in incidents.open_incidents(instance.id)],
-        "pending_messages": [{"name": m.name, "kind": m.kind, "thrown_at": m.created_at.isoformat(),
-                              "reason": m.last_error} for m in messages.pending_from(instance.id)]})
+    return _instance_schema.dump(
+        {
+            "id": instance.id,
+            "process_key": instance.version.key,
+            "version": instance.version.version,
+            "status": instance.status,
+            "business_key": instance.business_key,
+            "data": instance.data or {},
+            "ready_tasks": [_task_fields(t) for t in ready],
+            "initiator": instance.initiator.username,
+            "created_at": instance.created_at,
+            "completed_at": instance.completed_at,
+            "signatures": [signature_fields(s) for s in queries.instance_signatures(instance.id)],
+            "incidents": [
+                {
+                    "id": i.id,
+                    "task_id": i.task_id,
+                    "operation": i.operation,
+                    "message": i.message,
+                    "attempts": i.attempts,
+                    "raised_at": i.raised_at.isoformat(),
+                }
+                for i in incidents.open_incidents(instance.id)
+            ],
+            "pending_messages": [
+                {"name": m.name, "kind": m.kind, "thrown_at": m.created_at.isoformat(), "reason": m.last_error}
+                for m in messages.pending_from(instance.id)
+            ],
+        }
+    )
 
 
 def definitions_json(grouped):
     """Process definitions with their latest version and all versions."""
-    return [schemas.ProcessDefinition().dump({
-        "key": key, "name": versions[0].name, "version": versions[0].version,
-        "versions": sorted(v.version for v in versions)}) for key, versions in sorted(grouped.items())]
+    return [
+        schemas.ProcessDefinition().dump(
+            {
+                "key": key,
+                "name": versions[0].name,
+                "version": versions[0].version,
+                "versions": sorted(v.version for v in versions),
+            }
+        )
+        for key, versions in sorted(grouped.items())
+    ]

@@ -1,4 +1,5 @@
 """API v1 recalls: the recall record of a recall process instance, by its business key."""
+
 from flask import jsonify
 
 from ..services import recalls

@@ -1,4 +1,5 @@
 """API v1 endpoints: each translates HTTP to one service call and back."""
+
 from flask import current_app, g, jsonify, request
 from marshmallow import ValidationError
 
@@ -51,19 +52,33 @@ def create_deployment():
     try:
         outcome = deployments.deploy_uploads(uploads, g.user, request.form.get("comment", ""))
     except DeploymentInvalid as exc:
-        return jsonify({"code": 422, "message": exc.message, "errors": exc.errors["errors"],
-                        "warnings": exc.errors.get("warnings", [])}), 422
-    return jsonify(schemas.DeploymentResponse().dump({
-        "id": outcome.id, "status": outcome.status, "warnings": list(outcome.warnings),
-        "processes": [r.__dict__ for r in outcome.results]})), 201
+        return jsonify(
+            {
+                "code": 422,
+                "message": exc.message,
+                "errors": exc.errors["errors"],
+                "warnings": exc.errors.get("warnings", []),
+            }
+        ), 422
+    return jsonify(
+        schemas.DeploymentResponse().dump(
+            {
+                "id": outcome.id,
+                "status": outcome.status,
+                "warnings": list(outcome.warnings),
+                "processes": [r.__dict__ for r in outcome.results],
+            }
+        )
+    ), 201
 
 
 @bp.post("/deployments/<int:deployment_id>/decision")
 def decide_deployment(deployment_id):
     """QA approves (with a signature) or rejects (with a reason) a pending deployment."""
     body = _load(schemas.DeploymentDecisionRequest())
-    deployment = deployments.decide_deployment(g.user, deployment_id, body["approve"], body.get("signature"),
-                                               body["reason"])
+    deployment = deployments.decide_deployment(
+        g.user, deployment_id, body["approve"], body.get("signature"), body["reason"]
+    )
     return jsonify({"id": deployment.id, "status": deployment.status})
 
 

@@ -1,4 +1,5 @@
 """marshmallow schemas of the API's requests and responses; the OpenAPI document is built from them."""
+
 from marshmallow import Schema, fields, validate
 
 
@@ -51,8 +52,9 @@ class SignatureRecord(Schema):
 
 class SignatureRequest(Schema):
     password = fields.String(required=True, load_only=True)
-    meaning = fields.String(required=True, validate=validate.OneOf(
-        ["approved", "reviewed", "released", "rejected", "authored"]))
+    meaning = fields.String(
+        required=True, validate=validate.OneOf(["approved", "reviewed", "released", "rejected", "authored"])
+    )
     username = fields.String()
 
 

@@ -1,4 +1,5 @@
 """Audit-trail pages for QA and inspectors: filterable list, per-record trail, CSV and PDF exports."""
+
 import csv
 import io
 
@@ -24,16 +25,28 @@ def events():
     event_filter = EventFilter.from_args(request.args)
     page = max(request.args.get("page", 1, type=int), 1)
     rows = find_events(event_filter, limit=PAGE_SIZE + 1, offset=(page - 1) * PAGE_SIZE)
-    return render_template("audit/events.html", events=rows[:PAGE_SIZE], more=len(rows) > PAGE_SIZE, page=page,
-                           f=event_filter, chain=audit.verify_chain() if request.args.get("verify") else None)
+    return render_template(
+        "audit/events.html",
+        events=rows[:PAGE_SIZE],
+        more=len(rows) > PAGE_SIZE,
+        page=page,
+        f=event_filter,
+        chain=audit.verify_chain() if request.args.get("verify") else None,
+    )
 
 
 @bp.route("/records/<entity_type>/<entity_id>")
 def record(entity_type, entity_id):
     """The audit trail of one record: who, what, when, old → new."""
     rows = find_events(EventFilter(entity_type=entity_type, entity_id=entity_id))
-    return render_template("audit/events.html", events=rows, more=False, page=1,
-                           f=EventFilter(entity_type=entity_type, entity_id=entity_id), chain=None)
+    return render_template(
+        "audit/events.html",
+        events=rows,
+        more=False,
+        page=1,
+        f=EventFilter(entity_type=entity_type, entity_id=entity_id),
+        chain=None,
+    )
 
 
 @bp.route("/export.csv")
@@ -44,19 +57,25 @@ def export_csv():
     buffer.write("\ufeff")
     csv.writer(buffer).writerows(csv_rows(find_events(event_filter)))
     _exported("audit.export_csv", "audit_events", "-", request.args.to_dict())
-    return Response(buffer.getvalue(), mimetype="text/csv",
-                    headers={"Content-Disposition": "attachment; filename=audit-trail.csv"})
+    return Response(
+        buffer.getvalue(), mimetype="text/csv", headers={"Content-Disposition": "attachment; filename=audit-trail.csv"}
+    )
 
 
 @bp.route("/export.pdf")
 def export_pdf():
     """The filtered trail as PDF for inspectors."""
     args = request.args.to_dict()
-    pdf = audit_events_pdf(find_events(EventFilter.from_args(request.args)),
-                           ", ".join(f"{k}={v}" for k, v in args.items() if v), g.user.display_name, utcnow())
+    pdf = audit_events_pdf(
+        find_events(EventFilter.from_args(request.args)),
+        ", ".join(f"{k}={v}" for k, v in args.items() if v),
+        g.user.display_name,
+        utcnow(),
+    )
     _exported("audit.export_pdf", "audit_events", "-", args)
-    return Response(pdf, mimetype="application/pdf",
-                    headers={"Content-Disposition": "attachment; filename=audit-trail.pdf"})
+    return Response(
+        pdf, mimetype="application/pdf", headers={"Content-Disposition": "attachment; filename=audit-trail.pdf"}
+    )
 
 
 @bp.route("/instances/<int:instance_id>.pdf")
@@ -65,9 +84,19 @@ def instance_pdf(instance_id):
     instance = instances.get_instance(instance_id)
     if instance is None:
         from ..errors import NotFound
+
         raise NotFound(f"no process instance {instance_id}")
-    pdf = instance_record_pdf(instance, queries.instance_signatures(instance.id), signatures.verify,
-                              queries.instance_events(instance), g.user.display_name, utcnow())
+    pdf = instance_record_pdf(
+        instance,
+        queries.instance_signatures(instance.id),
+        signatures.verify,
+        queries.instance_events(instance),
+        g.user.display_name,
+        utcnow(),
+    )
     _exported("audit.export_record_pdf", "process_instance", instance.id, {})
-    return Response(pdf, mimetype="application/pdf",
-                    headers={"Content-Disposition": f"attachment; filename={instance.business_key}.pdf"})
+    return Response(
+        pdf,
+        mimetype="application/pdf",
+        headers={"Content-Disposition": f"attachment; filename={instance.business_key}.pdf"},
+    )

@@ -1,12 +1,13 @@
 """Login, logout and the language switch."""
+
 from flask import Blueprint, flash, g, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
-
 
 from ..errors import AuthenticationFailed, InvalidInput
 from ..i18n import SUPPORTED
 from ..security import log_in, log_out
-from ..services.users import authenticate, change_password as change_password_service, record_login
+from ..services.users import authenticate, record_login
+from ..services.users import change_password as change_password_service
 
 bp = Blueprint("auth", __name__)
 

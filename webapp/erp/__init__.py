@@ -1,4 +1,5 @@
 """ERP pages: master data, lots with their ledger, receiving, movements, shipments, trace, import."""
+
 from flask import Blueprint, flash, g, redirect
 from flask_babel import gettext as _
 
@@ -13,6 +14,7 @@ bp = Blueprint("erp", __name__, url_prefix="/erp")
 def _globals(state):
     """Enumeration labels for every template (macros too, which see no request context)."""
     from .forms import LABELS
+
     state.app.jinja_env.globals["labels"] = LABELS
 
 
@@ -20,15 +22,18 @@ def _globals(state):
 def _helpers():
     """`may(permission)` to show only the actions the user may take, and today's business date."""
     from ..services.erp.common import business_date
-    return {"may": lambda permission: g.get("user") is not None and has_permission(g.user, permission),
-            "today": business_date()}
 
+    return {
+        "may": lambda permission: g.get("user") is not None and has_permission(g.user, permission),
+        "today": business_date(),
+    }
 
 
 def refusal_message(exc):
     """A refusal as the user reads it: for a guard, the rule's own text (zh/en) and the detail."""
     if isinstance(exc, GuardRefused):
         from ..services.erp.rules import rule
+
         return f"{rule(exc.rule)[current_language()]} ({exc.message})"
     return exc.message
 
@@ -44,4 +49,4 @@ def attempt(call, back):
     return redirect(back)
 
 
-from . import master, inventory, shipping, tracing, recalls  # noqa: E402,F401  (register the views on bp)
+from . import inventory, master, recalls, shipping, tracing  # noqa: E402,F401  (register the views on bp)

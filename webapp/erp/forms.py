@@ -1,5 +1,6 @@
 """HTML form ↔ service values for the ERP pages: field specs, parsing through the API's
 marshmallow schemas (one set of validation rules), and labels for enumerations."""
+
 from marshmallow import ValidationError
 
 from ..errors import InvalidInput
@@ -14,20 +15,46 @@ def N_(text):
 
 
 LABELS = {
-    "lot": N_("lot-tracked"), "serial": N_("serialized"), "none": N_("not tracked"),
-    "ambient": N_("ambient"), "2-8C": N_("2–8 °C"), "frozen": N_("≤ −20 °C"),
-    "warehouse": N_("warehouse"), "quarantine": N_("quarantine"), "subcontractor": N_("subcontractor"),
-    "production": N_("production"), "customer": N_("customer"),
-    "released": N_("released"), "hold": N_("on hold"), "rejected": N_("rejected"), "recalled": N_("recalled"),
-    "pending": N_("pending"), "approved": N_("approved"), "conditional": N_("conditional"), "blocked": N_("blocked"),
-    "receipt": N_("receipt"), "consumption": N_("consumption"), "output": N_("output"), "transfer": N_("transfer"),
-    "to_subcontractor": N_("to subcontractor"), "from_subcontractor": N_("from subcontractor"),
-    "shipment": N_("shipment"), "return": N_("customer return"), "scrap": N_("scrap"),
-    "adjustment": N_("adjustment"), "draft": N_("draft"), "shipped": N_("shipped"),
-    "iso13485": N_("ISO 13485"), "business_licence": N_("business licence"),
-    "production_licence": N_("production licence"), "distribution_licence": N_("distribution licence"),
-    "other": N_("other"), "supplier_receipt": N_("supplier receipt"), "subcontract": N_("subcontract"),
-    "forward": N_("forward"), "backward": N_("backward"),
+    "lot": N_("lot-tracked"),
+    "serial": N_("serialized"),
+    "none": N_("not tracked"),
+    "ambient": N_("ambient"),
+    "2-8C": N_("2–8 °C"),
+    "frozen": N_("≤ −20 °C"),
+    "warehouse": N_("warehouse"),
+    "quarantine": N_("quarantine"),
+    "subcontractor": N_("subcontractor"),
+    "production": N_("production"),
+    "customer": N_("customer"),
+    "released": N_("released"),
+    "hold": N_("on hold"),
+    "rejected": N_("rejected"),
+    "recalled": N_("recalled"),
+    "pending": N_("pending"),
+    "approved": N_("approved"),
+    "conditional": N_("conditional"),
+    "blocked": N_("blocked"),
+    "receipt": N_("receipt"),
+    "consumption": N_("consumption"),
+    "output": N_("output"),
+    "transfer": N_("transfer"),
+    "to_subcontractor": N_("to subcontractor"),
+    "from_subcontractor": N_("from subcontractor"),
+    "shipment": N_("shipment"),
+    "return": N_("customer return"),
+    "scrap": N_("scrap"),
+    "adjustment": N_("adjustment"),
+    "draft": N_("draft"),
+    "shipped": N_("shipped"),
+    "iso13485": N_("ISO 13485"),
+    "business_licence": N_("business licence"),
+    "production_licence": N_("production licence"),
+    "distribution_licence": N_("distribution licence"),
+    "other": N_("other"),
+    "supplier_receipt": N_("supplier receipt"),
+    "subcontract": N_("subcontract"),
+    "forward": N_("forward"),
+    "backward": N_("backward"),
 }
 
 
@@ -38,9 +65,12 @@ def options(values):
 
 # (name, label, widget, options)
 MATERIAL_FIELDS = [
-    ("code", N_("Code"), "text", None), ("name", N_("Name"), "text", None),
-    ("gtin", N_("GTIN (UDI-DI)"), "text", None), ("tracking", N_("Tracking"), "select", options(TRACKING)),
-    ("storage", N_("Storage"), "select", options(STORAGE)), ("unit", N_("Unit"), "text", None),
+    ("code", N_("Code"), "text", None),
+    ("name", N_("Name"), "text", None),
+    ("gtin", N_("GTIN (UDI-DI)"), "text", None),
+    ("tracking", N_("Tracking"), "select", options(TRACKING)),
+    ("storage", N_("Storage"), "select", options(STORAGE)),
+    ("unit", N_("Unit"), "text", None),
     ("shelf_life_days", N_("Shelf life (days)"), "int", None),
     ("device_class", N_("Device class"), "select", options(DEVICE_CLASSES)),
     ("registration_number", N_("Registration number"), "text", None),
@@ -48,18 +78,24 @@ MATERIAL_FIELDS = [
 ]
 SUPPLIER_FIELDS = [("code", N_("Code"), "text", None), ("name", N_("Name"), "text", None)]
 CUSTOMER_FIELDS = [
-    ("code", N_("Code"), "text", None), ("name", N_("Name"), "text", None),
+    ("code", N_("Code"), "text", None),
+    ("name", N_("Name"), "text", None),
     ("license_number", N_("Licence number"), "text", None),
     ("license_valid_until", N_("Licence valid until"), "date", None),
     ("licensed_scope", N_("Licensed scope (device classes)"), "checks", options(DEVICE_CLASSES)),
     ("address", N_("Address"), "text", None),
     ("min_remaining_shelf_life_days", N_("Minimum remaining shelf life (days)"), "int", None),
 ]
-LOCATION_FIELDS = [("code", N_("Code"), "text", None), ("name", N_("Name"), "text", None),
-                   ("kind", N_("Kind"), "select", options(LOCATION_KINDS))]
+LOCATION_FIELDS = [
+    ("code", N_("Code"), "text", None),
+    ("name", N_("Name"), "text", None),
+    ("kind", N_("Kind"), "select", options(LOCATION_KINDS)),
+]
 CERTIFICATE_FIELDS = [
-    ("type", N_("Type"), "select", options(CERTIFICATE_TYPES)), ("number", N_("Number"), "text", None),
-    ("valid_from", N_("Valid from"), "date", None), ("valid_until", N_("Valid until"), "date", None),
+    ("type", N_("Type"), "select", options(CERTIFICATE_TYPES)),
+    ("number", N_("Number"), "text", None),
+    ("valid_from", N_("Valid from"), "date", None),
+    ("valid_until", N_("Valid until"), "date", None),
     ("file_name", N_("File"), "text", None),
 ]
 SUPPLIER_STATUS_OPTIONS = options(SUPPLIER_STATUSES)
@@ -103,8 +139,10 @@ def _flat(messages, prefix=""):
 
 def field_rows(specs, values, errors):
     """What the form macro renders: one dict per field with its value and error."""
-    return [{"name": n, "label": label, "widget": w, "options": opts, "value": values.get(n),
-             "error": errors.get(n)} for n, label, w, opts in specs]
+    return [
+        {"name": n, "label": label, "widget": w, "options": opts, "value": values.get(n), "error": errors.get(n)}
+        for n, label, w, opts in specs
+    ]
 
 
 def value_of(record, name):

@@ -1,4 +1,5 @@
 """Lot pages (ledger, stock per location, genealogy, release) and the receiving and movement forms."""
+
 from flask import abort, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
@@ -33,25 +34,34 @@ def lot(lot_id):
     item = _lot(lot_id)
     parents = trace.neighbours(item.id, "backward")
     children = trace.neighbours(item.id, "forward")
-    return render_template("erp/lot.html", lot=item, stock=stock.stock_rows(lot_ids=[item.id], include_customer=True),
-                           movements=lots.lot_movements(item), parents=parents, children=children,
-                           status_options=LOT_STATUS_OPTIONS)
+    return render_template(
+        "erp/lot.html",
+        lot=item,
+        stock=stock.stock_rows(lot_ids=[item.id], include_customer=True),
+        movements=lots.lot_movements(item),
+        parents=parents,
+        children=children,
+        status_options=LOT_STATUS_OPTIONS,
+    )
 
 
 @bp.route("/lots/<int:lot_id>/release", methods=["POST"])
 def lot_release(lot_id):
     """QA releases the lot."""
     item = _lot(lot_id)
-    return attempt(lambda: lots.release_lot(g.user, item, request.form.get("reason", "")),
-                   url_for("erp.lot", lot_id=lot_id))
+    return attempt(
+        lambda: lots.release_lot(g.user, item, request.form.get("reason", "")), url_for("erp.lot", lot_id=lot_id)
+    )
 
 
 @bp.route("/lots/<int:lot_id>/status", methods=["POST"])
 def lot_status(lot_id):
     """QA puts the lot on hold, back into quarantine, rejects or recalls it."""
     item = _lot(lot_id)
-    return attempt(lambda: lots.change_lot_status(g.user, item, request.form.get("status", ""),
-                                                  request.form.get("reason", "")), url_for("erp.lot", lot_id=lot_id))
+    return attempt(
+        lambda: lots.change_lot_status(g.user, item, request.form.get("status", ""), request.form.get("reason", "")),
+        url_for("erp.lot", lot_id=lot_id),
+    )
 
 
 @bp.route("/movements/<int:movement_id>/reverse", methods=["POST"])
@@ -63,11 +73,22 @@ def movement_reverse(movement_id):
     return attempt(lambda: ledger.reverse_movement(g.user, movement_id, request.form.get("reason", "")), back)
 
 
-RECEIPT_FIELDS = [(n, None, w, None) for n, w in (
-    ("supplier", "text"), ("material", "text"), ("lot", "text"), ("quantity", "int"), ("to_location", "text"),
-    ("reference", "text"), ("manufactured_on", "date"), ("expires_on", "date"))]
-TEMPERATURE_FIELDS = [(n, None, "text", None) for n in ("transport_mode", "min_c", "max_c", "arrival_c",
-                                                        "transit_minutes")]
+RECEIPT_FIELDS = [
+    (n, None, w, None)
+    for n, w in (
+        ("supplier", "text"),
+        ("material", "text"),
+        ("lot", "text"),
+        ("quantity", "int"),
+        ("to_location", "text"),
+        ("reference", "text"),
+        ("manufactured_on", "date"),
+        ("expires_on", "date"),
+    )
+]
+TEMPERATURE_FIELDS = [
+    (n, None, "text", None) for n in ("transport_mode", "min_c", "max_c", "arrival_c", "transit_minutes")
+]
 
 
 def _receipt_values(form):
@@ -75,8 +96,9 @@ def _receipt_values(form):
     values = parse(schemas.ReceiptIn(partial=("material", "quantity")), form, RECEIPT_FIELDS)
     values["serials"] = [s.strip() for s in form.get("serials", "").splitlines() if s.strip()]
     if any((form.get(spec[0]) or "").strip() for spec in TEMPERATURE_FIELDS):
-        values["temperature"] = parse(schemas.TemperatureIn(partial=("transport_mode", "min_c", "max_c",
-                                                                     "arrival_c")), form, TEMPERATURE_FIELDS)
+        values["temperature"] = parse(
+            schemas.TemperatureIn(partial=("transport_mode", "min_c", "max_c", "arrival_c")), form, TEMPERATURE_FIELDS
+        )
     return values
 
 
@@ -120,8 +142,22 @@ def udi():
     return render_template("erp/udi.html", code=code, parsed=parsed, material=material, error=error)
 
 
-MOVEMENT_FIELDS = [(n, None, "text", None) for n in ("type", "material", "lot", "serial", "quantity", "from_location",
-                                                     "to_location", "customer", "supplier", "reference", "reason")]
+MOVEMENT_FIELDS = [
+    (n, None, "text", None)
+    for n in (
+        "type",
+        "material",
+        "lot",
+        "serial",
+        "quantity",
+        "from_location",
+        "to_location",
+        "customer",
+        "supplier",
+        "reference",
+        "reason",
+    )
+]
 
 
 @bp.route("/movements/new", methods=["GET", "POST"])
@@ -136,7 +172,9 @@ def movement_new():
             flash(refusal_message(exc), "error")
         else:
             flash(_("Saved."), "success")
-            return redirect(url_for("erp.lot", lot_id=movement.lot_id) if movement.lot_id
-                            else url_for("erp.movement_new"))
-    return render_template("erp/movement.html", values=values, errors=errors,
-                           type_options=MOVEMENT_TYPE_OPTIONS), status
+            return redirect(
+                url_for("erp.lot", lot_id=movement.lot_id) if movement.lot_id else url_for("erp.movement_new")
+            )
+    return render_template(
+        "erp/movement.html", values=values, errors=errors, type_options=MOVEMENT_TYPE_OPTIONS
+    ), status

@@ -1,5 +1,6 @@
 """Recall pages: the list, one recall (scope, stock held, notices, reconciliation, time-to-scope)
 and the printable notice to one customer."""
+
 from flask import render_template
 
 from ..services import recalls
@@ -22,5 +23,6 @@ def recall(business_key):
 def recall_notice(business_key, customer):
     """The printable recall notice to one customer, with the UDIs of what it received."""
     notice = recalls.get_notice(business_key, customer)
-    return render_template("erp/recall_notice.html", notice=recalls.notice_view(notice),
-                           recall=recalls.recall_view(notice.recall))
+    return render_template(
+        "erp/recall_notice.html", notice=recalls.notice_view(notice), recall=recalls.recall_view(notice.recall)
+    )

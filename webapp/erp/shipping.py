@@ -1,4 +1,5 @@
 """Shipment pages: list, a draft with FEFO-suggested lines, shipping under the guards."""
+
 from flask import abort, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
@@ -36,9 +37,21 @@ def _suggested_lines(args):
     lines = []
     for pick in picks:
         serials = pick.get("serials")
-        rows = [{"serial": s, "quantity": 1} for s in serials] if serials else [{"serial": "", "quantity": pick["quantity"]}]
-        lines += [{"material": material, "lot": pick["lot"] or "", "from_location": pick["from_location"],
-                   "expires_on": pick["expires_on"], **row} for row in rows]
+        rows = (
+            [{"serial": s, "quantity": 1} for s in serials]
+            if serials
+            else [{"serial": "", "quantity": pick["quantity"]}]
+        )
+        lines += [
+            {
+                "material": material,
+                "lot": pick["lot"] or "",
+                "from_location": pick["from_location"],
+                "expires_on": pick["expires_on"],
+                **row,
+            }
+            for row in rows
+        ]
     return lines, shortfall
 
 
@@ -63,8 +76,9 @@ def shipment_new():
     if request.method == "POST":
         lines = _posted_lines(request.form)
         try:
-            shipment = shipments.create_shipment(g.user, request.form.get("customer", ""), lines,
-                                                 request.form.get("note", ""))
+            shipment = shipments.create_shipment(
+                g.user, request.form.get("customer", ""), lines, request.form.get("note", "")
+            )
         except (InvalidInput, NotFound) as exc:
             errors, status = exc.errors, 400
             flash(refusal_message(exc), "error")
@@ -77,8 +91,9 @@ def shipment_new():
         except (InvalidInput, NotFound) as exc:
             lines, errors = [], exc.errors
             flash(refusal_message(exc), "error")
-    return render_template("erp/shipment_new.html", lines=lines + [{}] * 3, errors=errors, shortfall=shortfall,
-                           values=request.values), status
+    return render_template(
+        "erp/shipment_new.html", lines=lines + [{}] * 3, errors=errors, shortfall=shortfall, values=request.values
+    ), status
 
 
 @bp.route("/shipments/<int:shipment_id>")
@@ -98,7 +113,7 @@ def shipment_ship(shipment_id):
 def shipment_void(shipment_id):
     """Cancel a draft."""
     item = _shipment(shipment_id)
-    return attempt(lambda: shipments.void_shipment(g.user, item, request.form.get("reason", "")),
-                   url_for("erp.shipment", shipment_id=shipment_id))
-
-
+    return attempt(
+        lambda: shipments.void_shipment(g.user, item, request.form.get("reason", "")),
+        url_for("erp.shipment", shipment_id=shipment_id),
+    )

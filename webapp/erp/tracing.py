@@ -1,4 +1,5 @@
 """The trace page (tree and tables, CSV export) and the CSV import page."""
+
 from flask import Response, flash, g, render_template, request
 from flask_babel import gettext as _
 
@@ -27,8 +28,9 @@ def trace_page():
         except (InvalidInput, NotFound) as exc:
             flash(exc.message, "error")
             status = exc.status
-    return render_template("erp/trace.html", args=args, result=result and result.as_dict(), root=root,
-                           truncated=truncated), status
+    return render_template(
+        "erp/trace.html", args=args, result=result and result.as_dict(), root=root, truncated=truncated
+    ), status
 
 
 @bp.route("/trace.csv")
@@ -37,8 +39,11 @@ def trace_csv():
     args = _trace_args()
     result = trace.trace(args["material"], args["lot"], args["direction"])
     name = f"trace-{args['direction']}-{args['material']}-{args['lot']}.csv".replace('"', "")
-    return Response(trace_export.to_csv(result), mimetype="text/csv",
-                    headers={"Content-Disposition": f'attachment; filename="{name}"'})
+    return Response(
+        trace_export.to_csv(result),
+        mimetype="text/csv",
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+    )
 
 
 @bp.route("/import", methods=["GET", "POST"])
@@ -46,8 +51,11 @@ def import_page():
     """Upload the CSV files of a data migration; all or nothing, with the error report."""
     report, counts, status = None, None, 200
     if request.method == "POST":
-        files = {f.filename.replace("\\", "/").rsplit("/", 1)[-1]: f.read()
-                 for f in request.files.getlist("files") if f.filename}
+        files = {
+            f.filename.replace("\\", "/").rsplit("/", 1)[-1]: f.read()
+            for f in request.files.getlist("files")
+            if f.filename
+        }
         try:
             if not files:
                 raise InvalidInput("choose one or more CSV files", {"files": "required"})

@@ -1,4 +1,5 @@
 """The task inbox, the start page, the task form and the instance pages."""
+
 from flask import Blueprint, abort, flash, g, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 
@@ -16,8 +17,7 @@ def inbox():
     open_tasks = queries.open_tasks(g.user)
     mine = [t for t in open_tasks if t.assignee_id == g.user.id]
     available = [t for t in open_tasks if t.assignee_id is None]
-    return render_template("main/inbox.html", mine=mine, available=available,
-                           notes=notifications.unread(g.user))
+    return render_template("main/inbox.html", mine=mine, available=available, notes=notifications.unread(g.user))
 
 
 @bp.route("/notifications/read", methods=["POST"])
@@ -58,8 +58,13 @@ def task(task_id):
     if request.method == "POST":
         values = parse_submission(form, request.form)
         try:
-            instance = tasks.complete_task(g.user, task_id, values, _signature_from(request.form, requirement),
-                                           username_required=not session.get("has_signed"))
+            instance = tasks.complete_task(
+                g.user,
+                task_id,
+                values,
+                _signature_from(request.form, requirement),
+                username_required=not session.get("has_signed"),
+            )
         except FormInvalid as exc:
             errors, status = exc.errors, 400
             flash(_("Please correct the marked fields."), "error")
@@ -76,18 +81,27 @@ def task(task_id):
             session["has_signed"] = session.get("has_signed") or requirement is not None
             flash(_("Signed and completed.") if requirement else _("Task completed."), "success")
             return redirect(url_for("main.instance", instance_id=instance.id))
-    return render_template("main/task.html", row=row, fields=fields_for(form, values, errors), errors=errors,
-                           requirement=requirement, ask_username=not session.get("has_signed"),
-                           signed=signatures.signatures_on(row.task_id) if requirement else [],
-                           may_work=tasks.may_work(g.user, row)), status
+    return render_template(
+        "main/task.html",
+        row=row,
+        fields=fields_for(form, values, errors),
+        errors=errors,
+        requirement=requirement,
+        ask_username=not session.get("has_signed"),
+        signed=signatures.signatures_on(row.task_id) if requirement else [],
+        may_work=tasks.may_work(g.user, row),
+    ), status
 
 
 def _signature_from(form, requirement):
     """The signature fields of a task form, or None for an ordinary task."""
     if requirement is None:
         return None
-    return {"password": form.get("signature_password", ""), "meaning": form.get("signature_meaning", ""),
-            "username": form.get("signature_username") or None}
+    return {
+        "password": form.get("signature_password", ""),
+        "meaning": form.get("signature_meaning", ""),
+        "username": form.get("signature_username") or None,
+    }
 
 
 @bp.route("/tasks/<task_id>/claim", methods=["POST"])
@@ -144,10 +158,18 @@ def instance(instance_id):
     if inst is None:
         abort(404)
     history = queries.instance_tasks(inst.id)
-    submitted = {row.id: display_pairs(tasks.task_form(row), row.submitted_data) for row in history
-                 if row.submitted_data}
+    submitted = {
+        row.id: display_pairs(tasks.task_form(row), row.submitted_data) for row in history if row.submitted_data
+    }
     signature_rows = [(s, signatures.verify(s)) for s in queries.instance_signatures(inst.id)]
-    return render_template("main/instance.html", instance=inst, history=history, submitted=submitted,
-                           signature_rows=signature_rows, incidents=incidents.open_incidents(inst.id),
-                           pending_messages=messages.pending_from(inst.id),
-                           events=queries.instance_events(inst), latest=latest_version(inst.version.key))
+    return render_template(
+        "main/instance.html",
+        instance=inst,
+        history=history,
+        submitted=submitted,
+        signature_rows=signature_rows,
+        incidents=incidents.open_incidents(inst.id),
+        pending_messages=messages.pending_from(inst.id),
+        events=queries.instance_events(inst),
+        latest=latest_version(inst.version.key),
+    )

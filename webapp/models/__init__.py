@@ -1,17 +1,47 @@
 """SQL tables: columns, relationships and small invariants; no Flask, no JSON shaping."""
-from .users import Role, User, ApiToken, PasswordHistory, user_roles
-from .processes import Deployment, ProcessVersion, ProcessFile, ProcessInstance, HumanTaskRow, BusinessKeyCounter
+
 from .audit import AuditEvent
-from .signatures import Signature
+from .erp_items import Location, Lot, Material, Serial
+from .erp_ledger import Movement, Shipment, ShipmentLine, TemperatureRecord
+from .erp_parties import Customer, Supplier, SupplierCertificate, SupplierScope
 from .incidents import Incident
 from .messages import MessageSubscription, OutboxMessage
 from .notifications import Notification
-from .erp_items import Material, Location, Lot, Serial
-from .erp_parties import Supplier, SupplierScope, SupplierCertificate, Customer
-from .erp_ledger import Movement, TemperatureRecord, Shipment, ShipmentLine
+from .processes import BusinessKeyCounter, Deployment, HumanTaskRow, ProcessFile, ProcessInstance, ProcessVersion
 from .recalls import Recall, RecallNotice
+from .signatures import Signature
+from .users import ApiToken, PasswordHistory, Role, User, user_roles
 
-__all__ = ["Role", "User", "ApiToken", "user_roles", "ProcessVersion", "ProcessFile", "ProcessInstance",
-           "HumanTaskRow", "BusinessKeyCounter", "AuditEvent", "PasswordHistory", "Signature", "Deployment", "Incident", "MessageSubscription", "OutboxMessage", "Notification",
-           "Material", "Location", "Lot", "Serial", "Supplier", "SupplierScope", "SupplierCertificate", "Customer",
-           "Movement", "TemperatureRecord", "Shipment", "ShipmentLine", "Recall", "RecallNotice"]
+__all__ = [
+    "ApiToken",
+    "AuditEvent",
+    "BusinessKeyCounter",
+    "Customer",
+    "Deployment",
+    "HumanTaskRow",
+    "Incident",
+    "Location",
+    "Lot",
+    "Material",
+    "MessageSubscription",
+    "Movement",
+    "Notification",
+    "OutboxMessage",
+    "PasswordHistory",
+    "ProcessFile",
+    "ProcessInstance",
+    "ProcessVersion",
+    "Recall",
+    "RecallNotice",
+    "Role",
+    "Serial",
+    "Shipment",
+    "ShipmentLine",
+    "Signature",
+    "Supplier",
+    "SupplierCertificate",
+    "SupplierScope",
+    "TemperatureRecord",
+    "User",
+    "user_roles",
+]

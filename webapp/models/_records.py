@@ -1,4 +1,5 @@
 """Columns every GxP master record carries: creation, last change and voiding (never deleting)."""
+
 from sqlalchemy import ForeignKey, String
 from sqlalchemy.orm import Mapped, declared_attr, mapped_column
 
@@ -7,6 +8,7 @@ from ._types import UTCDateTime, utcnow
 
 class VoidableRecord:
     """Mixin: created/updated timestamps and voided_at/voided_by/void_reason instead of DELETE."""
+
     created_at = mapped_column(UTCDateTime, default=utcnow)
     updated_at = mapped_column(UTCDateTime, default=utcnow)
     voided_at = mapped_column(UTCDateTime, nullable=True)

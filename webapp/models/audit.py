@@ -1,4 +1,5 @@
 """The audit trail: who did what, when, to which record, with values before and after."""
+
 from sqlalchemy import JSON, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -9,6 +10,7 @@ from ._types import UTCDateTime, utcnow
 class AuditEvent(db.Model):
     """One audited action. Rows are only ever inserted; each carries the hash of its predecessor
     (by `seq`) and of its own canonical content, so any edit, deletion or reordering shows."""
+
     __tablename__ = "audit_events"
     __table_args__ = (Index("ix_audit_events_entity", "entity_type", "entity_id"),)
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -1,4 +1,5 @@
 """ERP items: materials (products), locations, lots and serial numbers."""
+
 from datetime import date
 
 from sqlalchemy import Date, ForeignKey, Integer, String, UniqueConstraint
@@ -17,6 +18,7 @@ LOT_ORIGINS = ("supplier_receipt", "production", "subcontract")
 
 class Material(VoidableRecord, db.Model):
     """A material or finished device; `gtin` is its UDI-DI (check digit validated by the service)."""
+
     __tablename__ = "erp_materials"
     id: Mapped[int] = mapped_column(primary_key=True)
     code: Mapped[str] = mapped_column(String(40), unique=True)
@@ -33,6 +35,7 @@ class Material(VoidableRecord, db.Model):
 
 class Location(VoidableRecord, db.Model):
     """A place stock can be: warehouse, quarantine, subcontractor, production or customer."""
+
     __tablename__ = "erp_locations"
     id: Mapped[int] = mapped_column(primary_key=True)
     code: Mapped[str] = mapped_column(String(40), unique=True)
@@ -42,6 +45,7 @@ class Location(VoidableRecord, db.Model):
 
 class Lot(VoidableRecord, db.Model):
     """A lot (batch) of one material; its status decides whether it may be used or shipped."""
+
     __tablename__ = "erp_lots"
     __table_args__ = (UniqueConstraint("material_id", "lot_number"),)
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -59,6 +63,7 @@ class Lot(VoidableRecord, db.Model):
 
 class Serial(db.Model):
     """A serial number of a serialized device, bound to the lot it was made or received in."""
+
     __tablename__ = "erp_serials"
     __table_args__ = (UniqueConstraint("material_id", "serial"),)
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -5,6 +5,7 @@ A correction is a new movement that reverses an earlier one (`reverses_id`), wit
 The indexes serve the trace: (lot, type, reference) finds the production orders a lot went into
 or came out of, (reference, type, lot) the lots on the other side of the same order.
 """
+
 from sqlalchemy import Boolean, Float, ForeignKey, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -15,14 +16,25 @@ from .erp_items import Location, Lot, Material, Serial
 from .erp_parties import Customer, Supplier
 from .users import User
 
-MOVEMENT_TYPES = ("receipt", "consumption", "output", "transfer", "to_subcontractor", "from_subcontractor",
-                  "shipment", "return", "scrap", "adjustment")
+MOVEMENT_TYPES = (
+    "receipt",
+    "consumption",
+    "output",
+    "transfer",
+    "to_subcontractor",
+    "from_subcontractor",
+    "shipment",
+    "return",
+    "scrap",
+    "adjustment",
+)
 SHIPMENT_STATUSES = ("draft", "shipped")
 
 
 class Movement(db.Model):
     """One inventory movement: `quantity` (> 0, in the material's unit) of a lot or serial from a
     location, to a location, or both. Rows are only ever inserted."""
+
     __tablename__ = "erp_movements"
     __table_args__ = (
         Index("ix_erp_movements_lot_type_ref", "lot_id", "type", "reference"),
@@ -57,6 +69,7 @@ class Movement(db.Model):
 
 class TemperatureRecord(db.Model):
     """The cold-chain record of a receipt: transport mode, in-transit min/max, arrival temperature."""
+
     __tablename__ = "erp_temperature_records"
     id: Mapped[int] = mapped_column(primary_key=True)
     movement_id: Mapped[int] = mapped_column(ForeignKey("erp_movements.id"), unique=True)
@@ -70,6 +83,7 @@ class TemperatureRecord(db.Model):
 
 class Shipment(VoidableRecord, db.Model):
     """A delivery to a customer: drafted with lines (FEFO suggested), then shipped once."""
+
     __tablename__ = "erp_shipments"
     id: Mapped[int] = mapped_column(primary_key=True)
     number: Mapped[str] = mapped_column(String(40), unique=True)
@@ -80,12 +94,14 @@ class Shipment(VoidableRecord, db.Model):
     shipped_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
     note: Mapped[str] = mapped_column(String(500), default="")
     customer: Mapped[Customer] = relationship(lazy="joined")
-    lines: Mapped[list["ShipmentLine"]] = relationship(back_populates="shipment", lazy="selectin",
-                                                       order_by="ShipmentLine.id", cascade="all, delete-orphan")
+    lines: Mapped[list["ShipmentLine"]] = relationship(
+        back_populates="shipment", lazy="selectin", order_by="ShipmentLine.id", cascade="all, delete-orphan"
+    )
 
 
 class ShipmentLine(db.Model):
     """One line of a shipment: a quantity of a lot (or one serial) taken from a location."""
+
     __tablename__ = "erp_shipment_lines"
     id: Mapped[int] = mapped_column(primary_key=True)
     shipment_id: Mapped[int] = mapped_column(ForeignKey("erp_shipments.id"), index=True)

@@ -1,4 +1,5 @@
 """ERP parties: suppliers with their qualification, approved scope and certificates; customers."""
+
 from datetime import date
 
 from sqlalchemy import JSON, Date, ForeignKey, Integer, String, UniqueConstraint
@@ -14,19 +15,23 @@ CERTIFICATE_TYPES = ("iso13485", "business_licence", "production_licence", "dist
 
 class Supplier(VoidableRecord, db.Model):
     """A supplier or subcontractor; only an approved one, for an approved material, may deliver."""
+
     __tablename__ = "erp_suppliers"
     id: Mapped[int] = mapped_column(primary_key=True)
     code: Mapped[str] = mapped_column(String(40), unique=True)
     name: Mapped[str] = mapped_column(String(200))
     status: Mapped[str] = mapped_column(String(20), default="pending")
-    scope: Mapped[list["SupplierScope"]] = relationship(back_populates="supplier", lazy="selectin",
-                                                        cascade="all, delete-orphan")
+    scope: Mapped[list["SupplierScope"]] = relationship(
+        back_populates="supplier", lazy="selectin", cascade="all, delete-orphan"
+    )
     certificates: Mapped[list["SupplierCertificate"]] = relationship(
-        back_populates="supplier", lazy="selectin", order_by="SupplierCertificate.id")
+        back_populates="supplier", lazy="selectin", order_by="SupplierCertificate.id"
+    )
 
 
 class SupplierScope(db.Model):
     """One entry of a supplier's approved scope: a material, or a service such as EO sterilization."""
+
     __tablename__ = "erp_supplier_scope"
     __table_args__ = (UniqueConstraint("supplier_id", "material_id", "service"),)
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -39,6 +44,7 @@ class SupplierScope(db.Model):
 
 class SupplierCertificate(VoidableRecord, db.Model):
     """A certificate or licence of a supplier (ISO 13485, 营业执照, 生产/经营许可证 …) with its validity."""
+
     __tablename__ = "erp_supplier_certificates"
     id: Mapped[int] = mapped_column(primary_key=True)
     supplier_id: Mapped[int] = mapped_column(ForeignKey("erp_suppliers.id"), index=True)
@@ -53,6 +59,7 @@ class SupplierCertificate(VoidableRecord, db.Model):
 
 class Customer(VoidableRecord, db.Model):
     """A customer (hospital, distributor) with its licence, licensed scope (device classes) and address."""
+
     __tablename__ = "erp_customers"
     id: Mapped[int] = mapped_column(primary_key=True)
     code: Mapped[str] = mapped_column(String(40), unique=True)

@@ -1,4 +1,5 @@
 """Incidents: a service task failed while a process moved on; nothing was saved, it can be retried."""
+
 from sqlalchemy import JSON, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -9,6 +10,7 @@ from .users import User
 
 class Incident(db.Model):
     """What failed (operation, error), which task completion triggered it and with which data."""
+
     __tablename__ = "incidents"
     id: Mapped[int] = mapped_column(primary_key=True)
     instance_id: Mapped[int] = mapped_column(ForeignKey("process_instances.id"), index=True)

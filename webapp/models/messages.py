@@ -1,4 +1,5 @@
 """The outbox of messages and signals between instances, and who waits for which name."""
+
 from sqlalchemy import JSON, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -8,6 +9,7 @@ from ._types import UTCDateTime, utcnow
 
 class OutboxMessage(db.Model):
     """A message or signal thrown by an instance, written with the state that threw it."""
+
     __tablename__ = "outbox_messages"
     id: Mapped[int] = mapped_column(primary_key=True)
     source_instance_id: Mapped[int] = mapped_column(ForeignKey("process_instances.id"), index=True)
@@ -22,8 +24,8 @@ class OutboxMessage(db.Model):
 
 class MessageSubscription(db.Model):
     """A running instance waiting for a message or signal name."""
+
     __tablename__ = "message_subscriptions"
-    instance_id: Mapped[int] = mapped_column(ForeignKey("process_instances.id", ondelete="CASCADE"),
-                                             primary_key=True)
+    instance_id: Mapped[int] = mapped_column(ForeignKey("process_instances.id", ondelete="CASCADE"), primary_key=True)
     name: Mapped[str] = mapped_column(String(200), primary_key=True, index=True)
     attempts: Mapped[int] = mapped_column(Integer, default=0)

@@ -1,4 +1,5 @@
 """Notifications to users: written in the transaction that causes them, sent later (outbox)."""
+
 from sqlalchemy import ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -8,6 +9,7 @@ from ._types import UTCDateTime, utcnow
 
 class Notification(db.Model):
     """One message to one user: shown in their inbox, e-mailed when SMTP is configured, else logged."""
+
     __tablename__ = "notifications"
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)

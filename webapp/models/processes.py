@@ -1,5 +1,6 @@
 """Deployed process versions, their instances and the human-task index for inbox queries."""
-from sqlalchemy import JSON, ForeignKey, Integer, String, Text, UniqueConstraint, Index
+
+from sqlalchemy import JSON, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
@@ -9,6 +10,7 @@ from .users import User
 
 class Deployment(db.Model):
     """One upload of a bundle: who, when, why, and whether QA approved it (when approval is on)."""
+
     __tablename__ = "deployments"
     id: Mapped[int] = mapped_column(primary_key=True)
     comment: Mapped[str] = mapped_column(String(500), default="")
@@ -25,6 +27,7 @@ class Deployment(db.Model):
 
 class ProcessVersion(db.Model):
     """An immutable deployed version of one process: its files and its serialized spec."""
+
     __tablename__ = "process_versions"
     __table_args__ = (UniqueConstraint("key", "version"), UniqueConstraint("key", "content_hash"))
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -42,8 +45,9 @@ class ProcessVersion(db.Model):
     deployment_id: Mapped[int | None] = mapped_column(ForeignKey("deployments.id"), index=True)
     status: Mapped[str] = mapped_column(String(20), default="active")  # active | pending | rejected
     deployment: Mapped["Deployment | None"] = relationship(back_populates="versions")
-    files: Mapped[list["ProcessFile"]] = relationship(back_populates="version", lazy="select",
-                                                      order_by="ProcessFile.name", cascade="all, delete-orphan")
+    files: Mapped[list["ProcessFile"]] = relationship(
+        back_populates="version", lazy="select", order_by="ProcessFile.name", cascade="all, delete-orphan"
+    )
     deployed_by: Mapped[User | None] = relationship()
 
     @property
@@ -54,6 +58,7 @@ class ProcessVersion(db.Model):
 
 class ProcessFile(db.Model):
     """One BPMN, DMN or form source file of a version, stored verbatim."""
+
     __tablename__ = "process_files"
     __table_args__ = (UniqueConstraint("version_id", "name"),)
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -66,6 +71,7 @@ class ProcessFile(db.Model):
 
 class ProcessInstance(db.Model):
     """A running or finished process: lean engine state plus what lists and the API show."""
+
     __tablename__ = "process_instances"
     id: Mapped[int] = mapped_column(primary_key=True)
     version_id: Mapped[int] = mapped_column(ForeignKey("process_versions.id"), index=True)
@@ -81,11 +87,12 @@ class ProcessInstance(db.Model):
     next_timer_at = mapped_column(UTCDateTime, nullable=True, index=True)
     version: Mapped[ProcessVersion] = relationship(lazy="joined")
     initiator: Mapped[User] = relationship()
-    __mapper_args__ = {"version_id_col": lock_version}
+    __mapper_args__ = {"version_id_col": lock_version}  # noqa: RUF012 - SQLAlchemy reads it once
 
 
 class HumanTaskRow(db.Model):
     """One row per ready (or once ready) human task, so the inbox needs no engine."""
+
     __tablename__ = "human_tasks"
     __table_args__ = (Index("ix_human_tasks_open_role", "completed_at", "candidate_role"),)
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -117,6 +124,7 @@ class HumanTaskRow(db.Model):
 
 class BusinessKeyCounter(db.Model):
     """The last number issued per business-key prefix and year (CC-2026-0001, …)."""
+
     __tablename__ = "business_key_counters"
     prefix: Mapped[str] = mapped_column(String(20), primary_key=True)
     year: Mapped[int] = mapped_column(Integer, primary_key=True)

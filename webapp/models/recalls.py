@@ -1,6 +1,7 @@
 """Recall records: one row per recall process instance (scope, hold, reconciliation, closure) and
 one notice per customer in the scope. Written only by services/recalls.py, inside the task
 transaction that drives the recall, each change with an audit event."""
+
 from sqlalchemy import JSON, Boolean, ForeignKey, Integer, String, Text, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -16,6 +17,7 @@ class Recall(db.Model):
     `scope` is the forward trace of every affected lot (lots, serials, customers with quantities,
     stock per location) as taken at `scoped_at`; time-to-scope is `scoped_at - started_at`.
     `held` lists the lots put on hold (empty in a drill); `reconciliation` the last reconciliation."""
+
     __tablename__ = "recalls"
     id: Mapped[int] = mapped_column(primary_key=True)
     instance_id: Mapped[int] = mapped_column(ForeignKey("process_instances.id", ondelete="CASCADE"), unique=True)
@@ -36,8 +38,9 @@ class Recall(db.Model):
     closed_at = mapped_column(UTCDateTime, nullable=True)
     created_at = mapped_column(UTCDateTime, default=utcnow)
     instance: Mapped[ProcessInstance] = relationship()
-    notices: Mapped[list["RecallNotice"]] = relationship(back_populates="recall", lazy="selectin",
-                                                         order_by="RecallNotice.id")
+    notices: Mapped[list["RecallNotice"]] = relationship(
+        back_populates="recall", lazy="selectin", order_by="RecallNotice.id"
+    )
 
     @property
     def time_to_scope_seconds(self):
@@ -50,6 +53,7 @@ class Recall(db.Model):
 class RecallNotice(db.Model):
     """The recall notice to one customer: what it received (products, lots, serials, quantities,
     UDIs), when the notice was generated and its deadline, and the customer's acknowledgement."""
+
     __tablename__ = "recall_notices"
     __table_args__ = (UniqueConstraint("recall_id", "customer_id", name="uq_recall_notices_recall_customer"),)
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -1,4 +1,5 @@
 """Electronic signatures (21 CFR 11.50/11.70): who signed what, when, with which meaning."""
+
 from sqlalchemy import JSON, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -10,6 +11,7 @@ from .users import User
 class Signature(db.Model):
     """One signature on a task: the signer, the meaning, the server time and the SHA-256 of the
     canonical JSON of exactly what was signed (kept beside it, so it can be shown and re-verified)."""
+
     __tablename__ = "signatures"
     id: Mapped[int] = mapped_column(primary_key=True)
     instance_id: Mapped[int | None] = mapped_column(ForeignKey("process_instances.id"), index=True)

@@ -1,4 +1,5 @@
 """Users, roles and API tokens."""
+
 from sqlalchemy import Boolean, Column, ForeignKey, Integer, String, Table
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -6,7 +7,8 @@ from ..extensions import db
 from ._types import UTCDateTime, utcnow
 
 user_roles = Table(
-    "user_roles", db.metadata,
+    "user_roles",
+    db.metadata,
     Column("user_id", Integer, ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
     Column("role_id", Integer, ForeignKey("roles.id", ondelete="CASCADE"), primary_key=True),
 )
@@ -14,6 +16,7 @@ user_roles = Table(
 
 class Role(db.Model):
     """A named role; BPMN lanes name the role that may work a task."""
+
     __tablename__ = "roles"
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(80), unique=True)
@@ -22,6 +25,7 @@ class Role(db.Model):
 
 class User(db.Model):
     """A person who logs in; the password is stored only as an argon2 hash."""
+
     __tablename__ = "users"
     id: Mapped[int] = mapped_column(primary_key=True)
     username: Mapped[str] = mapped_column(String(80), unique=True)
@@ -50,6 +54,7 @@ class User(db.Model):
 
 class ApiToken(db.Model):
     """A bearer token for the REST API, stored as its SHA-256 only."""
+
     __tablename__ = "api_tokens"
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
@@ -62,6 +67,7 @@ class ApiToken(db.Model):
 
 class PasswordHistory(db.Model):
     """Earlier password hashes of a user, so the last ones cannot be reused."""
+
     __tablename__ = "password_history"
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)

@@ -1,4 +1,5 @@
 """Process definitions, versions, diagrams, deployments and migrations (process owners, QA, admins)."""
+
 from flask import Blueprint, Response, abort, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from sqlalchemy import select
@@ -13,8 +14,9 @@ SVG = "image/svg+xml"
 
 
 def _versions(key):
-    rows = db.session.scalars(select(ProcessVersion).where(ProcessVersion.key == key)
-                              .order_by(ProcessVersion.version.desc())).all()
+    rows = db.session.scalars(
+        select(ProcessVersion).where(ProcessVersion.key == key).order_by(ProcessVersion.version.desc())
+    ).all()
     if not rows:
         abort(404)
     return rows
@@ -92,8 +94,7 @@ def upload():
         flash(_("Choose at least one file."), "error")
         return redirect(url_for("processes.deployment_list"))
     created = [f"{r.key} v{r.version}" for r in outcome if r.created]
-    flash(_("Deployed: %(v)s.", v=", ".join(created)) if created else _("Nothing changed; no new version."),
-          "success")
+    flash(_("Deployed: %(v)s.", v=", ".join(created)) if created else _("Nothing changed; no new version."), "success")
     for warning in outcome.warnings:
         flash(warning["message"], "info")
     return redirect(url_for("processes.deployment_list"))
@@ -103,8 +104,11 @@ def upload():
 def decide(deployment_id):
     """QA approves a pending deployment with a signature, or rejects it with a reason."""
     approve = request.form.get("decision") == "approve"
-    signature = {"password": request.form.get("signature_password", ""), "meaning": "approved",
-                 "username": request.form.get("signature_username") or None}
+    signature = {
+        "password": request.form.get("signature_password", ""),
+        "meaning": "approved",
+        "username": request.form.get("signature_username") or None,
+    }
     try:
         deployments.decide_deployment(g.user, deployment_id, approve, signature, request.form.get("reason", ""))
     except AuthenticationFailed:
@@ -121,8 +125,13 @@ def migration_list(key):
     """Running instances of older versions with whether each can move to the chosen version."""
     versions = [v for v in _versions(key) if v.status == "active"]
     target = request.args.get("to", type=int) or versions[0].version
-    return render_template("processes/migrations.html", key=key, versions=versions, target=target,
-                           candidates=migrations.candidates(key, target))
+    return render_template(
+        "processes/migrations.html",
+        key=key,
+        versions=versions,
+        target=target,
+        candidates=migrations.candidates(key, target),
+    )
 
 
 @bp.route("/<key>/migrations", methods=["POST"])
@@ -135,6 +144,8 @@ def migrate(key):
         flash(_("Choose instances and give a reason."), "error")
         return redirect(url_for("processes.migration_list", key=key, to=target))
     for instance_id, result in migrations.migrate_batch(g.user, ids, target, reason).items():
-        flash(f"#{instance_id}: {_('migrated') if result == 'migrated' else result}",
-              "success" if result == "migrated" else "error")
+        flash(
+            f"#{instance_id}: {_('migrated') if result == 'migrated' else result}",
+            "success" if result == "migrated" else "error",
+        )
     return redirect(url_for("processes.migration_list", key=key, to=target))

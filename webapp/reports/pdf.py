@@ -2,8 +2,10 @@
 
 reportlab's built-in CID font STSong-Light renders Chinese without shipping a font file.
 """
+
 import io
 import json
+from xml.sax.saxutils import escape
 
 from reportlab.lib import colors
 from reportlab.lib.pagesizes import A4, landscape
@@ -12,7 +14,6 @@ from reportlab.lib.units import mm
 from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.cidfonts import UnicodeCIDFont
 from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
-from xml.sax.saxutils import escape
 
 FONT = "STSong-Light"
 pdfmetrics.registerFont(UnicodeCIDFont(FONT))
@@ -33,9 +34,15 @@ def _p(text, style):
 def _table(header, rows, styles, widths):
     data = [[_p(h, styles["Normal"]) for h in header]] + [[_p(c, styles["Normal"]) for c in r] for r in rows]
     table = Table(data, colWidths=widths, repeatRows=1)
-    table.setStyle(TableStyle([("GRID", (0, 0), (-1, -1), 0.25, colors.grey),
-                               ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#eef2f6")),
-                               ("VALIGN", (0, 0), (-1, -1), "TOP")]))
+    table.setStyle(
+        TableStyle(
+            [
+                ("GRID", (0, 0), (-1, -1), 0.25, colors.grey),
+                ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#eef2f6")),
+                ("VALIGN", (0, 0), (-1, -1), "TOP"),
+            ]
+        )
+    )
     return table
 
 
@@ -45,15 +52,34 @@ def _short(value):
 
 def signature_rows(signatures, verify):
     """Rows of the signature table: printed name, UTC time, meaning, hash, verification."""
-    return [[s.content.get("task", s.bpmn_id), f"{s.printed_name} ({s.signer.username})",
-             s.signed_at.strftime("%Y-%m-%d %H:%M:%S UTC"), s.meaning, s.content_hash,
-             "intact" if verify(s) else "BROKEN"] for s in signatures]
+    return [
+        [
+            s.content.get("task", s.bpmn_id),
+            f"{s.printed_name} ({s.signer.username})",
+            s.signed_at.strftime("%Y-%m-%d %H:%M:%S UTC"),
+            s.meaning,
+            s.content_hash,
+            "intact" if verify(s) else "BROKEN",
+        ]
+        for s in signatures
+    ]
 
 
 def event_rows(events):
     """Rows of the audit-trail table."""
-    return [[e.seq, e.at.strftime("%Y-%m-%d %H:%M:%S UTC"), e.actor_name, e.action,
-             f"{e.entity_type} {e.entity_id}", _short(e.before), _short(e.after), e.reason or ""] for e in events]
+    return [
+        [
+            e.seq,
+            e.at.strftime("%Y-%m-%d %H:%M:%S UTC"),
+            e.actor_name,
+            e.action,
+            f"{e.entity_type} {e.entity_id}",
+            _short(e.before),
+            _short(e.after),
+            e.reason or "",
+        ]
+        for e in events
+    ]
 
 
 EVENT_HEADER = ["#", "time", "actor", "action", "entity", "before", "after", "reason"]
@@ -64,8 +90,15 @@ SIGNATURE_WIDTHS = [35 * mm, 40 * mm, 35 * mm, 20 * mm, 115 * mm, 22 * mm]
 
 def _document(title, blocks):
     buffer = io.BytesIO()
-    doc = SimpleDocTemplate(buffer, pagesize=landscape(A4), leftMargin=10 * mm, rightMargin=10 * mm,
-                            topMargin=10 * mm, bottomMargin=10 * mm, title=title)
+    doc = SimpleDocTemplate(
+        buffer,
+        pagesize=landscape(A4),
+        leftMargin=10 * mm,
+        rightMargin=10 * mm,
+        topMargin=10 * mm,
+        bottomMargin=10 * mm,
+        title=title,
+    )
     doc.build(blocks)
     return buffer.getvalue()
 
@@ -73,24 +106,40 @@ def _document(title, blocks):
 def instance_record_pdf(instance, signatures, verify, events, generated_by, generated_at):
     """The record of one process instance: data, signatures and audit trail."""
     st = _styles()
-    blocks = [_p(f"{instance.business_key} · {instance.version.name} v{instance.version.version}", st["Title"]),
-              _p(f"status {instance.status} · initiator {instance.initiator.display_name} · exported by "
-                 f"{generated_by} at {generated_at:%Y-%m-%d %H:%M:%S} UTC", st["Normal"]), Spacer(1, 4 * mm),
-              _p("Record data", st["Heading2"]),
-              _table(["field", "value"], [[k, _short(v)] for k, v in sorted((instance.data or {}).items())], st,
-                     [60 * mm, 217 * mm]),
-              _p("Electronic signatures", st["Heading2"]),
-              _table(SIGNATURE_HEADER, signature_rows(signatures, verify), st, SIGNATURE_WIDTHS),
-              _p("Audit trail", st["Heading2"]),
-              _table(EVENT_HEADER, event_rows(events), st, EVENT_WIDTHS)]
+    blocks = [
+        _p(f"{instance.business_key} · {instance.version.name} v{instance.version.version}", st["Title"]),
+        _p(
+            f"status {instance.status} · initiator {instance.initiator.display_name} · exported by "
+            f"{generated_by} at {generated_at:%Y-%m-%d %H:%M:%S} UTC",
+            st["Normal"],
+        ),
+        Spacer(1, 4 * mm),
+        _p("Record data", st["Heading2"]),
+        _table(
+            ["field", "value"],
+            [[k, _short(v)] for k, v in sorted((instance.data or {}).items())],
+            st,
+            [60 * mm, 217 * mm],
+        ),
+        _p("Electronic signatures", st["Heading2"]),
+        _table(SIGNATURE_HEADER, signature_rows(signatures, verify), st, SIGNATURE_WIDTHS),
+        _p("Audit trail", st["Heading2"]),
+        _table(EVENT_HEADER, event_rows(events), st, EVENT_WIDTHS),
+    ]
     return _document(instance.business_key, blocks)
 
 
 def audit_events_pdf(events, filters_text, generated_by, generated_at):
     """A filtered audit trail; signing events show the signer's printed name and meaning."""
     st = _styles()
-    blocks = [_p("Audit trail", st["Title"]),
-              _p(f"filters: {filters_text or 'none'} · {len(events)} events · exported by {generated_by} at "
-                 f"{generated_at:%Y-%m-%d %H:%M:%S} UTC", st["Normal"]), Spacer(1, 4 * mm),
-              _table(EVENT_HEADER, event_rows(events), st, EVENT_WIDTHS)]
+    blocks = [
+        _p("Audit trail", st["Title"]),
+        _p(
+            f"filters: {filters_text or 'none'} · {len(events)} events · exported by {generated_by} at "
+            f"{generated_at:%Y-%m-%d %H:%M:%S} UTC",
+            st["Normal"],
+        ),
+        Spacer(1, 4 * mm),
+        _table(EVENT_HEADER, event_rows(events), st, EVENT_WIDTHS),
+    ]
     return _document("Audit trail", blocks)

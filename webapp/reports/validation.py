@@ -4,9 +4,10 @@ The matrix lives in rules/validation_matrix.json; results come from pytest's JUn
 writes instance/test-results.xml). A test id matches every parametrized case of that test; a
 requirement passes only when all its tests ran and passed.
 """
+
+import json
 from dataclasses import dataclass
 from pathlib import Path
-import json
 
 from lxml import etree
 
@@ -16,6 +17,7 @@ from engine.xml_safety import parse_xml
 @dataclass(frozen=True)
 class Row:
     """One requirement with its features, tests and outcome."""
+
     id: str
     source: str
     text: str
@@ -58,9 +60,17 @@ def build_rows(matrix_path, junit_path):
     """The report rows for the matrix and the last run."""
     matrix = json.loads(Path(matrix_path).read_text(encoding="utf-8"))
     results = load_results(junit_path)
-    return [Row(r["id"], r["source"], r["text"], r["features"],
-                [(t, ", ".join(sorted(set(results.get(t, ["not run"]))))) for t in r["tests"]],
-                _status(r["tests"], results)) for r in matrix["requirements"]]
+    return [
+        Row(
+            r["id"],
+            r["source"],
+            r["text"],
+            r["features"],
+            [(t, ", ".join(sorted(set(results.get(t, ["not run"]))))) for t in r["tests"]],
+            _status(r["tests"], results),
+        )
+        for r in matrix["requirements"]
+    ]
 
 
 def render_html(rows, generated_at, junit_path):
@@ -72,11 +82,14 @@ def render_html(rows, generated_at, junit_path):
     etree.SubElement(head, "style").text = (
         "body{font-family:sans-serif;margin:2em}table{border-collapse:collapse;width:100%}"
         "td,th{border:1px solid #ccc;padding:.4em;vertical-align:top;text-align:left}"
-        ".passed{background:#e7f6ee}.failed{background:#fdecea}.incomplete,.not-covered{background:#fff4ed}")
+        ".passed{background:#e7f6ee}.failed{background:#fdecea}.incomplete,.not-covered{background:#fff4ed}"
+    )
     body = etree.SubElement(html, "body")
     etree.SubElement(body, "h1").text = "Traceflow — validation report (21 CFR Part 11, GSP)"
-    etree.SubElement(body, "p").text = (f"Generated {generated_at:%Y-%m-%d %H:%M:%S} UTC from "
-                                        f"rules/validation_matrix.json and the test results in {junit_path}.")
+    etree.SubElement(body, "p").text = (
+        f"Generated {generated_at:%Y-%m-%d %H:%M:%S} UTC from "
+        f"rules/validation_matrix.json and the test results in {junit_path}."
+    )
     counts = {s: sum(1 for r in rows if r.status == s) for s in ("passed", "failed", "incomplete", "not covered")}
     etree.SubElement(body, "p").text = " · ".join(f"{k}: {v}" for k, v in counts.items())
     table = etree.SubElement(body, "table")

@@ -3,6 +3,7 @@ message) drives it, the process key and business key of the instance being drive
 can tell a release made by a given process from a manual one, and ledger movements can carry the
 business key as their reference), and the instance row itself once it exists (for operations that
 keep records per instance, e.g. the recall record)."""
+
 from contextlib import contextmanager
 from contextvars import ContextVar
 
@@ -39,6 +40,7 @@ def operation_actor():
     actor = _ACTOR.get()
     if actor is None:
         from ..errors import InvalidInput
+
         raise InvalidInput("service operations run only on behalf of a user")
     return actor
 

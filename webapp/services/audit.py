@@ -5,9 +5,10 @@ content (which includes that predecessor hash). Editing an event breaks its own 
 breaks its successor's link, and reordering breaks the links around it, so `verify_chain` finds
 the first event whose content, presence or order was tampered with.
 """
-from dataclasses import dataclass
+
 import hashlib
 import json
+from dataclasses import dataclass
 
 from flask import g, has_request_context, request
 from sqlalchemy import select
@@ -31,10 +32,20 @@ def _plain(value):
 
 
 def _content(event):
-    return {"prev_hash": event.prev_hash, "at": event.at.isoformat(), "actor_id": event.actor_id,
-            "actor_name": event.actor_name, "action": event.action, "entity_type": event.entity_type,
-            "entity_id": event.entity_id, "before": event.before, "after": event.after, "reason": event.reason,
-            "request_id": event.request_id, "client_addr": event.client_addr}
+    return {
+        "prev_hash": event.prev_hash,
+        "at": event.at.isoformat(),
+        "actor_id": event.actor_id,
+        "actor_name": event.actor_name,
+        "action": event.action,
+        "entity_type": event.entity_type,
+        "entity_id": event.entity_id,
+        "before": event.before,
+        "after": event.after,
+        "reason": event.reason,
+        "request_id": event.request_id,
+        "client_addr": event.client_addr,
+    }
 
 
 def event_hash(event):
@@ -49,7 +60,7 @@ def _request_facts():
 
 
 def _chain_head(session):
-    serialized(session, "audit.chain")   # appends to the chain one transaction at a time
+    serialized(session, "audit.chain")  # appends to the chain one transaction at a time
     return session.execute(select(AuditEvent.seq, AuditEvent.hash).order_by(AuditEvent.seq.desc()).limit(1)).first()
 
 
@@ -58,11 +69,21 @@ def record(actor, action, entity_type, entity_id, before=None, after=None, reaso
     session = db.session
     request_id, client_addr = _request_facts()
     head = _chain_head(session)
-    event = AuditEvent(seq=(head.seq + 1) if head else 1, prev_hash=head.hash if head else GENESIS,
-                       at=utcnow(),
-                       actor_id=getattr(actor, "id", None), actor_name=getattr(actor, "username", "system"),
-                       action=action, entity_type=entity_type, entity_id=str(entity_id), before=_plain(before),
-                       after=_plain(after), reason=reason, request_id=request_id, client_addr=client_addr)
+    event = AuditEvent(
+        seq=(head.seq + 1) if head else 1,
+        prev_hash=head.hash if head else GENESIS,
+        at=utcnow(),
+        actor_id=getattr(actor, "id", None),
+        actor_name=getattr(actor, "username", "system"),
+        action=action,
+        entity_type=entity_type,
+        entity_id=str(entity_id),
+        before=_plain(before),
+        after=_plain(after),
+        reason=reason,
+        request_id=request_id,
+        client_addr=client_addr,
+    )
     event.hash = event_hash(event)
     session.add(event)  # flushed with the change it describes; the next head query autoflushes it
     return event
@@ -78,6 +99,7 @@ def diff(before, after):
 @dataclass(frozen=True)
 class ChainReport:
     """The outcome of verifying the chain: intact, or the first tampered event and how."""
+
     intact: bool
     events: int
     first_bad_seq: int | None = None
@@ -86,8 +108,13 @@ class ChainReport:
 
     def as_dict(self):
         """JSON-ready form."""
-        return {"intact": self.intact, "events": self.events, "first_bad_seq": self.first_bad_seq,
-                "first_bad_id": self.first_bad_id, "problem": self.problem}
+        return {
+            "intact": self.intact,
+            "events": self.events,
+            "first_bad_seq": self.first_bad_seq,
+            "first_bad_id": self.first_bad_id,
+            "problem": self.problem,
+        }
 
 
 def verify_chain(batch=5000):
@@ -96,8 +123,9 @@ def verify_chain(batch=5000):
     last_seq = 0
     while True:
         table = AuditEvent.__table__
-        events = db.session.execute(select(table).where(table.c.seq > last_seq)
-                                    .order_by(table.c.seq).limit(batch)).all()
+        events = db.session.execute(
+            select(table).where(table.c.seq > last_seq).order_by(table.c.seq).limit(batch)
+        ).all()
         if not events:
             return ChainReport(True, count)
         for event in events:
@@ -114,5 +142,6 @@ def verify_chain(batch=5000):
 def record_export(actor, action, entity_type, entity_id, filters):
     """Exports are themselves audited: who took which records out, and when."""
     from .uow import transaction
+
     with transaction():
         record(actor, action, entity_type, entity_id, after={"filters": filters})

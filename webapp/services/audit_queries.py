@@ -1,6 +1,7 @@
 """Finding audit events for QA and inspectors: filters, per-record trails, exports."""
+
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 
 from sqlalchemy import select
 
@@ -12,6 +13,7 @@ from ..models import AuditEvent
 @dataclass(frozen=True)
 class EventFilter:
     """Filters of the global audit view; empty values do not filter."""
+
     user: str = ""
     action: str = ""
     entity_type: str = ""
@@ -24,9 +26,14 @@ class EventFilter:
         """Build from query-string arguments; dates as YYYY-MM-DD."""
         try:
             parse = lambda v: date.fromisoformat(v) if v else None  # noqa: E731
-            return cls(args.get("user", "").strip(), args.get("action", "").strip(),
-                       args.get("entity_type", "").strip(), args.get("entity_id", "").strip(),
-                       parse(args.get("date_from")), parse(args.get("date_to")))
+            return cls(
+                args.get("user", "").strip(),
+                args.get("action", "").strip(),
+                args.get("entity_type", "").strip(),
+                args.get("entity_id", "").strip(),
+                parse(args.get("date_from")),
+                parse(args.get("date_to")),
+            )
         except ValueError:
             raise InvalidInput("dates must be YYYY-MM-DD", {"date": "YYYY-MM-DD"}) from None
 
@@ -42,9 +49,9 @@ class EventFilter:
         if self.entity_id:
             q = q.where(AuditEvent.entity_id == self.entity_id)
         if self.date_from:
-            q = q.where(AuditEvent.at >= datetime.combine(self.date_from, time.min, timezone.utc))
+            q = q.where(AuditEvent.at >= datetime.combine(self.date_from, time.min, UTC))
         if self.date_to:
-            q = q.where(AuditEvent.at < datetime.combine(self.date_to + timedelta(days=1), time.min, timezone.utc))
+            q = q.where(AuditEvent.at < datetime.combine(self.date_to + timedelta(days=1), time.min, UTC))
         return q.order_by(AuditEvent.seq)
 
 
@@ -56,16 +63,41 @@ def find_events(event_filter, limit=None, offset=0):
     return db.session.scalars(q).all()
 
 
-CSV_HEADER = ["seq", "at_utc", "actor", "action", "entity_type", "entity_id", "before", "after", "reason",
-              "request_id", "client_addr", "prev_hash", "hash"]
+CSV_HEADER = [
+    "seq",
+    "at_utc",
+    "actor",
+    "action",
+    "entity_type",
+    "entity_id",
+    "before",
+    "after",
+    "reason",
+    "request_id",
+    "client_addr",
+    "prev_hash",
+    "hash",
+]
 
 
 def csv_rows(events):
     """Rows for the CSV export (JSON text for before/after), header first."""
     from .audit import canonical_json
+
     yield CSV_HEADER
     for e in events:
-        yield [e.seq, e.at.isoformat(), e.actor_name, e.action, e.entity_type, e.entity_id,
-               canonical_json(e.before) if e.before is not None else "",
-               canonical_json(e.after) if e.after is not None else "", e.reason or "", e.request_id or "",
-               e.client_addr or "", e.prev_hash, e.hash]
+        yield [
+            e.seq,
+            e.at.isoformat(),
+            e.actor_name,
+            e.action,
+            e.entity_type,
+            e.entity_id,
+            canonical_json(e.before) if e.before is not None else "",
+            canonical_json(e.after) if e.after is not None else "",
+            e.reason or "",
+            e.request_id or "",
+            e.client_addr or "",
+            e.prev_hash,
+            e.hash,
+        ]

@@ -1,7 +1,9 @@
 """Diagrams of versions and instances as SVG (engine.diagram), from the stored BPMN files."""
+
 import re
 
 from engine import diagram
+
 from .deployments import version_ref
 from .engine_access import engine
 
@@ -15,9 +17,11 @@ def process_bpmn(version):
     raise LookupError(f"no BPMN file defines {version.key}")
 
 
-PLACEHOLDER = ('<svg xmlns="http://www.w3.org/2000/svg" width="480" height="60" role="img" '
-               'aria-label="no diagram"><text x="10" y="35" font-family="sans-serif" font-size="14">'
-               'This file has no diagram layout (BPMNDI).</text></svg>')
+PLACEHOLDER = (
+    '<svg xmlns="http://www.w3.org/2000/svg" width="480" height="60" role="img" '
+    'aria-label="no diagram"><text x="10" y="35" font-family="sans-serif" font-size="14">'
+    "This file has no diagram layout (BPMNDI).</text></svg>"
+)
 
 
 def _or_placeholder(render):
@@ -40,13 +44,21 @@ def instance_svg(instance, labels=None):
     states, pairs = engine().element_states(workflow)
     text = process_bpmn(instance.version)
     known = diagram.diagram_elements(text, instance.version.key)
-    return _or_placeholder(lambda: diagram.render_svg(
-        text, instance.version.key, states={k: v for k, v in states.items() if k in known},
-        path=diagram.flows_between(text, pairs, instance.version.key), labels=labels))
+    return _or_placeholder(
+        lambda: diagram.render_svg(
+            text,
+            instance.version.key,
+            states={k: v for k, v in states.items() if k in known},
+            path=diagram.flows_between(text, pairs, instance.version.key),
+            labels=labels,
+        )
+    )
 
 
 def diff(old_version, new_version):
     """({id: added|removed|changed}, SVG of the new version with the differences coloured)."""
     old, new = process_bpmn(old_version), process_bpmn(new_version)
-    return (diagram.diff_elements(old, new, new_version.key),
-            _or_placeholder(lambda: diagram.render_diff_svg(old, new, new_version.key)))
+    return (
+        diagram.diff_elements(old, new, new_version.key),
+        _or_placeholder(lambda: diagram.render_diff_svg(old, new, new_version.key)),
+    )

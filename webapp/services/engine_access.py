@@ -1,4 +1,5 @@
 """The one Engine per application, created in create_app."""
+
 from flask import current_app
 
 

@@ -1,4 +1,5 @@
 """Validating task data against a task's JSON-Schema form, with per-field messages."""
+
 from jsonschema import Draft202012Validator, FormatChecker
 
 from ..errors import FormInvalid

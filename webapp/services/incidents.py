@@ -1,4 +1,5 @@
 """Incidents: service-task failures recorded after the rollback, shown on the instance, retried."""
+
 from sqlalchemy import select
 
 from ..errors import Conflict, InvalidInput, NotFound
@@ -16,44 +17,74 @@ def record_incident(actor, instance_id, task_id, error, data):
     operation = getattr(error, "operation", None) or "process"
     reason = getattr(error, "reason", None) or str(error)
     with independent_transaction() as session:
-        incident = session.scalar(select(Incident).where(Incident.instance_id == instance_id,
-                                                         Incident.task_id.is_(None) if task_id is None
-                                                         else Incident.task_id == task_id,
-                                                         Incident.operation == operation,
-                                                         Incident.resolved_at.is_(None)))
+        incident = session.scalar(
+            select(Incident).where(
+                Incident.instance_id == instance_id,
+                Incident.task_id.is_(None) if task_id is None else Incident.task_id == task_id,
+                Incident.operation == operation,
+                Incident.resolved_at.is_(None),
+            )
+        )
         if incident is None:
-            incident = Incident(instance_id=instance_id, task_id=task_id, operation=operation,
-                                message=reason, payload={"data": data}, raised_by_id=getattr(actor, "id", None))
+            incident = Incident(
+                instance_id=instance_id,
+                task_id=task_id,
+                operation=operation,
+                message=reason,
+                payload={"data": data},
+                raised_by_id=getattr(actor, "id", None),
+            )
             session.add(incident)
         else:
             incident.attempts, incident.message, incident.payload = incident.attempts + 1, reason, {"data": data}
         session.flush()
-        audit.record(actor, "incident.raised", "process_instance", instance_id,
-                     after={"incident": incident.id, "task": task_id, "operation": operation,
-                            "error": reason, "attempt": incident.attempts})
+        audit.record(
+            actor,
+            "incident.raised",
+            "process_instance",
+            instance_id,
+            after={
+                "incident": incident.id,
+                "task": task_id,
+                "operation": operation,
+                "error": reason,
+                "attempt": incident.attempts,
+            },
+        )
     return incident
 
 
 def resolve_timer_incidents(instance_id, actor):
     """The timer step ran: resolve the instance's open timer incidents (in the caller's transaction)."""
-    for incident in db.session.scalars(select(Incident).where(Incident.instance_id == instance_id,
-                                                              Incident.task_id.is_(None),
-                                                              Incident.resolved_at.is_(None))):
+    for incident in db.session.scalars(
+        select(Incident).where(
+            Incident.instance_id == instance_id, Incident.task_id.is_(None), Incident.resolved_at.is_(None)
+        )
+    ):
         incident.resolved_at = utcnow()
-        audit.record(actor, "incident.resolved", "process_instance", instance_id,
-                     after={"incident": incident.id, "operation": incident.operation, "attempts": incident.attempts})
+        audit.record(
+            actor,
+            "incident.resolved",
+            "process_instance",
+            instance_id,
+            after={"incident": incident.id, "operation": incident.operation, "attempts": incident.attempts},
+        )
 
 
 def open_incidents(instance_id):
     """The unresolved incidents of an instance."""
-    return db.session.scalars(select(Incident).where(Incident.instance_id == instance_id,
-                                                     Incident.resolved_at.is_(None)).order_by(Incident.id)).all()
+    return db.session.scalars(
+        select(Incident)
+        .where(Incident.instance_id == instance_id, Incident.resolved_at.is_(None))
+        .order_by(Incident.id)
+    ).all()
 
 
 def retry(actor, incident_id):
     """Complete the failed task again with the data that was submitted; resolves the incident."""
-    from .tasks import complete_task, get_task
     from . import signatures
+    from .tasks import complete_task, get_task
+
     incident = db.session.get(Incident, incident_id)
     if incident is None:
         raise NotFound(f"no incident {incident_id}")
@@ -67,6 +98,11 @@ def retry(actor, incident_id):
     with independent_transaction():
         incident = db.session.get(Incident, incident_id)
         incident.resolved_at, incident.resolved_by_id = utcnow(), actor.id
-        audit.record(actor, "incident.retried", "process_instance", incident.instance_id,
-                     after={"incident": incident.id, "resolved": True})
+        audit.record(
+            actor,
+            "incident.retried",
+            "process_instance",
+            incident.instance_id,
+            after={"incident": incident.id, "resolved": True},
+        )
     return instance

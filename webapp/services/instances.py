@@ -1,15 +1,17 @@
 """Starting process instances."""
+
 from sqlalchemy import select
 
 from engine import EngineError
+
 from ..errors import Conflict, PermissionDenied, ProcessFailure
 from ..extensions import db
 from ..models import ProcessInstance, ProcessVersion
 from . import audit
+from .acting import acting_as
 from .deployments import get_version, latest_version, version_ref
 from .engine_access import engine
 from .numbering import next_number
-from .acting import acting_as
 from .uow import independent_transaction, transaction
 from .workflow_state import apply_snapshot
 
@@ -37,19 +39,35 @@ def start_instance(actor, process_key, data=None, version_number=None, message=N
                 # Scripts, instructions and message payloads may name the instance by `business_key`.
                 seeded = {**(data or {}), "business_key": business_key}
                 snapshot = engine().snapshot(engine().start(ref, seeded, message=message), ref)
-            instance = ProcessInstance(version_id=version.id, business_key=business_key,
-                                       status=snapshot.status, initiator_id=actor.id, state_json="", data={})
+            instance = ProcessInstance(
+                version_id=version.id,
+                business_key=business_key,
+                status=snapshot.status,
+                initiator_id=actor.id,
+                state_json="",
+                data={},
+            )
             session.add(instance)
             session.flush()
             apply_snapshot(session, instance, snapshot)
-            audit.record(actor, "instance.start", "process_instance", instance.id,
-                         after={"process_key": process_key, "version": version.version,
-                                "business_key": instance.business_key, "data": data or {},
-                                **({"message": message["name"]} if message else {})})
+            audit.record(
+                actor,
+                "instance.start",
+                "process_instance",
+                instance.id,
+                after={
+                    "process_key": process_key,
+                    "version": version.version,
+                    "business_key": instance.business_key,
+                    "data": data or {},
+                    **({"message": message["name"]} if message else {}),
+                },
+            )
     except EngineError as exc:
         raise ProcessFailure(f"the process failed to start; nothing was saved: {exc}") from exc
     if snapshot.thrown and session_is_outermost():
         from .messages import deliver_pending
+
         deliver_pending()
     return instance
 
@@ -80,8 +98,11 @@ def get_instance(instance_id):
 def versions_by_key():
     """All active versions grouped by process key, newest first."""
     grouped = {}
-    for version in db.session.scalars(select(ProcessVersion).where(ProcessVersion.status == "active")
-                                      .order_by(ProcessVersion.key, ProcessVersion.version.desc())):
+    for version in db.session.scalars(
+        select(ProcessVersion)
+        .where(ProcessVersion.status == "active")
+        .order_by(ProcessVersion.key, ProcessVersion.version.desc())
+    ):
         grouped.setdefault(version.key, []).append(version)
     return grouped
 
@@ -91,6 +112,7 @@ def cancel_instance(actor, instance_id, reason):
     from ..errors import InvalidInput, NotFound
     from .deployments import version_ref
     from .tasks import _lock_instance
+
     if not (reason or "").strip():
         raise InvalidInput("a reason is required to cancel a process", {"reason": "required"})
     with transaction() as session:
@@ -104,6 +126,13 @@ def cancel_instance(actor, instance_id, reason):
         snapshot = engine().snapshot(workflow, version_ref(instance.version))
         apply_snapshot(session, instance, snapshot)
         instance.status = "cancelled"
-        audit.record(actor, "instance.cancel", "process_instance", instance.id, before={"status": "running"},
-                     after={"status": "cancelled"}, reason=reason.strip())
+        audit.record(
+            actor,
+            "instance.cancel",
+            "process_instance",
+            instance.id,
+            before={"status": "running"},
+            after={"status": "cancelled"},
+            reason=reason.strip(),
+        )
     return instance

@@ -8,9 +8,11 @@ receivers' new state and an audit event. A message nobody takes stays pending fo
 the reason (no waiting instance, no process the thrower's initiator may start, a start that failed)
 on the outbox row, shown on the throwing instance and audited whenever it changes.
 """
+
 from sqlalchemy import select
 
 from engine import EngineError
+
 from ..extensions import db
 from ..models import MessageSubscription, OutboxMessage, ProcessInstance, ProcessVersion
 from ..models._types import utcnow
@@ -23,14 +25,17 @@ from .workflow_state import apply_snapshot
 
 
 def _receivers(session, message, source):
-    ids = session.scalars(select(MessageSubscription.instance_id).where(
-        MessageSubscription.name == message.name, MessageSubscription.instance_id != source.id)
-        .order_by(MessageSubscription.instance_id)).all()
+    ids = session.scalars(
+        select(MessageSubscription.instance_id)
+        .where(MessageSubscription.name == message.name, MessageSubscription.instance_id != source.id)
+        .order_by(MessageSubscription.instance_id)
+    ).all()
     return ids
 
 
 def _deliver_to(session, instance_id, message, actor):
     from .tasks import _lock_instance
+
     instance = _lock_instance(session, instance_id)
     if instance.status != "running":
         return False
@@ -45,8 +50,11 @@ def _deliver_to(session, instance_id, message, actor):
 
 def _starters(session, name):
     """The newest active version of each process with a start event that takes `name`."""
-    versions = session.scalars(select(ProcessVersion).where(ProcessVersion.status == "active")
-                               .order_by(ProcessVersion.key, ProcessVersion.version.desc())).all()
+    versions = session.scalars(
+        select(ProcessVersion)
+        .where(ProcessVersion.status == "active")
+        .order_by(ProcessVersion.key, ProcessVersion.version.desc())
+    ).all()
     newest = {}
     for version in versions:
         newest.setdefault(version.key, version)
@@ -56,6 +64,7 @@ def _starters(session, name):
 def _start_by(session, message, actor):
     """Start the newest active version of each process whose start event takes this name."""
     from .instances import may_start, start_instance
+
     started = []
     for version in _starters(session, message.name):
         if may_start(actor, version):
@@ -72,9 +81,13 @@ def deliver_pending(limit=100):
     while len(delivered) + len(skip) <= limit:
         try:
             with transaction() as session:
-                message = session.scalars(select(OutboxMessage).where(
-                    OutboxMessage.delivered_at.is_(None), OutboxMessage.id.not_in(skip + delivered))
-                    .order_by(OutboxMessage.id).limit(1).with_for_update(skip_locked=True)).first()
+                message = session.scalars(
+                    select(OutboxMessage)
+                    .where(OutboxMessage.delivered_at.is_(None), OutboxMessage.id.not_in(skip + delivered))
+                    .order_by(OutboxMessage.id)
+                    .limit(1)
+                    .with_for_update(skip_locked=True)
+                ).first()
                 if message is None:
                     break
                 message_id = message.id
@@ -93,8 +106,13 @@ def deliver_pending(limit=100):
                     skip.append(message_id)
                     continue
                 message.delivered_at, message.delivered_to = utcnow(), targets
-                audit.record(actor, f"{message.kind}.delivered", "process_instance", source.id,
-                             after={"name": message.name, "to": targets})
+                audit.record(
+                    actor,
+                    f"{message.kind}.delivered",
+                    "process_instance",
+                    source.id,
+                    after={"name": message.name, "to": targets},
+                )
             delivered.append(message_id)
         except EngineError as exc:
             with independent_transaction() as session:
@@ -111,20 +129,32 @@ def _why_not(session, message, actor):
     starters = _starters(session, message.name)
     if not starters:
         return f"{nobody} and no active process starts with it"
-    return nobody + "; " + "; ".join(f"{actor.username} may not start {v.key} (start roles: "
-                                     f"{', '.join(v.start_roles) or '-'})" for v in starters)
+    return (
+        nobody
+        + "; "
+        + "; ".join(
+            f"{actor.username} may not start {v.key} (start roles: {', '.join(v.start_roles) or '-'})" for v in starters
+        )
+    )
 
 
 def _note(message, source, actor, reason):
     """Keep the reason on the outbox row; audit it when it is new (not on every sweep)."""
     if message.last_error != reason:
         message.last_error = reason
-        audit.record(actor, f"{message.kind}.undeliverable", "process_instance", source.id,
-                     after={"name": message.name, "reason": reason})
+        audit.record(
+            actor,
+            f"{message.kind}.undeliverable",
+            "process_instance",
+            source.id,
+            after={"name": message.name, "reason": reason},
+        )
 
 
 def pending_from(instance_id):
     """The messages and signals an instance threw that are not delivered yet, oldest first."""
-    return db.session.scalars(select(OutboxMessage).where(OutboxMessage.source_instance_id == instance_id,
-                                                          OutboxMessage.delivered_at.is_(None))
-                              .order_by(OutboxMessage.id)).all()
+    return db.session.scalars(
+        select(OutboxMessage)
+        .where(OutboxMessage.source_instance_id == instance_id, OutboxMessage.delivered_at.is_(None))
+        .order_by(OutboxMessage.id)
+    ).all()

@@ -1,9 +1,11 @@
 """Migrating running instances to another version of their process, one by one or in a batch."""
+
 from dataclasses import dataclass
 
 from sqlalchemy import select
 
 from engine import EngineError
+
 from ..errors import Conflict, InvalidInput, NotFound, ProcessFailure
 from ..models import ProcessInstance
 from . import audit
@@ -18,6 +20,7 @@ from .workflow_state import apply_snapshot
 @dataclass(frozen=True)
 class Candidate:
     """A running instance of an older version and whether it can move to the target version."""
+
     instance: ProcessInstance
     check: object
 
@@ -25,10 +28,13 @@ class Candidate:
 def candidates(key, target_number):
     """Running instances of other versions of `key`, each with its migration check."""
     from ..extensions import db
+
     target = get_version(key, target_number)
-    rows = db.session.scalars(select(ProcessInstance).where(ProcessInstance.status == "running",
-                                                            ProcessInstance.version_id != target.id)
-                              .order_by(ProcessInstance.id)).all()
+    rows = db.session.scalars(
+        select(ProcessInstance)
+        .where(ProcessInstance.status == "running", ProcessInstance.version_id != target.id)
+        .order_by(ProcessInstance.id)
+    ).all()
     result = []
     for instance in (i for i in rows if i.version.key == key):
         workflow = engine().load(version_ref(instance.version), instance.state_json)
@@ -58,11 +64,20 @@ def migrate_instance(actor, instance_id, target_number, reason):
             engine().migrate(workflow, version_ref(target))
             instance.version_id, instance.version = target.id, target
             apply_snapshot(session, instance, engine().snapshot(workflow, version_ref(target)))
-            audit.record(actor, "instance.migrate", "process_instance", instance.id, reason=reason.strip(),
-                         before={"version": source.version}, after={"version": target.version,
-                                                                    "added": list(check.added),
-                                                                    "changed": list(check.changed),
-                                                                    "removed": list(check.removed)})
+            audit.record(
+                actor,
+                "instance.migrate",
+                "process_instance",
+                instance.id,
+                reason=reason.strip(),
+                before={"version": source.version},
+                after={
+                    "version": target.version,
+                    "added": list(check.added),
+                    "changed": list(check.changed),
+                    "removed": list(check.removed),
+                },
+            )
     except Conflict as exc:
         audit_refusal(actor, "instance.migrate_refused", "process_instance", instance_id, exc.message)
         raise

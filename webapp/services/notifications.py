@@ -1,9 +1,10 @@
 """Notifications: queued in the causing transaction, sent by e-mail (SMTP) or to the log, and shown
 in the user's inbox until read. Reminders for tasks due soon and overdue run from the scheduler."""
-from datetime import timedelta
-from email.message import EmailMessage
+
 import logging
 import smtplib
+from datetime import timedelta
+from email.message import EmailMessage
 
 from flask import current_app
 from sqlalchemy import select
@@ -39,25 +40,38 @@ def task_ready(row, initiator_id):
     shows them; due reminders follow)."""
     person = row.assignee_id or (initiator_id if row.candidate_role is None else None)
     if person is not None:
-        queue([person], "task_assigned", f"{row.title}", f"A task is waiting for you: {row.title}.",
-              f"/tasks/{row.task_id}")
+        queue(
+            [person],
+            "task_assigned",
+            f"{row.title}",
+            f"A task is waiting for you: {row.title}.",
+            f"/tasks/{row.task_id}",
+        )
 
 
 def remind_due(now=None):
     """Queue 'due soon' and 'overdue' reminders once per open task; the number queued."""
     now, count = now or utcnow(), 0
     with transaction() as session:
-        serialized(session, "notifications.remind_due")   # several app processes: each reminder once
-        rows = session.scalars(select(HumanTaskRow).where(HumanTaskRow.completed_at.is_(None),
-                                                          HumanTaskRow.due_at.is_not(None),
-                                                          HumanTaskRow.due_at <= now + DUE_SOON)).all()
+        serialized(session, "notifications.remind_due")  # several app processes: each reminder once
+        rows = session.scalars(
+            select(HumanTaskRow).where(
+                HumanTaskRow.completed_at.is_(None),
+                HumanTaskRow.due_at.is_not(None),
+                HumanTaskRow.due_at <= now + DUE_SOON,
+            )
+        ).all()
         for row in rows:
             kind = "overdue" if row.due_at <= now else "due_soon"
             if row.reminded == kind or (row.reminded == "overdue"):
                 continue
-            users = ([row.assignee_id] if row.assignee_id else
-                     recipients(role=row.candidate_role) if row.candidate_role else
-                     recipients(user_id=row.instance.initiator_id))
+            users = (
+                [row.assignee_id]
+                if row.assignee_id
+                else recipients(role=row.candidate_role)
+                if row.candidate_role
+                else recipients(user_id=row.instance.initiator_id)
+            )
             subject = f"{'Overdue' if kind == 'overdue' else 'Due soon'}: {row.title} ({row.instance.business_key})"
             queue(users, kind, subject, f"Due {row.due_at:%Y-%m-%d %H:%M} UTC.", f"/tasks/{row.task_id}")
             row.reminded, count = kind, count + len(users)
@@ -69,9 +83,13 @@ def remind_due(now=None):
 def _escalate(row, told):
     """Tell the members of the task's `escalateTo` role (not already told) that it is overdue."""
     managers = [u for u in recipients(role=row.escalate_role) if u not in told]
-    queue(managers, "escalated", f"Escalated, overdue: {row.title} ({row.instance.business_key})",
-          f"Due {row.due_at:%Y-%m-%d %H:%M} UTC; assigned to role {row.candidate_role or '-'}.",
-          f"/tasks/{row.task_id}")
+    queue(
+        managers,
+        "escalated",
+        f"Escalated, overdue: {row.title} ({row.instance.business_key})",
+        f"Due {row.due_at:%Y-%m-%d %H:%M} UTC; assigned to role {row.candidate_role or '-'}.",
+        f"/tasks/{row.task_id}",
+    )
     return len(managers)
 
 
@@ -82,8 +100,13 @@ def send_pending(limit=200):
     server = current_app.config.get("MAIL_SERVER")
     sent = 0
     with transaction() as session:
-        pending = session.scalars(select(Notification).where(Notification.sent_at.is_(None))
-                                  .order_by(Notification.id).limit(limit).with_for_update(skip_locked=True)).all()
+        pending = session.scalars(
+            select(Notification)
+            .where(Notification.sent_at.is_(None))
+            .order_by(Notification.id)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        ).all()
         with _Mailer(server) as mailer:
             for note in pending:
                 user = session.get(User, note.user_id)
@@ -139,9 +162,12 @@ class _Mailer:
 
 def unread(user, limit=20):
     """The user's unread notifications, newest first."""
-    return db.session.scalars(select(Notification).where(Notification.user_id == user.id,
-                                                         Notification.read_at.is_(None))
-                              .order_by(Notification.id.desc()).limit(limit)).all()
+    return db.session.scalars(
+        select(Notification)
+        .where(Notification.user_id == user.id, Notification.read_at.is_(None))
+        .order_by(Notification.id.desc())
+        .limit(limit)
+    ).all()
 
 
 def mark_read(user, notification_id=None):

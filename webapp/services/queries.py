@@ -1,4 +1,5 @@
 """Read-only queries for the inbox, instance lists and histories."""
+
 from sqlalchemy import and_, func, or_, select
 
 from ..extensions import db
@@ -11,30 +12,43 @@ def open_tasks(user, mine=False, process_instance_id=None):
     query = select(HumanTaskRow).join(ProcessInstance).where(HumanTaskRow.completed_at.is_(None))
     if process_instance_id is not None:
         query = query.where(HumanTaskRow.instance_id == process_instance_id)
-    claimable = and_(HumanTaskRow.assignee_id.is_(None), or_(
-        HumanTaskRow.candidate_role.in_(sorted(user.role_names)),
-        and_(HumanTaskRow.candidate_role.is_(None), ProcessInstance.initiator_id == user.id)))
-    query = query.where(HumanTaskRow.assignee_id == user.id if mine else
-                        or_(HumanTaskRow.assignee_id == user.id, claimable))
-    return db.session.scalars(query.order_by(HumanTaskRow.due_at.is_(None), HumanTaskRow.due_at,
-                                             HumanTaskRow.id)).all()
+    claimable = and_(
+        HumanTaskRow.assignee_id.is_(None),
+        or_(
+            HumanTaskRow.candidate_role.in_(sorted(user.role_names)),
+            and_(HumanTaskRow.candidate_role.is_(None), ProcessInstance.initiator_id == user.id),
+        ),
+    )
+    query = query.where(
+        HumanTaskRow.assignee_id == user.id if mine else or_(HumanTaskRow.assignee_id == user.id, claimable)
+    )
+    return db.session.scalars(query.order_by(HumanTaskRow.due_at.is_(None), HumanTaskRow.due_at, HumanTaskRow.id)).all()
 
 
 def instance_tasks(instance_id):
     """Every task row of an instance, oldest first (the history)."""
-    return db.session.scalars(select(HumanTaskRow).where(HumanTaskRow.instance_id == instance_id)
-                              .order_by(HumanTaskRow.id)).all()
+    return db.session.scalars(
+        select(HumanTaskRow).where(HumanTaskRow.instance_id == instance_id).order_by(HumanTaskRow.id)
+    ).all()
 
 
 def instance_events(instance):
     """Audit events about an instance and its tasks, oldest first."""
     task_ids = [t.task_id for t in instance_tasks(instance.id)]
-    return db.session.scalars(select(AuditEvent).where(or_(
-        and_(AuditEvent.entity_type == "process_instance", AuditEvent.entity_id == str(instance.id)),
-        and_(AuditEvent.entity_type == "task", AuditEvent.entity_id.in_(task_ids)),
-        and_(AuditEvent.entity_type == "signature",
-             AuditEvent.entity_id.in_([str(s.id) for s in instance_signatures(instance.id)]))))
-        .order_by(AuditEvent.seq)).all()
+    return db.session.scalars(
+        select(AuditEvent)
+        .where(
+            or_(
+                and_(AuditEvent.entity_type == "process_instance", AuditEvent.entity_id == str(instance.id)),
+                and_(AuditEvent.entity_type == "task", AuditEvent.entity_id.in_(task_ids)),
+                and_(
+                    AuditEvent.entity_type == "signature",
+                    AuditEvent.entity_id.in_([str(s.id) for s in instance_signatures(instance.id)]),
+                ),
+            )
+        )
+        .order_by(AuditEvent.seq)
+    ).all()
 
 
 def recent_instances(limit=50, initiator_id=None, ids=None):
@@ -51,8 +65,10 @@ def needing_attention():
     """{instance id: {"incidents": n, "undelivered": n}} for every instance with an open incident or a
     message or signal it threw that nobody has taken yet."""
     found = {}
-    for key, column, where in (("incidents", Incident.instance_id, Incident.resolved_at.is_(None)),
-                               ("undelivered", OutboxMessage.source_instance_id, OutboxMessage.delivered_at.is_(None))):
+    for key, column, where in (
+        ("incidents", Incident.instance_id, Incident.resolved_at.is_(None)),
+        ("undelivered", OutboxMessage.source_instance_id, OutboxMessage.delivered_at.is_(None)),
+    ):
         for instance_id, count in db.session.execute(select(column, func.count()).where(where).group_by(column)):
             found.setdefault(instance_id, {"incidents": 0, "undelivered": 0})[key] = count
     return found
@@ -60,5 +76,6 @@ def needing_attention():
 
 def instance_signatures(instance_id):
     """The signatures given in an instance, oldest first."""
-    return db.session.scalars(select(Signature).where(Signature.instance_id == instance_id)
-                              .order_by(Signature.id)).all()
+    return db.session.scalars(
+        select(Signature).where(Signature.instance_id == instance_id).order_by(Signature.id)
+    ).all()

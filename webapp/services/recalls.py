@@ -12,6 +12,7 @@ tasks (webapp/operations_recall.py) inside the task-completion transaction, each
 - reconciliation: from the ledger (shipments of the affected lots per customer, returns referencing
   the recall, scrap referencing the recall) and the customers' reported use and destruction.
 """
+
 from datetime import timedelta
 
 from sqlalchemy import select
@@ -21,7 +22,8 @@ from ..extensions import db
 from ..models import Customer, Location, Lot, Material, Movement, Recall, RecallNotice, Serial
 from ..models._types import utcnow
 from . import audit
-from .erp import ledger, lots as lot_service, trace
+from .erp import ledger, trace
+from .erp import lots as lot_service
 from .erp.common import by_code, find_lot
 from .erp.stock import not_reversed
 from .erp.udi import compose_hri
@@ -31,6 +33,7 @@ HOLDABLE = ("released", "quarantine")
 
 
 # ---------------------------------------------------------------- lookups and views
+
 
 def get_recall(business_key):
     """The recall of the instance with `business_key`; NotFound otherwise."""
@@ -60,27 +63,49 @@ def _iso(value):
 
 def notice_view(notice):
     """A notice as plain data (API, page, audit)."""
-    return {"customer": notice.customer.code, "customer_name": notice.customer.name,
-            "address": notice.customer.address, "lines": notice.lines, "quantity": notice.quantity,
-            "action": notice.action, "generated_at": _iso(notice.generated_at), "deadline": _iso(notice.deadline),
-            "escalated_at": _iso(notice.escalated_at), "acknowledged_at": _iso(notice.acknowledged_at),
-            "response": notice.response or {},
-            "state": "acknowledged" if notice.acknowledged_at else ("escalated" if notice.escalated_at else "sent")}
+    return {
+        "customer": notice.customer.code,
+        "customer_name": notice.customer.name,
+        "address": notice.customer.address,
+        "lines": notice.lines,
+        "quantity": notice.quantity,
+        "action": notice.action,
+        "generated_at": _iso(notice.generated_at),
+        "deadline": _iso(notice.deadline),
+        "escalated_at": _iso(notice.escalated_at),
+        "acknowledged_at": _iso(notice.acknowledged_at),
+        "response": notice.response or {},
+        "state": "acknowledged" if notice.acknowledged_at else ("escalated" if notice.escalated_at else "sent"),
+    }
 
 
 def recall_view(recall):
     """The recall as plain data: what GET /api/v1/recalls/<business_key> returns."""
-    return {"business_key": recall.business_key, "instance_id": recall.instance_id, "drill": recall.drill,
-            "title": recall.title, "source": recall.source, "source_ref": recall.source_ref, "level": recall.level,
-            "classification": recall.classification or {}, "started_at": _iso(recall.started_at),
-            "scoped_at": _iso(recall.scoped_at), "time_to_scope_seconds": recall.time_to_scope_seconds,
-            "scope": recall.scope or {}, "held": recall.held or [], "held_at": _iso(recall.held_at),
-            "notices": [notice_view(n) for n in recall.notices], "reconciliation": recall.reconciliation or {},
-            "reconciled_at": _iso(recall.reconciled_at), "closed_at": _iso(recall.closed_at),
-            "status": recall.instance.status if recall.instance else None}
+    return {
+        "business_key": recall.business_key,
+        "instance_id": recall.instance_id,
+        "drill": recall.drill,
+        "title": recall.title,
+        "source": recall.source,
+        "source_ref": recall.source_ref,
+        "level": recall.level,
+        "classification": recall.classification or {},
+        "started_at": _iso(recall.started_at),
+        "scoped_at": _iso(recall.scoped_at),
+        "time_to_scope_seconds": recall.time_to_scope_seconds,
+        "scope": recall.scope or {},
+        "held": recall.held or [],
+        "held_at": _iso(recall.held_at),
+        "notices": [notice_view(n) for n in recall.notices],
+        "reconciliation": recall.reconciliation or {},
+        "reconciled_at": _iso(recall.reconciled_at),
+        "closed_at": _iso(recall.closed_at),
+        "status": recall.instance.status if recall.instance else None,
+    }
 
 
 # ---------------------------------------------------------------- scope
+
 
 def parse_lots(items):
     """[(material code, lot number)] from "MAT/LOT" strings, {"lot": "MAT/LOT"} or {"material", "lot"}."""
@@ -113,8 +138,17 @@ def compute_scope(roots):
             if key not in lots or lots[key]["depth"] > row["depth"]:
                 lots[key] = dict(row)
         for row in found["shipments"]:
-            shipments[(row["shipment"], row["customer"], row["material"], row["lot"], row["serial"] or "",
-                       row["shipped_at"], row["quantity"])] = row
+            shipments[
+                (
+                    row["shipment"],
+                    row["customer"],
+                    row["material"],
+                    row["lot"],
+                    row["serial"] or "",
+                    row["shipped_at"],
+                    row["quantity"],
+                )
+            ] = row
         for row in found["stock"]:
             stock[(row["location"], row["material"], row["lot"])] = row
     customers = {}
@@ -122,21 +156,35 @@ def compute_scope(roots):
         entry = customers.setdefault(row["customer"], {"code": row["customer"], "quantity_shipped": 0, "lots": set()})
         entry["quantity_shipped"] += row["quantity"]
         entry["lots"].add(f"{row['material']}/{row['lot']}")
-    names = dict(db.session.execute(select(Customer.code, Customer.name)
-                                    .where(Customer.code.in_(sorted(customers) or [""]))).all())
+    names = dict(
+        db.session.execute(
+            select(Customer.code, Customer.name).where(Customer.code.in_(sorted(customers) or [""]))
+        ).all()
+    )
     on_hand = {}
     for row in stock.values():
         on_hand[(row["material"], row["lot"])] = on_hand.get((row["material"], row["lot"]), 0) + row["quantity"]
-    lot_rows = sorted(({**row, "on_hand": on_hand.get(key, 0)} for key, row in lots.items()),
-                      key=lambda r: (r["depth"], r["material"], r["lot"]))
+    lot_rows = sorted(
+        ({**row, "on_hand": on_hand.get(key, 0)} for key, row in lots.items()),
+        key=lambda r: (r["depth"], r["material"], r["lot"]),
+    )
     return {
         "roots": [{"material": m, "lot": n} for m, n in roots],
         "lots": lot_rows,
         "serials": _serials(list(lots)),
-        "shipments": sorted(shipments.values(), key=lambda r: (r["shipped_at"], r["shipment"], r["material"], r["lot"],
-                                                                r["serial"] or "")),
-        "customers": [{"code": c["code"], "name": names.get(c["code"], ""), "quantity_shipped": c["quantity_shipped"],
-                       "lots": sorted(c["lots"])} for c in sorted(customers.values(), key=lambda c: c["code"])],
+        "shipments": sorted(
+            shipments.values(),
+            key=lambda r: (r["shipped_at"], r["shipment"], r["material"], r["lot"], r["serial"] or ""),
+        ),
+        "customers": [
+            {
+                "code": c["code"],
+                "name": names.get(c["code"], ""),
+                "quantity_shipped": c["quantity_shipped"],
+                "lots": sorted(c["lots"]),
+            }
+            for c in sorted(customers.values(), key=lambda c: c["code"])
+        ],
         "stock": sorted(stock.values(), key=lambda r: (r["location"], r["material"], r["lot"])),
     }
 
@@ -145,16 +193,22 @@ def _serials(keys):
     """Serial numbers of the affected lots: [{material, lot, serial}] sorted."""
     if not keys:
         return []
-    rows = db.session.execute(select(Material.code, Lot.lot_number, Serial.serial)
-                              .join(Lot, Lot.id == Serial.lot_id).join(Material, Material.id == Serial.material_id)
-                              .where(Lot.id.in_(_lot_ids(keys)))).all()
+    rows = db.session.execute(
+        select(Material.code, Lot.lot_number, Serial.serial)
+        .join(Lot, Lot.id == Serial.lot_id)
+        .join(Material, Material.id == Serial.material_id)
+        .where(Lot.id.in_(_lot_ids(keys)))
+    ).all()
     return [{"material": m, "lot": lot, "serial": s} for m, lot, s in sorted(rows)]
 
 
 def _lot_ids(keys):
     wanted = set(keys)
-    rows = db.session.execute(select(Lot.id, Material.code, Lot.lot_number).join(Material, Material.id == Lot.material_id)
-                              .where(Lot.lot_number.in_(sorted({k[1] for k in wanted})))).all()
+    rows = db.session.execute(
+        select(Lot.id, Material.code, Lot.lot_number)
+        .join(Material, Material.id == Lot.material_id)
+        .where(Lot.lot_number.in_(sorted({k[1] for k in wanted})))
+    ).all()
     return [lot_id for lot_id, code, number in rows if (code, number) in wanted]
 
 
@@ -166,8 +220,9 @@ def scope(actor, instance, values):
         recall = recall_of(instance)
         before = None
         if recall is None:
-            recall = Recall(instance_id=instance.id, business_key=instance.business_key,
-                            started_at=instance.created_at or utcnow())
+            recall = Recall(
+                instance_id=instance.id, business_key=instance.business_key, started_at=instance.created_at or utcnow()
+            )
             session.add(recall)
         else:
             if recall.held or recall.closed_at:
@@ -183,11 +238,22 @@ def scope(actor, instance, values):
         recall.scope = compute_scope(roots)
         recall.scoped_at = utcnow()
         session.flush()
-        audit.record(actor, "recall.scope", "recall", recall.business_key, before=before,
-                     after={"drill": recall.drill, "level": recall.level, "roots": recall.scope["roots"],
-                            "lots": len(recall.scope["lots"]), "customers": len(recall.scope["customers"]),
-                            "stock_rows": len(recall.scope["stock"]),
-                            "time_to_scope_seconds": recall.time_to_scope_seconds})
+        audit.record(
+            actor,
+            "recall.scope",
+            "recall",
+            recall.business_key,
+            before=before,
+            after={
+                "drill": recall.drill,
+                "level": recall.level,
+                "roots": recall.scope["roots"],
+                "lots": len(recall.scope["lots"]),
+                "customers": len(recall.scope["customers"]),
+                "stock_rows": len(recall.scope["stock"]),
+                "time_to_scope_seconds": recall.time_to_scope_seconds,
+            },
+        )
     return scope_summary(recall)
 
 
@@ -195,12 +261,16 @@ def scope_summary(recall):
     """What the process keeps of the scope (small: the full scope lives on the recall record)."""
     data = recall.scope or {}
     in_stock = sorted({(r["material"], r["lot"]) for r in data.get("stock", [])})
-    return {"business_key": recall.business_key, "drill": recall.drill,
-            "customers": [c["code"] for c in data.get("customers", [])],
-            "lot_count": len(data.get("lots", [])), "lots_in_stock": [f"{m}/{n}" for m, n in in_stock],
-            "quantity_shipped": sum(c["quantity_shipped"] for c in data.get("customers", [])),
-            "quantity_on_hand": sum(r["quantity"] for r in data.get("stock", [])),
-            "time_to_scope_seconds": recall.time_to_scope_seconds}
+    return {
+        "business_key": recall.business_key,
+        "drill": recall.drill,
+        "customers": [c["code"] for c in data.get("customers", [])],
+        "lot_count": len(data.get("lots", [])),
+        "lots_in_stock": [f"{m}/{n}" for m, n in in_stock],
+        "quantity_shipped": sum(c["quantity_shipped"] for c in data.get("customers", [])),
+        "quantity_on_hand": sum(r["quantity"] for r in data.get("stock", [])),
+        "time_to_scope_seconds": recall.time_to_scope_seconds,
+    }
 
 
 def _require(instance, *, stock_change=False):
@@ -215,6 +285,7 @@ def _require(instance, *, stock_change=False):
 
 
 # ---------------------------------------------------------------- hold
+
 
 def hold(actor, instance, reason):
     """Put every affected lot still in stock (released or quarantined) on hold; never in a drill."""
@@ -234,6 +305,7 @@ def hold(actor, instance, reason):
 
 
 # ---------------------------------------------------------------- notices
+
 
 def udi_hri(material, lot, serial=None):
     """The UDI of a unit as printed on the notice; None when the material has no GTIN."""
@@ -256,10 +328,20 @@ def notice_lines(recall, customer_code):
     for (material_code, lot_number, serial), entry in sorted(grouped.items()):
         material = by_code("material", material_code, allow_voided=True)
         lot = find_lot(material, lot_number)
-        lines.append({"material": material_code, "material_name": material.name, "lot": lot_number,
-                      "serial": serial or None, "quantity": entry["quantity"], "unit": material.unit,
-                      "expires_on": _iso(lot.expires_on) if lot else None, "gtin": material.gtin,
-                      "udi": udi_hri(material, lot, serial or None), "shipments": sorted(entry["shipments"])})
+        lines.append(
+            {
+                "material": material_code,
+                "material_name": material.name,
+                "lot": lot_number,
+                "serial": serial or None,
+                "quantity": entry["quantity"],
+                "unit": material.unit,
+                "expires_on": _iso(lot.expires_on) if lot else None,
+                "gtin": material.gtin,
+                "udi": udi_hri(material, lot, serial or None),
+                "shipments": sorted(entry["shipments"]),
+            }
+        )
     return lines
 
 
@@ -274,18 +356,38 @@ def issue_notice(actor, instance, customer_code, notify_days, action=""):
         with transaction() as session:
             now = utcnow()
             lines = notice_lines(recall, customer_code)
-            notice = RecallNotice(recall_id=recall.id, customer_id=customer.id, lines=lines,
-                                  quantity=sum(line["quantity"] for line in lines), action=str(action or ""),
-                                  generated_at=now, deadline=now + timedelta(days=int(notify_days)), response={})
+            notice = RecallNotice(
+                recall_id=recall.id,
+                customer_id=customer.id,
+                lines=lines,
+                quantity=sum(line["quantity"] for line in lines),
+                action=str(action or ""),
+                generated_at=now,
+                deadline=now + timedelta(days=int(notify_days)),
+                response={},
+            )
             session.add(notice)
             session.flush()
             recall.notices.append(notice)
-            audit.record(actor, "recall.notice", "recall_notice", notice.id,
-                         after={"recall": recall.business_key, "customer": customer_code,
-                                "quantity": notice.quantity, "deadline": _iso(notice.deadline),
-                                "udis": [line["udi"] for line in lines]})
-    return {"customer": customer_code, "notice": notice.id, "quantity": notice.quantity,
-            "deadline": _iso(notice.deadline)}
+            audit.record(
+                actor,
+                "recall.notice",
+                "recall_notice",
+                notice.id,
+                after={
+                    "recall": recall.business_key,
+                    "customer": customer_code,
+                    "quantity": notice.quantity,
+                    "deadline": _iso(notice.deadline),
+                    "udis": [line["udi"] for line in lines],
+                },
+            )
+    return {
+        "customer": customer_code,
+        "notice": notice.id,
+        "quantity": notice.quantity,
+        "deadline": _iso(notice.deadline),
+    }
 
 
 def _notice(recall, customer_code):
@@ -301,9 +403,13 @@ def escalate(actor, instance, customer_code):
     notice = _notice(recall, customer_code)
     with transaction():
         notice.escalated_at = utcnow()
-        audit.record(actor, "recall.notice_escalated", "recall_notice", notice.id,
-                     after={"recall": recall.business_key, "customer": customer_code,
-                            "deadline": _iso(notice.deadline)})
+        audit.record(
+            actor,
+            "recall.notice_escalated",
+            "recall_notice",
+            notice.id,
+            after={"recall": recall.business_key, "customer": customer_code, "deadline": _iso(notice.deadline)},
+        )
     return {"customer": customer_code, "escalated": True}
 
 
@@ -323,18 +429,29 @@ def record_acknowledgement(actor, instance, customer_code, response):
     with transaction():
         before = dict(notice.response or {})
         notice.response, notice.acknowledged_at = values, utcnow()
-        audit.record(actor, "recall.acknowledged", "recall_notice", notice.id, before=before or None,
-                     after={"recall": recall.business_key, "customer": customer_code, **values})
+        audit.record(
+            actor,
+            "recall.acknowledged",
+            "recall_notice",
+            notice.id,
+            before=before or None,
+            after={"recall": recall.business_key, "customer": customer_code, **values},
+        )
     return {"customer": customer_code, **values}
 
 
 # ---------------------------------------------------------------- returns
 
+
 def _return_location(code=None):
     if code:
         return by_code("location", code, "to_location")
-    location = db.session.scalar(select(Location).where(Location.kind == "quarantine", Location.voided_at.is_(None))
-                                 .order_by(Location.code).limit(1))
+    location = db.session.scalar(
+        select(Location)
+        .where(Location.kind == "quarantine", Location.voided_at.is_(None))
+        .order_by(Location.code)
+        .limit(1)
+    )
     if location is None:
         raise InvalidInput("no quarantine location to receive returns", {"to_location": "required"})
     return location
@@ -350,32 +467,54 @@ def book_returns(actor, instance, returns):
     booked = []
     with transaction():
         for index, item in enumerate(returns or []):
-            (material, lot_number), = parse_lots([item.get("lot")])
+            ((material, lot_number),) = parse_lots([item.get("lot")])
             if (material, lot_number) not in affected:
-                raise InvalidInput(f"{material}/{lot_number} is not in the recall's scope", {f"returns.{index}.lot": "not affected"})
+                raise InvalidInput(
+                    f"{material}/{lot_number} is not in the recall's scope", {f"returns.{index}.lot": "not affected"}
+                )
             if item.get("customer") not in customers:
-                raise InvalidInput(f"{item.get('customer')} received none of the affected lots",
-                                   {f"returns.{index}.customer": "not in the scope"})
+                raise InvalidInput(
+                    f"{item.get('customer')} received none of the affected lots",
+                    {f"returns.{index}.customer": "not in the scope"},
+                )
             location = _return_location(item.get("to_location"))
-            movement = ledger.record_movement(actor, {
-                "type": "return", "material": material, "lot": lot_number, "serial": item.get("serial") or None,
-                "quantity": item.get("quantity"), "to_location": location.code, "customer": item["customer"],
-                "reference": recall.business_key, "reason": f"recall {recall.business_key}"})
+            movement = ledger.record_movement(
+                actor,
+                {
+                    "type": "return",
+                    "material": material,
+                    "lot": lot_number,
+                    "serial": item.get("serial") or None,
+                    "quantity": item.get("quantity"),
+                    "to_location": location.code,
+                    "customer": item["customer"],
+                    "reference": recall.business_key,
+                    "reason": f"recall {recall.business_key}",
+                },
+            )
             lot = movement.lot
             if lot.status in HOLDABLE:  # a returned lot stays (or goes) on hold until QA disposes of it
                 lot_service.set_status(actor, lot, "hold", f"returned under recall {recall.business_key}")
-            booked.append({"customer": item["customer"], "lot": f"{material}/{lot_number}",
-                           "serial": item.get("serial") or None, "quantity": movement.quantity,
-                           "movement": movement.id})
+            booked.append(
+                {
+                    "customer": item["customer"],
+                    "lot": f"{material}/{lot_number}",
+                    "serial": item.get("serial") or None,
+                    "quantity": movement.quantity,
+                    "movement": movement.id,
+                }
+            )
         audit.record(actor, "recall.returns", "recall", recall.business_key, after={"returns": booked})
     return {"booked": booked, "count": len(booked), "quantity": sum(b["quantity"] for b in booked)}
 
 
 # ---------------------------------------------------------------- reconciliation
 
+
 def _movements(types, lot_ids, reference=None):
-    query = (select(Movement.type, Movement.customer_id, Movement.quantity)
-             .where(Movement.type.in_(types), Movement.lot_id.in_(lot_ids or [0]), not_reversed(Movement)))
+    query = select(Movement.type, Movement.customer_id, Movement.quantity).where(
+        Movement.type.in_(types), Movement.lot_id.in_(lot_ids or [0]), not_reversed(Movement)
+    )
     if reference is not None:
         query = query.where(Movement.reference == reference)
     return db.session.execute(query).all()
@@ -389,8 +528,10 @@ def compute_reconciliation(recall):
     per = {}
 
     def row(code):
-        return per.setdefault(code, {"customer": code, "shipped": 0, "returned": 0, "used": 0, "destroyed": 0,
-                                     "responded": False})
+        return per.setdefault(
+            code, {"customer": code, "shipped": 0, "returned": 0, "used": 0, "destroyed": 0, "responded": False}
+        )
+
     for _type, customer_id, quantity in _movements(("shipment",), lot_ids):
         row(codes[customer_id])["shipped"] += quantity
     for _type, customer_id, quantity in _movements(("return",), lot_ids, recall.business_key):
@@ -413,12 +554,18 @@ def compute_reconciliation(recall):
     responded = sum(1 for n in recall.notices if n.acknowledged_at is not None)
     required = (recall.classification or {}).get("effectiveness_required_pct")
     responded_pct = round(100.0 * responded / consignees, 1) if consignees else 100.0
-    return {"customers": rows, **totals, "scrapped": scrapped,
-            "effectiveness_pct": round(100.0 * accounted / totals["shipped"], 1) if totals["shipped"] else 100.0,
-            "consignees": consignees, "responded": responded, "responded_pct": responded_pct,
-            "effectiveness_level": (recall.classification or {}).get("effectiveness_level"),
-            "required_pct": required,
-            "level_met": required is None or responded_pct >= float(required)}
+    return {
+        "customers": rows,
+        **totals,
+        "scrapped": scrapped,
+        "effectiveness_pct": round(100.0 * accounted / totals["shipped"], 1) if totals["shipped"] else 100.0,
+        "consignees": consignees,
+        "responded": responded,
+        "responded_pct": responded_pct,
+        "effectiveness_level": (recall.classification or {}).get("effectiveness_level"),
+        "required_pct": required,
+        "level_met": required is None or responded_pct >= float(required),
+    }
 
 
 def reconcile(actor, instance):
@@ -428,9 +575,14 @@ def reconcile(actor, instance):
         result = compute_reconciliation(recall)
         before = recall.reconciliation or None
         recall.reconciliation, recall.reconciled_at = result, utcnow()
-        audit.record(actor, "recall.reconcile", "recall", recall.business_key,
-                     before={k: before[k] for k in ("shipped", "returned", "unaccounted")} if before else None,
-                     after={k: v for k, v in result.items() if k != "customers"})
+        audit.record(
+            actor,
+            "recall.reconcile",
+            "recall",
+            recall.business_key,
+            before={k: before[k] for k in ("shipped", "returned", "unaccounted")} if before else None,
+            after={k: v for k, v in result.items() if k != "customers"},
+        )
     return {k: v for k, v in result.items() if k != "customers"}
 
 
@@ -443,10 +595,18 @@ def close(actor, instance):
         recall.reconciliation, recall.reconciled_at = result, utcnow()
         recall.closed_at = recall.reconciled_at
         summary = {k: v for k, v in result.items() if k != "customers"}
-        audit.record(actor, "recall.close", "recall", recall.business_key,
-                     after={"closed_at": _iso(recall.closed_at), "reconciliation": summary})
-    return {"closed_at": _iso(recall.closed_at), "unaccounted": result["unaccounted"],
-            "effectiveness_pct": result["effectiveness_pct"]}
+        audit.record(
+            actor,
+            "recall.close",
+            "recall",
+            recall.business_key,
+            after={"closed_at": _iso(recall.closed_at), "reconciliation": summary},
+        )
+    return {
+        "closed_at": _iso(recall.closed_at),
+        "unaccounted": result["unaccounted"],
+        "effectiveness_pct": result["effectiveness_pct"],
+    }
 
 
 def list_recalls(limit=200):

@@ -8,6 +8,7 @@ typed value fails. Locations may be narrowed by `"x-location-kind"` (one kind or
 every supplier that is not voided, whatever its qualification status (the qualification process
 itself needs the pending and blocked ones).
 """
+
 import copy
 
 from sqlalchemy import or_, select
@@ -35,16 +36,25 @@ def _suppliers(any_status=False):
 
 def _customers():
     today = business_date()
-    rows = db.session.scalars(select(Customer).where(Customer.voided_at.is_(None), or_(
-        Customer.license_valid_until.is_(None), Customer.license_valid_until >= today)).order_by(Customer.code))
+    rows = db.session.scalars(
+        select(Customer)
+        .where(
+            Customer.voided_at.is_(None),
+            or_(Customer.license_valid_until.is_(None), Customer.license_valid_until >= today),
+        )
+        .order_by(Customer.code)
+    )
     return [(c.code, f"{c.code} {c.name}") for c in rows]
 
 
 def _lots():
-    rows = db.session.execute(select(Material.code, Lot.lot_number, Lot.status).join(Material, Lot.material_id ==
-                                                                                     Material.id)
-                              .where(Lot.voided_at.is_(None), Lot.status.in_(LOT_STATES))
-                              .order_by(Material.code, Lot.lot_number).limit(MAX_CHOICES))
+    rows = db.session.execute(
+        select(Material.code, Lot.lot_number, Lot.status)
+        .join(Material, Lot.material_id == Material.id)
+        .where(Lot.voided_at.is_(None), Lot.status.in_(LOT_STATES))
+        .order_by(Material.code, Lot.lot_number)
+        .limit(MAX_CHOICES)
+    )
     return [(f"{code}/{lot}", f"{code} {lot} ({status})") for code, lot, status in rows]
 
 
@@ -54,8 +64,9 @@ def _users():
 
 
 def _shipments():
-    rows = db.session.scalars(select(Shipment).where(Shipment.voided_at.is_(None)).order_by(Shipment.number.desc())
-                              .limit(MAX_CHOICES))
+    rows = db.session.scalars(
+        select(Shipment).where(Shipment.voided_at.is_(None)).order_by(Shipment.number.desc()).limit(MAX_CHOICES)
+    )
     return [(s.number, s.number) for s in rows]
 
 
@@ -66,8 +77,15 @@ def _locations(kinds=None):
     return [(loc.code, f"{loc.code} {loc.name} ({loc.kind})") for loc in db.session.scalars(query)]
 
 
-SOURCES = {"material": _materials, "supplier": _suppliers, "customer": _customers, "lot": _lots,
-           "shipment": _shipments, "location": _locations, "user": _users}
+SOURCES = {
+    "material": _materials,
+    "supplier": _suppliers,
+    "customer": _customers,
+    "lot": _lots,
+    "shipment": _shipments,
+    "location": _locations,
+    "user": _users,
+}
 
 
 def _fill_node(node, cache):
@@ -93,8 +111,11 @@ def _fill_node(node, cache):
 def _has_records(node):
     if not isinstance(node, dict):
         return False
-    return "x-record" in node or any(_has_records(child) for child in (node.get("properties") or {}).values()) \
+    return (
+        "x-record" in node
+        or any(_has_records(child) for child in (node.get("properties") or {}).values())
         or _has_records(node.get("items"))
+    )
 
 
 def fill(schema):

@@ -12,9 +12,11 @@ inactive (it can never log in or hold a token), with no usable password and only
 the process owner lists `system` among the process's startRoles, as supplier_qualification does —
 the ordinary start-role check, no exception in code; removing `system` there stops automatic starts.
 """
+
 from sqlalchemy import select
 
 from engine.messages import message_from_outside
+
 from ..extensions import db
 from ..models import HumanTaskRow, ProcessInstance, ProcessVersion, User
 from . import audit
@@ -28,14 +30,25 @@ SYSTEM_ROLE = "system"
 def system_user():
     """The scheduler's account (inactive, role `system`), created and audited on first use."""
     from .users import ensure_roles
+
     user = db.session.scalar(select(User).where(User.username == SCHEDULER.username))
     if user is None:
-        user = User(username=SCHEDULER.username, full_name=SCHEDULER.display_name, password_hash="!",
-                    active=False, roles=ensure_roles([SYSTEM_ROLE]))
+        user = User(
+            username=SCHEDULER.username,
+            full_name=SCHEDULER.display_name,
+            password_hash="!",
+            active=False,
+            roles=ensure_roles([SYSTEM_ROLE]),
+        )
         db.session.add(user)
         db.session.flush()
-        audit.record(SCHEDULER, "user.create", "user", user.id,
-                     after={"username": user.username, "roles": [SYSTEM_ROLE], "active": False})
+        audit.record(
+            SCHEDULER,
+            "user.create",
+            "user",
+            user.id,
+            after={"username": user.username, "roles": [SYSTEM_ROLE], "active": False},
+        )
     return user
 
 
@@ -47,14 +60,24 @@ def settings():
 
 def running_for(process_key, supplier_code):
     """Running instances of `process_key` whose data names the supplier, oldest first."""
-    rows = db.session.scalars(select(ProcessInstance).join(ProcessVersion).where(
-        ProcessVersion.key == process_key, ProcessInstance.status == "running").order_by(ProcessInstance.id))
+    rows = db.session.scalars(
+        select(ProcessInstance)
+        .join(ProcessVersion)
+        .where(ProcessVersion.key == process_key, ProcessInstance.status == "running")
+        .order_by(ProcessInstance.id)
+    )
     return [i for i in rows if (i.data or {}).get("supplier") == supplier_code]
 
 
 def _has_open_tasks(instance):
-    return db.session.scalar(select(HumanTaskRow.id).where(HumanTaskRow.instance_id == instance.id,
-                                                           HumanTaskRow.completed_at.is_(None)).limit(1)) is not None
+    return (
+        db.session.scalar(
+            select(HumanTaskRow.id)
+            .where(HumanTaskRow.instance_id == instance.id, HumanTaskRow.completed_at.is_(None))
+            .limit(1)
+        )
+        is not None
+    )
 
 
 def start_requalification(supplier, reason):
@@ -69,14 +92,21 @@ def start_requalification(supplier, reason):
     busy = [i for i in running if _has_open_tasks(i)]
     if busy:
         return "running", busy[0].business_key
-    version = db.session.scalar(select(ProcessVersion).where(ProcessVersion.key == process_key,
-                                                             ProcessVersion.status == "active")
-                                .order_by(ProcessVersion.version.desc()).limit(1))
+    version = db.session.scalar(
+        select(ProcessVersion)
+        .where(ProcessVersion.key == process_key, ProcessVersion.status == "active")
+        .order_by(ProcessVersion.version.desc())
+        .limit(1)
+    )
     actor = system_user()
     if version is None or message not in (version.start_messages or []) or not may_start(actor, version):
         return "not_started", f"{process_key} is not active or may not be started by {actor.username} via {message}"
-    instance = start_instance(actor, process_key, version_number=version.version,
-                              message=message_from_outside(message, {"supplier": supplier.code, "reason": reason}))
+    instance = start_instance(
+        actor,
+        process_key,
+        version_number=version.version,
+        message=message_from_outside(message, {"supplier": supplier.code, "reason": reason}),
+    )
     for parked in running:
         cancel_instance(actor, parked.id, f"superseded by re-qualification {instance.business_key}: {reason}")
     return "started", instance.business_key

@@ -8,8 +8,9 @@ A user task declares in BPMN spiffworkflow properties:
 The signature stores the SHA-256 of the canonical JSON of exactly what was signed: the submitted
 task data and the snapshot of the record (instance data) it approves.
 """
-from dataclasses import dataclass
+
 import hashlib
+from dataclasses import dataclass
 
 from sqlalchemy import select
 
@@ -28,14 +29,19 @@ MEANINGS = SIGNATURE_MEANINGS  # one list, shared with bundle validation
 @dataclass(frozen=True)
 class Requirement:
     """What a signature step asks for."""
+
     meaning: str
     separate_from: tuple = ()
     count: int = 1
 
     def as_dict(self):
         """JSON-ready form for task representations."""
-        return {"required": True, "meaning": self.meaning, "count": self.count,
-                "separate_from": list(self.separate_from)}
+        return {
+            "required": True,
+            "meaning": self.meaning,
+            "count": self.count,
+            "separate_from": list(self.separate_from),
+        }
 
 
 def requirement(properties):
@@ -56,11 +62,11 @@ def requirement_of(row):
 def check_request(req, signature):
     """Raise InvalidInput when a signature is missing or its meaning is not the step's meaning."""
     if not isinstance(signature, dict) or not signature.get("password"):
-        raise InvalidInput("this step must be signed: password and meaning are required",
-                           {"signature": "required"})
+        raise InvalidInput("this step must be signed: password and meaning are required", {"signature": "required"})
     if signature.get("meaning") != req.meaning:
-        raise InvalidInput(f"this step is signed with the meaning '{req.meaning}'",
-                           {"signature.meaning": f"must be {req.meaning}"})
+        raise InvalidInput(
+            f"this step is signed with the meaning '{req.meaning}'", {"signature.meaning": f"must be {req.meaning}"}
+        )
 
 
 def signatures_on(task_id):
@@ -73,9 +79,16 @@ def check_segregation(actor, req, instance, row):
     if "initiator" in req.separate_from and instance.initiator_id == actor.id:
         raise PermissionDenied("segregation of duties: the initiator may not sign this step")
     for bpmn_id in (s for s in req.separate_from if s != "initiator"):
-        earlier = db.session.scalars(select(HumanTaskRow).where(
-            HumanTaskRow.instance_id == instance.id, HumanTaskRow.bpmn_id == bpmn_id,
-            HumanTaskRow.state == "completed").order_by(HumanTaskRow.id.desc()).limit(1)).first()
+        earlier = db.session.scalars(
+            select(HumanTaskRow)
+            .where(
+                HumanTaskRow.instance_id == instance.id,
+                HumanTaskRow.bpmn_id == bpmn_id,
+                HumanTaskRow.state == "completed",
+            )
+            .order_by(HumanTaskRow.id.desc())
+            .limit(1)
+        ).first()
         if earlier is not None and earlier.completed_by_id == actor.id:
             raise PermissionDenied(f"segregation of duties: the signer of '{earlier.title}' may not sign this step")
     if any(s.signer_id == actor.id for s in signatures_on(row.task_id)):
@@ -84,9 +97,16 @@ def check_segregation(actor, req, instance, row):
 
 def signed_content(instance, row, data):
     """Exactly what a signature covers: the task, its submitted data and the record it approves."""
-    return {"process_key": instance.version.key, "version": instance.version.version,
-            "business_key": instance.business_key, "task_id": row.task_id, "bpmn_id": row.bpmn_id,
-            "task": row.title, "data": data, "record": instance.data}
+    return {
+        "process_key": instance.version.key,
+        "version": instance.version.version,
+        "business_key": instance.business_key,
+        "task_id": row.task_id,
+        "bpmn_id": row.bpmn_id,
+        "task": row.title,
+        "data": data,
+        "record": instance.data,
+    }
 
 
 def content_hash(content):
@@ -97,9 +117,17 @@ def content_hash(content):
 def sign(session, actor, instance, row, req, data):
     """Add the signature of `actor` for `row` to the session and return it."""
     content = signed_content(instance, row, data)
-    signature = Signature(instance_id=instance.id, task_id=row.task_id, bpmn_id=row.bpmn_id, signer_id=actor.id,
-                          printed_name=actor.display_name, signed_at=utcnow(), meaning=req.meaning,
-                          content=content, content_hash=content_hash(content))
+    signature = Signature(
+        instance_id=instance.id,
+        task_id=row.task_id,
+        bpmn_id=row.bpmn_id,
+        signer_id=actor.id,
+        printed_name=actor.display_name,
+        signed_at=utcnow(),
+        meaning=req.meaning,
+        content=content,
+        content_hash=content_hash(content),
+    )
     session.add(signature)
     session.flush()
     return signature
@@ -111,19 +139,30 @@ def verify(signature, row=None):
     if content_hash(signature.content) != signature.content_hash:
         return False
     row = row or db.session.scalar(select(HumanTaskRow).where(HumanTaskRow.task_id == signature.task_id))
-    if row is not None and row.state == "completed" and row.submitted_data != signature.content.get("data"):
-        return False
-    return True
+    return not (row is not None and row.state == "completed" and row.submitted_data != signature.content.get("data"))
 
 
 def sign_record(session, actor, record_type, record_id, meaning, content):
     """A signature on a record that is not a task (e.g. a deployment approval)."""
-    signature = Signature(instance_id=None, record_type=record_type, task_id=f"{record_type}-{record_id}",
-                          bpmn_id=record_type, signer_id=actor.id, printed_name=actor.display_name,
-                          signed_at=utcnow(), meaning=meaning, content=content, content_hash=content_hash(content))
+    signature = Signature(
+        instance_id=None,
+        record_type=record_type,
+        task_id=f"{record_type}-{record_id}",
+        bpmn_id=record_type,
+        signer_id=actor.id,
+        printed_name=actor.display_name,
+        signed_at=utcnow(),
+        meaning=meaning,
+        content=content,
+        content_hash=content_hash(content),
+    )
     session.add(signature)
     session.flush()
-    audit.record(actor, "record.sign", record_type, record_id,
-                 after={"meaning": meaning, "printed_name": signature.printed_name,
-                        "content_hash": signature.content_hash})
+    audit.record(
+        actor,
+        "record.sign",
+        record_type,
+        record_id,
+        after={"meaning": meaning, "printed_name": signature.printed_name, "content_hash": signature.content_hash},
+    )
     return signature

@@ -4,22 +4,24 @@ complete_task is one transaction: authorize → validate the form data → lock 
 run the engine → write state, task rows and the audit event → commit. Any failure rolls all of it
 back, so a refused or invalid submission leaves every table as it was.
 """
+
 import json
 
 from sqlalchemy import select
 from sqlalchemy.orm.exc import StaleDataError
 
 from engine import EngineError, ServiceError, TaskNotReady
+
 from ..errors import Conflict, IncidentRaised, InvalidInput, NotFound, PermissionDenied, ProcessFailure
 from ..extensions import db
 from ..models import HumanTaskRow, ProcessInstance
 from ..models._types import utcnow
 from . import audit, forms, record_choices, signatures
+from .acting import acting_as
 from .deployments import version_ref
 from .engine_access import engine
 from .incidents import record_incident
 from .instances import audit_refusal
-from .acting import acting_as
 from .uow import transaction
 from .users import reauthenticate
 from .workflow_state import apply_snapshot
@@ -48,8 +50,13 @@ def may_work(user, row):
 
 def _authorize(actor, row, action):
     if not may_work(actor, row):
-        reason = ("task is claimed by another user" if row.assignee_id not in (None, actor.id)
-                  else f"requires role {row.candidate_role}" if row.candidate_role else "only the initiator")
+        reason = (
+            "task is claimed by another user"
+            if row.assignee_id not in (None, actor.id)
+            else f"requires role {row.candidate_role}"
+            if row.candidate_role
+            else "only the initiator"
+        )
         audit_refusal(actor, f"task.{action}_refused", "task", row.task_id, reason)
         raise PermissionDenied(f"you may not {action} this task: {reason}")
 
@@ -142,6 +149,7 @@ def _route_after_commit():
     """Deliver what the committed step threw to other instances (their own transactions)."""
     from .instances import session_is_outermost
     from .messages import deliver_pending
+
     if session_is_outermost():
         deliver_pending()
 
@@ -150,8 +158,9 @@ def _reauthenticate(actor, req, signature, username_required):
     signatures.check_request(req, signature)
     username = signature.get("username")
     if username_required and not username:
-        raise InvalidInput("the first signature of a session needs the username as well",
-                           {"signature.username": "required"})
+        raise InvalidInput(
+            "the first signature of a session needs the username as well", {"signature.username": "required"}
+        )
     reauthenticate(actor, signature["password"], username)
 
 
@@ -160,10 +169,20 @@ def _sign(session, actor, instance, row, req, data):
     signatures.check_segregation(actor, req, instance, row)
     signature = signatures.sign(session, actor, instance, row, req, data)
     given = len(signatures.signatures_on(row.task_id))
-    audit.record(actor, "task.sign", "signature", signature.id,
-                 after={"task": row.task_id, "instance": instance.business_key, "meaning": req.meaning,
-                        "printed_name": signature.printed_name, "content_hash": signature.content_hash,
-                        "signature": f"{given}/{req.count}"})
+    audit.record(
+        actor,
+        "task.sign",
+        "signature",
+        signature.id,
+        after={
+            "task": row.task_id,
+            "instance": instance.business_key,
+            "meaning": req.meaning,
+            "printed_name": signature.printed_name,
+            "content_hash": signature.content_hash,
+            "signature": f"{given}/{req.count}",
+        },
+    )
     return given >= req.count
 
 
@@ -178,14 +197,28 @@ def _run(session, actor, instance, workflow, ref, row, data):
     row.assignee_id, row.submitted_data = actor.id, data
     apply_snapshot(session, instance, snapshot)
     old, new = audit.diff(before, snapshot.data)
-    audit.record(actor, "task.complete", "task", row.task_id,
-                 before={"status": "ready", "data": old},
-                 after={"status": "completed", "instance": instance.business_key,
-                        "instance_status": snapshot.status, "submitted": data, "data": new})
+    audit.record(
+        actor,
+        "task.complete",
+        "task",
+        row.task_id,
+        before={"status": "ready", "data": old},
+        after={
+            "status": "completed",
+            "instance": instance.business_key,
+            "instance_status": snapshot.status,
+            "submitted": data,
+            "data": new,
+        },
+    )
     return bool(snapshot.thrown)
 
 
 def _lock_instance(session, instance_id):
     """Load the instance row with a row lock (SELECT … FOR UPDATE on PostgreSQL), fresh from the DB."""
-    return session.scalars(select(ProcessInstance).where(ProcessInstance.id == instance_id)
-                           .with_for_update(of=ProcessInstance).execution_options(populate_existing=True)).one()
+    return session.scalars(
+        select(ProcessInstance)
+        .where(ProcessInstance.id == instance_id)
+        .with_for_update(of=ProcessInstance)
+        .execution_options(populate_existing=True)
+    ).one()

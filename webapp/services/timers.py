@@ -6,12 +6,14 @@ first holds), fires the timers due at `now`, saves the new state and audits the 
 transaction. Anything due while the app was down fires at the next run; `now` may be given to catch
 up to an instant (drills, tests).
 """
+
 from dataclasses import dataclass
 from datetime import timedelta
 
 from sqlalchemy import select
 
 from engine import EngineError
+
 from ..models import ProcessInstance
 from ..models._types import utcnow
 from . import audit
@@ -26,6 +28,7 @@ from .workflow_state import apply_snapshot
 @dataclass(frozen=True)
 class Scheduler:
     """The actor recorded for timer wake-ups."""
+
     id: None = None
     username: str = "system:scheduler"
     display_name: str = "Scheduler"
@@ -36,10 +39,18 @@ SCHEDULER = Scheduler()
 
 
 def _claim(session, now, skip):
-    query = (select(ProcessInstance).where(ProcessInstance.status == "running", ProcessInstance.next_timer_at <= now,
-                                           ProcessInstance.id.not_in(skip or [0]))
-             .order_by(ProcessInstance.next_timer_at).limit(1)
-             .with_for_update(skip_locked=True, of=ProcessInstance).execution_options(populate_existing=True))
+    query = (
+        select(ProcessInstance)
+        .where(
+            ProcessInstance.status == "running",
+            ProcessInstance.next_timer_at <= now,
+            ProcessInstance.id.not_in(skip or [0]),
+        )
+        .order_by(ProcessInstance.next_timer_at)
+        .limit(1)
+        .with_for_update(skip_locked=True, of=ProcessInstance)
+        .execution_options(populate_existing=True)
+    )
     return session.scalars(query).first()
 
 
@@ -59,16 +70,25 @@ def run_due(now=None, limit=500):
                     fired = engine().fire_timers(workflow, now)
                 apply_snapshot(session, instance, engine().snapshot(workflow, ref, now))
                 resolve_timer_incidents(instance.id, SCHEDULER)
-                audit.record(SCHEDULER, "timer.fired", "process_instance", instance.id,
-                             after={"fired": fired, "at": now.isoformat(), "status": instance.status,
-                                    "next_timer_at": instance.next_timer_at.isoformat()
-                                    if instance.next_timer_at else None})
+                audit.record(
+                    SCHEDULER,
+                    "timer.fired",
+                    "process_instance",
+                    instance.id,
+                    after={
+                        "fired": fired,
+                        "at": now.isoformat(),
+                        "status": instance.status,
+                        "next_timer_at": instance.next_timer_at.isoformat() if instance.next_timer_at else None,
+                    },
+                )
             woken.append(instance_id)
-        except EngineError as exc:   # a service operation or a script after the timer failed: nothing saved
+        except EngineError as exc:  # a service operation or a script after the timer failed: nothing saved
             _postpone(instance_id, record_incident(SCHEDULER, instance_id, None, exc, {}), now)
             skip.append(instance_id)
     if woken:
         from .messages import deliver_pending
+
         deliver_pending()
     return woken
 
@@ -88,6 +108,7 @@ def start_scheduler(app, seconds=30):
     def sweep():
         from .messages import deliver_pending
         from .notifications import remind_due, send_pending
+
         with app.app_context():
             run_due()
             deliver_pending()
@@ -96,13 +117,29 @@ def start_scheduler(app, seconds=30):
 
     def daily():
         from .certificates import check_certificates
+
         with app.app_context():
             check_certificates()
 
     scheduler = BackgroundScheduler(timezone="UTC")
-    scheduler.add_job(sweep, "interval", seconds=seconds, next_run_time=utcnow(), max_instances=1,
-                      coalesce=True, id="traceflow-timers")
-    scheduler.add_job(daily, "cron", hour=22, minute=0, next_run_time=utcnow(), max_instances=1,
-                      coalesce=True, id="traceflow-certificates")  # 06:00 in China
+    scheduler.add_job(
+        sweep,
+        "interval",
+        seconds=seconds,
+        next_run_time=utcnow(),
+        max_instances=1,
+        coalesce=True,
+        id="traceflow-timers",
+    )
+    scheduler.add_job(
+        daily,
+        "cron",
+        hour=22,
+        minute=0,
+        next_run_time=utcnow(),
+        max_instances=1,
+        coalesce=True,
+        id="traceflow-certificates",
+    )  # 06:00 in China
     scheduler.start()
     return scheduler

@@ -4,8 +4,9 @@ Service calls nest: a service that runs inside another's transaction (an ERP act
 BPMN service task while a task is being completed) joins it instead of committing on its own, so
 workflow state, ERP records and audit events commit together or not at all.
 """
-from contextlib import contextmanager
+
 import zlib
+from contextlib import contextmanager
 
 from sqlalchemy import text
 

@@ -1,7 +1,8 @@
 """Users, roles, passwords, lockout and API tokens (21 CFR 11.300: unique IDs, aging, lockout)."""
-from datetime import timedelta
+
 import hashlib
 import secrets
+from datetime import timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -65,8 +66,14 @@ def create_policy_roles(names):
         created = sorted(set(names) - existing)
         if created:
             ensure_roles(created)
-            audit.record(None, "role.create", "role", ",".join(created), after={"roles": created},
-                         reason="roles of the access policy (rules/access_policy.json)")
+            audit.record(
+                None,
+                "role.create",
+                "role",
+                ",".join(created),
+                after={"roles": created},
+                reason="roles of the access policy (rules/access_policy.json)",
+            )
     return created
 
 
@@ -74,15 +81,21 @@ def check_password_policy(password, user=None):
     """Raise InvalidInput unless `password` is long enough and not one of the user's last ones."""
     minimum = _setting("PASSWORD_MIN_LENGTH", 10)
     if len(password or "") < minimum:
-        raise InvalidInput(f"the password must have at least {minimum} characters",
-                           {"password": f"at least {minimum} characters"})
+        raise InvalidInput(
+            f"the password must have at least {minimum} characters", {"password": f"at least {minimum} characters"}
+        )
     if user is not None:
         keep = _setting("PASSWORD_HISTORY", 5)
-        recent = db.session.scalars(select(PasswordHistory.password_hash).where(PasswordHistory.user_id == user.id)
-                                    .order_by(PasswordHistory.id.desc()).limit(keep)).all()
+        recent = db.session.scalars(
+            select(PasswordHistory.password_hash)
+            .where(PasswordHistory.user_id == user.id)
+            .order_by(PasswordHistory.id.desc())
+            .limit(keep)
+        ).all()
         if any(_matches(h, password) for h in [user.password_hash, *recent][:keep]):
-            raise InvalidInput(f"the password must differ from the last {keep}",
-                               {"password": f"used within the last {keep} passwords"})
+            raise InvalidInput(
+                f"the password must differ from the last {keep}", {"password": f"used within the last {keep} passwords"}
+            )
 
 
 def create_user(username, password, roles=(), full_name="", actor=None, must_change=False):
@@ -94,12 +107,23 @@ def create_user(username, password, roles=(), full_name="", actor=None, must_cha
     with transaction() as session:
         if session.scalar(select(User).where(User.username == username)):
             raise InvalidInput(f"user {username} exists", {"username": "exists"})
-        user = User(username=username, full_name=full_name, password_hash=hash_password(password),
-                    roles=ensure_roles(roles), must_change_password=must_change, password_changed_at=utcnow())
+        user = User(
+            username=username,
+            full_name=full_name,
+            password_hash=hash_password(password),
+            roles=ensure_roles(roles),
+            must_change_password=must_change,
+            password_changed_at=utcnow(),
+        )
         session.add(user)
         session.flush()
-        audit.record(actor, "user.create", "user", user.id,
-                     after={"username": username, "full_name": full_name, "roles": sorted(roles)})
+        audit.record(
+            actor,
+            "user.create",
+            "user",
+            user.id,
+            after={"username": username, "full_name": full_name, "roles": sorted(roles)},
+        )
     return user
 
 
@@ -192,8 +216,12 @@ def update_user(admin, user_id, roles=None, active=None, full_name=None, unlock=
     """Admin changes to roles, activity, name or lock state; audited with before/after."""
     with transaction() as session:
         user = _get(session, user_id)
-        before = {"roles": sorted(user.role_names), "active": user.active, "full_name": user.full_name,
-                  "locked": user.locked_at is not None}
+        before = {
+            "roles": sorted(user.role_names),
+            "active": user.active,
+            "full_name": user.full_name,
+            "locked": user.locked_at is not None,
+        }
         if roles is not None:
             user.roles = ensure_roles(roles)
         if active is not None:
@@ -202,8 +230,12 @@ def update_user(admin, user_id, roles=None, active=None, full_name=None, unlock=
             user.full_name = full_name
         if unlock:
             user.locked_at, user.failed_logins = None, 0
-        after = {"roles": sorted(r.name for r in user.roles), "active": user.active, "full_name": user.full_name,
-                 "locked": user.locked_at is not None}
+        after = {
+            "roles": sorted(r.name for r in user.roles),
+            "active": user.active,
+            "full_name": user.full_name,
+            "locked": user.locked_at is not None,
+        }
         old, new = audit.diff(before, after)
         if new or old:
             audit.record(admin, "user.update", "user", user.id, before=old, after=new)
@@ -214,8 +246,9 @@ def issue_token(user, hours):
     """Create an API token for `user`; only its hash is stored, the token is returned once."""
     token = secrets.token_urlsafe(32)
     with transaction() as session:
-        session.add(ApiToken(user_id=user.id, token_hash=_token_hash(token),
-                             expires_at=utcnow() + timedelta(hours=hours)))
+        session.add(
+            ApiToken(user_id=user.id, token_hash=_token_hash(token), expires_at=utcnow() + timedelta(hours=hours))
+        )
         audit.record(user, "auth.token_issued", "user", user.id)
     return token
 

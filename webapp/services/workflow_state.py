@@ -1,5 +1,6 @@
 """Writing an engine snapshot back to the instance row and the human-task index."""
-from datetime import datetime, time, timedelta, timezone
+
+from datetime import UTC, datetime, time, timedelta
 
 from sqlalchemy import delete, select
 
@@ -22,8 +23,9 @@ def apply_snapshot(session, instance, snapshot):
     if snapshot.thrown or uses_messages(instance.version):
         _route_messages(session, instance, snapshot)
     ready = {t.id: t for t in snapshot.ready_tasks}
-    open_rows = session.scalars(select(HumanTaskRow).where(HumanTaskRow.instance_id == instance.id,
-                                                           HumanTaskRow.completed_at.is_(None))).all()
+    open_rows = session.scalars(
+        select(HumanTaskRow).where(HumanTaskRow.instance_id == instance.id, HumanTaskRow.completed_at.is_(None))
+    ).all()
     known = {row.task_id for row in open_rows}
     for row in open_rows:
         if row.task_id not in ready:
@@ -31,13 +33,23 @@ def apply_snapshot(session, instance, snapshot):
     for task in snapshot.ready_tasks:
         if task.id not in known:
             row = HumanTaskRow(
-                instance_id=instance.id, task_id=task.id, bpmn_id=task.bpmn_id, title=task.title,
-                title_en=task.properties.get("name_en", ""), instructions=task.instructions,
+                instance_id=instance.id,
+                task_id=task.id,
+                bpmn_id=task.bpmn_id,
+                title=task.title,
+                title_en=task.properties.get("name_en", ""),
+                instructions=task.instructions,
                 form_file=task.properties.get("formJsonSchemaFilename"),
                 form_ui_file=task.properties.get("formUiSchemaFilename"),
                 signature_properties={k: v for k, v in task.properties.items() if k.startswith("signature")} or None,
-                type=task.type, lane=task.lane, candidate_role=task.role, created_at=now,
-                due_at=_due_at(task, now), assignee_id=_assignee_id(session, task), escalate_role=task.escalate_to)
+                type=task.type,
+                lane=task.lane,
+                candidate_role=task.role,
+                created_at=now,
+                due_at=_due_at(task, now),
+                assignee_id=_assignee_id(session, task),
+                escalate_role=task.escalate_to,
+            )
             session.add(row)
             notifications.task_ready(row, instance.initiator_id)
 
@@ -45,7 +57,7 @@ def apply_snapshot(session, instance, snapshot):
 def _due_at(task, now):
     """`dueDate` (the end of that day, UTC) or now + `dueInDays`; None without either."""
     if task.due_date is not None:
-        return datetime.combine(task.due_date, time.max, tzinfo=timezone.utc).replace(microsecond=0)
+        return datetime.combine(task.due_date, time.max, tzinfo=UTC).replace(microsecond=0)
     return now + timedelta(days=task.due_in_days) if task.due_in_days is not None else None
 
 
@@ -60,8 +72,11 @@ def _assignee_id(session, task):
 def _route_messages(session, instance, snapshot):
     """Queue what the instance threw (same transaction) and record what it now waits for."""
     for message in snapshot.thrown:
-        session.add(OutboxMessage(source_instance_id=instance.id, name=message["name"], kind=message["kind"],
-                                  event=message["event"]))
+        session.add(
+            OutboxMessage(
+                source_instance_id=instance.id, name=message["name"], kind=message["kind"], event=message["event"]
+            )
+        )
     session.execute(delete(MessageSubscription).where(MessageSubscription.instance_id == instance.id))
     if snapshot.status == "running":
         for name in snapshot.waiting_for:

@@ -1,4 +1,5 @@
 """Helpers the ERP services share: business dates, lookups by code, audit snapshots, refusals."""
+
 from contextlib import contextmanager
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
@@ -89,5 +90,3 @@ def refusals_audited(actor, action, entity_type, entity_id):
     except GuardRefused as exc:
         audit_refusal(actor, f"{action}.refused", entity_type, entity_id, exc.message)
         raise
-
-

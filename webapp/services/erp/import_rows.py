@@ -3,6 +3,7 @@
 Each `check_*` function takes the parsed rows of one file, reports errors as (file, row, column,
 reason) and returns the clean values. Rows count as in a spreadsheet: the header is row 1.
 """
+
 from datetime import date, datetime, time
 from zoneinfo import ZoneInfo
 
@@ -18,8 +19,19 @@ HEADERS = {
     "customers.csv": ["code", "name", "license_number", "license_valid_until"],
     "locations.csv": ["code", "name", "kind"],
     "lots.csv": ["material", "lot", "manufactured_on", "expires_on", "status", "supplier"],
-    "movements.csv": ["moved_at", "type", "material", "lot", "serial", "quantity", "from_location", "to_location",
-                      "customer", "supplier", "reference"],
+    "movements.csv": [
+        "moved_at",
+        "type",
+        "material",
+        "lot",
+        "serial",
+        "quantity",
+        "from_location",
+        "to_location",
+        "customer",
+        "supplier",
+        "reference",
+    ],
 }
 MAX_ERRORS = 1000
 
@@ -93,8 +105,11 @@ class Cells:
         if value is None:
             return None
         try:
-            parsed = datetime.fromisoformat(value) if "T" in value or " " in value else \
-                datetime.combine(date.fromisoformat(value), time())
+            parsed = (
+                datetime.fromisoformat(value)
+                if "T" in value or " " in value
+                else datetime.combine(date.fromisoformat(value), time())
+            )
         except ValueError:
             self.error(column, "must be an ISO 8601 date-time")
             return None
@@ -117,10 +132,15 @@ def unique(cells, column, key, seen):
 
 def check_material(cells, known):
     """A materials.csv row → Material values."""
-    values = {"code": cells.text("code", True, 40), "name": cells.text("name", True),
-              "tracking": cells.choice("tracking", TRACKING), "storage": cells.choice("storage", STORAGE),
-              "shelf_life_days": cells.integer("shelf_life_days"),
-              "device_class": cells.choice("device_class", DEVICE_CLASSES, required=False), "gtin": None}
+    values = {
+        "code": cells.text("code", True, 40),
+        "name": cells.text("name", True),
+        "tracking": cells.choice("tracking", TRACKING),
+        "storage": cells.choice("storage", STORAGE),
+        "shelf_life_days": cells.integer("shelf_life_days"),
+        "device_class": cells.choice("device_class", DEVICE_CLASSES, required=False),
+        "gtin": None,
+    }
     gtin = cells.text("gtin", max_length=14)
     if gtin:
         try:
@@ -140,8 +160,12 @@ def check_party(cells, kind, known):
     if kind == "supplier":
         values["status"] = cells.choice("status", SUPPLIER_STATUSES)
     elif kind == "customer":
-        values.update(license_number=cells.text("license_number", max_length=80),
-                      license_valid_until=cells.day("license_valid_until"), licensed_scope=[], address="")
+        values.update(
+            license_number=cells.text("license_number", max_length=80),
+            license_valid_until=cells.day("license_valid_until"),
+            licensed_scope=[],
+            address="",
+        )
     else:
         values["kind"] = cells.choice("kind", LOCATION_KINDS)
     if values["code"]:
@@ -152,9 +176,14 @@ def check_party(cells, kind, known):
 
 def check_lot(cells, known):
     """A lots.csv row → Lot values (material and supplier by code)."""
-    values = {"material": cells.known("material", known.materials, True), "lot_number": cells.text("lot", True, 40),
-              "manufactured_on": cells.day("manufactured_on"), "expires_on": cells.day("expires_on"),
-              "status": cells.choice("status", LOT_STATUSES), "supplier": cells.known("supplier", known.suppliers)}
+    values = {
+        "material": cells.known("material", known.materials, True),
+        "lot_number": cells.text("lot", True, 40),
+        "manufactured_on": cells.day("manufactured_on"),
+        "expires_on": cells.day("expires_on"),
+        "status": cells.choice("status", LOT_STATUSES),
+        "supplier": cells.known("supplier", known.suppliers),
+    }
     if values["material"] and known.materials.get(values["material"]) == "none":
         cells.error("lot", f"{values['material']} is not lot-tracked")
     if values["manufactured_on"] and values["expires_on"] and values["expires_on"] < values["manufactured_on"]:
@@ -166,20 +195,34 @@ def check_lot(cells, known):
 
 def check_movement(cells, known, zone):
     """A movements.csv row → movement values (records by code), with the ledger's structural rules."""
-    v = {"moved_at": cells.moment("moved_at", zone), "type": cells.text("type", True),
-         "material": cells.known("material", known.materials, True), "lot": cells.text("lot", max_length=40),
-         "serial": cells.text("serial", max_length=40), "quantity": cells.integer("quantity", 1, True),
-         "from_location": cells.known("from_location", known.locations),
-         "to_location": cells.known("to_location", known.locations),
-         "customer": cells.known("customer", known.customers), "supplier": cells.known("supplier", known.suppliers),
-         "reference": cells.text("reference", max_length=60)}
+    v = {
+        "moved_at": cells.moment("moved_at", zone),
+        "type": cells.text("type", True),
+        "material": cells.known("material", known.materials, True),
+        "lot": cells.text("lot", max_length=40),
+        "serial": cells.text("serial", max_length=40),
+        "quantity": cells.integer("quantity", 1, True),
+        "from_location": cells.known("from_location", known.locations),
+        "to_location": cells.known("to_location", known.locations),
+        "customer": cells.known("customer", known.customers),
+        "supplier": cells.known("supplier", known.suppliers),
+        "reference": cells.text("reference", max_length=60),
+    }
     if v["material"] and v["lot"] and (v["material"], v["lot"]) not in known.lots:
         cells.error("lot", f"unknown lot {v['lot']} of {v['material']}")
     if v["material"] and cells.ok:
         errors = structure_errors(
-            v["type"], from_kind=known.locations.get(v["from_location"]), to_kind=known.locations.get(v["to_location"]),
-            customer=v["customer"], supplier=v["supplier"], reference=v["reference"],
-            tracking=known.materials[v["material"]], lot=v["lot"], serial=v["serial"], quantity=v["quantity"])
+            v["type"],
+            from_kind=known.locations.get(v["from_location"]),
+            to_kind=known.locations.get(v["to_location"]),
+            customer=v["customer"],
+            supplier=v["supplier"],
+            reference=v["reference"],
+            tracking=known.materials[v["material"]],
+            lot=v["lot"],
+            serial=v["serial"],
+            quantity=v["quantity"],
+        )
         for column, reason in errors.items():
             cells.error(column, reason)
     if v["serial"] and v["lot"] and cells.ok:

@@ -1,5 +1,6 @@
 """The append-only inventory ledger: posting movements, reversing them, and the structural rules
 (which locations and parties each movement type needs) that services and imports share."""
+
 from sqlalchemy import select
 
 from ...errors import Conflict, InvalidInput, NotFound
@@ -89,13 +90,37 @@ def resolve_serial(material, lot, number, create):
     return serial
 
 
-def post(session, actor, type_, material, quantity, *, lot=None, serial=None, from_location=None, to_location=None,
-         customer=None, supplier=None, reference=None, reason=None, moved_at=None, shipment_id=None):
+def post(
+    session,
+    actor,
+    type_,
+    material,
+    quantity,
+    *,
+    lot=None,
+    serial=None,
+    from_location=None,
+    to_location=None,
+    customer=None,
+    supplier=None,
+    reference=None,
+    reason=None,
+    moved_at=None,
+    shipment_id=None,
+):
     """Check and add one movement inside the caller's transaction (no audit: the caller audits)."""
     errors = structure_errors(
-        type_, from_kind=getattr(from_location, "kind", None), to_kind=getattr(to_location, "kind", None),
-        customer=customer, supplier=supplier, reference=reference, tracking=material.tracking,
-        lot=lot, serial=serial, quantity=quantity)
+        type_,
+        from_kind=getattr(from_location, "kind", None),
+        to_kind=getattr(to_location, "kind", None),
+        customer=customer,
+        supplier=supplier,
+        reference=reference,
+        tracking=material.tracking,
+        lot=lot,
+        serial=serial,
+        quantity=quantity,
+    )
     if from_location is not None and to_location is not None and from_location.id == to_location.id:
         errors["to_location"] = "must differ from from_location"
     if errors:
@@ -105,16 +130,29 @@ def post(session, actor, type_, material, quantity, *, lot=None, serial=None, fr
         check_quarantine_exit(lot, from_location, to_location)
         available = quantity_at(from_location, material, lot, serial)
         if available < quantity:
-            raise InvalidInput(f"only {available} {material.unit} of {material.code} {lot.lot_number if lot else ''} "
-                               f"at {from_location.code}", {"quantity": f"only {available} available"})
+            raise InvalidInput(
+                f"only {available} {material.unit} of {material.code} {lot.lot_number if lot else ''} "
+                f"at {from_location.code}",
+                {"quantity": f"only {available} available"},
+            )
     if type_ in INBOUND and serial is not None and serial_on_hand(serial) > 0:
         raise InvalidInput(f"serial {serial.serial} is already in stock", {"serial": "already in stock"})
     movement = Movement(
-        type=type_, moved_at=moved_at or utcnow(), material_id=material.id, lot_id=getattr(lot, "id", None),
-        serial_id=getattr(serial, "id", None), quantity=quantity, from_location_id=getattr(from_location, "id", None),
-        to_location_id=getattr(to_location, "id", None), customer_id=getattr(customer, "id", None),
-        supplier_id=getattr(supplier, "id", None), reference=reference or None, reason=reason or None,
-        shipment_id=shipment_id, user_id=getattr(actor, "id", None))
+        type=type_,
+        moved_at=moved_at or utcnow(),
+        material_id=material.id,
+        lot_id=getattr(lot, "id", None),
+        serial_id=getattr(serial, "id", None),
+        quantity=quantity,
+        from_location_id=getattr(from_location, "id", None),
+        to_location_id=getattr(to_location, "id", None),
+        customer_id=getattr(customer, "id", None),
+        supplier_id=getattr(supplier, "id", None),
+        reference=reference or None,
+        reason=reason or None,
+        shipment_id=shipment_id,
+        user_id=getattr(actor, "id", None),
+    )
     session.add(movement)
     session.flush()
     return movement
@@ -130,13 +168,16 @@ def _lock(session, material, lot):
 
 def movement_view(movement):
     """The audited view of a movement: its fields with codes instead of ids."""
-    return {**snapshot(movement, MOVEMENT_FIELDS), "material": movement.material.code,
-            "lot": movement.lot.lot_number if movement.lot else None,
-            "serial": movement.serial.serial if movement.serial else None,
-            "from_location": movement.from_location.code if movement.from_location else None,
-            "to_location": movement.to_location.code if movement.to_location else None,
-            "customer": movement.customer.code if movement.customer else None,
-            "supplier": movement.supplier.code if movement.supplier else None}
+    return {
+        **snapshot(movement, MOVEMENT_FIELDS),
+        "material": movement.material.code,
+        "lot": movement.lot.lot_number if movement.lot else None,
+        "serial": movement.serial.serial if movement.serial else None,
+        "from_location": movement.from_location.code if movement.from_location else None,
+        "to_location": movement.to_location.code if movement.to_location else None,
+        "customer": movement.customer.code if movement.customer else None,
+        "supplier": movement.supplier.code if movement.supplier else None,
+    }
 
 
 def record_movement(actor, values):
@@ -148,16 +189,32 @@ def record_movement(actor, values):
         raise InvalidInput(f"a {type_} is recorded through the {type_}s service", {"type": "not allowed here"})
     if type_ == "adjustment":
         values = {**values, "reason": reason_required(values.get("reason"))}
-    with refusals_audited(actor, "movement", "material", values.get("material") or ""):
-        with transaction() as session:
-            refs = _resolve(values)
-            movement = post(session, actor, type_, refs["material"], values.get("quantity"), lot=refs["lot"],
-                            serial=refs["serial"], from_location=refs["from_location"],
-                            to_location=refs["to_location"], customer=refs["customer"], supplier=refs["supplier"],
-                            reference=values.get("reference"), reason=values.get("reason"),
-                            moved_at=values.get("moved_at"))
-            audit.record(actor, "movement.create", "movement", movement.id, after=movement_view(movement),
-                         reason=values.get("reason"))
+    with refusals_audited(actor, "movement", "material", values.get("material") or ""), transaction() as session:
+        refs = _resolve(values)
+        movement = post(
+            session,
+            actor,
+            type_,
+            refs["material"],
+            values.get("quantity"),
+            lot=refs["lot"],
+            serial=refs["serial"],
+            from_location=refs["from_location"],
+            to_location=refs["to_location"],
+            customer=refs["customer"],
+            supplier=refs["supplier"],
+            reference=values.get("reference"),
+            reason=values.get("reason"),
+            moved_at=values.get("moved_at"),
+        )
+        audit.record(
+            actor,
+            "movement.create",
+            "movement",
+            movement.id,
+            after=movement_view(movement),
+            reason=values.get("reason"),
+        )
     return movement
 
 
@@ -165,14 +222,21 @@ def _resolve(values):
     """Records named in `values` by code; per-field InvalidInput for unknown ones."""
     material = by_code("material", values.get("material"), "material")
     refs = {"material": material}
-    for field, kind in (("from_location", "location"), ("to_location", "location"), ("customer", "customer"),
-                        ("supplier", "supplier")):
+    for field, kind in (
+        ("from_location", "location"),
+        ("to_location", "location"),
+        ("customer", "customer"),
+        ("supplier", "supplier"),
+    ):
         refs[field] = by_code(kind, values[field], field) if values.get(field) else None
     refs["lot"] = find_lot(material, values["lot"]) if values.get("lot") else None
     if values.get("lot") and refs["lot"] is None:
         raise InvalidInput(f"no lot {values['lot']} of {material.code}", {"lot": "unknown"})
-    refs["serial"] = resolve_serial(material, refs["lot"], values.get("serial"), values.get("type") == "output") \
-        if refs["lot"] is not None else None
+    refs["serial"] = (
+        resolve_serial(material, refs["lot"], values.get("serial"), values.get("type") == "output")
+        if refs["lot"] is not None
+        else None
+    )
     return refs
 
 
@@ -186,23 +250,42 @@ def reverse_movement(actor, movement_id, reason):
         raise Conflict("a reversal is not reversed; record a new movement instead")
     if db.session.scalar(select(Movement.id).where(Movement.reverses_id == original.id)):
         raise Conflict(f"movement {movement_id} is already reversed")
-    with refusals_audited(actor, "movement.reverse", "movement", movement_id):
-        with transaction() as session:
-            _lock(session, original.material, original.lot)
-            source = original.to_location
-            if source is not None:
-                available = quantity_at(source, original.material, original.lot, original.serial)
-                if available < original.quantity:
-                    raise InvalidInput(f"only {available} left at {source.code}: the movement cannot be reversed",
-                                       {"quantity": f"only {available} available"})
-            reversal = Movement(
-                type=original.type, moved_at=utcnow(), material_id=original.material_id, lot_id=original.lot_id,
-                serial_id=original.serial_id, quantity=original.quantity, from_location_id=original.to_location_id,
-                to_location_id=original.from_location_id, customer_id=original.customer_id,
-                supplier_id=original.supplier_id, reference=original.reference, shipment_id=original.shipment_id,
-                reverses_id=original.id, reason=reason, user_id=getattr(actor, "id", None))
-            session.add(reversal)
-            session.flush()
-            audit.record(actor, "movement.reverse", "movement", reversal.id, before=movement_view(original),
-                         after=movement_view(reversal), reason=reason)
+    with refusals_audited(actor, "movement.reverse", "movement", movement_id), transaction() as session:
+        _lock(session, original.material, original.lot)
+        source = original.to_location
+        if source is not None:
+            available = quantity_at(source, original.material, original.lot, original.serial)
+            if available < original.quantity:
+                raise InvalidInput(
+                    f"only {available} left at {source.code}: the movement cannot be reversed",
+                    {"quantity": f"only {available} available"},
+                )
+        reversal = Movement(
+            type=original.type,
+            moved_at=utcnow(),
+            material_id=original.material_id,
+            lot_id=original.lot_id,
+            serial_id=original.serial_id,
+            quantity=original.quantity,
+            from_location_id=original.to_location_id,
+            to_location_id=original.from_location_id,
+            customer_id=original.customer_id,
+            supplier_id=original.supplier_id,
+            reference=original.reference,
+            shipment_id=original.shipment_id,
+            reverses_id=original.id,
+            reason=reason,
+            user_id=getattr(actor, "id", None),
+        )
+        session.add(reversal)
+        session.flush()
+        audit.record(
+            actor,
+            "movement.reverse",
+            "movement",
+            reversal.id,
+            before=movement_view(original),
+            after=movement_view(reversal),
+            reason=reason,
+        )
     return reversal

@@ -1,4 +1,5 @@
 """Lots: creation (receipt, production or subcontract origin), dates, release and status changes."""
+
 from datetime import timedelta
 
 from sqlalchemy import select
@@ -29,8 +30,18 @@ def default_expiry(material, manufactured_on):
     return None
 
 
-def new_lot(session, actor, material, lot_number, *, origin, manufactured_on=None, expires_on=None,
-            supplier=None, origin_reference=None):
+def new_lot(
+    session,
+    actor,
+    material,
+    lot_number,
+    *,
+    origin,
+    manufactured_on=None,
+    expires_on=None,
+    supplier=None,
+    origin_reference=None,
+):
     """Add a quarantined lot inside the caller's transaction and audit its creation."""
     require((lot_number or "").strip(), "lot", "a lot number is required")
     require(material.tracking != "none", "lot", f"{material.code} is not lot-tracked")
@@ -39,14 +50,25 @@ def new_lot(session, actor, material, lot_number, *, origin, manufactured_on=Non
     expires_on = expires_on or default_expiry(material, manufactured_on)
     if manufactured_on and expires_on:
         require(manufactured_on <= expires_on, "expires_on", "must not be before manufactured_on")
-    lot = Lot(material_id=material.id, lot_number=lot_number.strip(), manufactured_on=manufactured_on,
-              expires_on=expires_on, status="quarantine", origin=origin, origin_reference=origin_reference,
-              supplier_id=getattr(supplier, "id", None))
+    lot = Lot(
+        material_id=material.id,
+        lot_number=lot_number.strip(),
+        manufactured_on=manufactured_on,
+        expires_on=expires_on,
+        status="quarantine",
+        origin=origin,
+        origin_reference=origin_reference,
+        supplier_id=getattr(supplier, "id", None),
+    )
     session.add(lot)
     session.flush()
-    audit.record(actor, "lot.create", "lot", lot.id,
-                 after={"material": material.code, **snapshot(lot, LOT_FIELDS),
-                        "supplier": getattr(supplier, "code", None)})
+    audit.record(
+        actor,
+        "lot.create",
+        "lot",
+        lot.id,
+        after={"material": material.code, **snapshot(lot, LOT_FIELDS), "supplier": getattr(supplier, "code", None)},
+    )
     return lot
 
 
@@ -69,13 +91,19 @@ def update_lot_dates(actor, lot, changes, reason):
 def release_lot(actor, lot, reason):
     """Release a lot from quarantine (or hold): the only way a lot becomes usable and shippable."""
     reason = reason_required(reason)
-    with refusals_audited(actor, "lot.release", "lot", lot.id):
-        with transaction():
-            check_release(lot)
-            before = lot.status
-            lot.status, lot.updated_at = "released", utcnow()
-            audit.record(actor, "lot.release", "lot", lot.id, before={"status": before},
-                         after={"status": "released", "lot": lot_label(lot)}, reason=reason)
+    with refusals_audited(actor, "lot.release", "lot", lot.id), transaction():
+        check_release(lot)
+        before = lot.status
+        lot.status, lot.updated_at = "released", utcnow()
+        audit.record(
+            actor,
+            "lot.release",
+            "lot",
+            lot.id,
+            before={"status": before},
+            after={"status": "released", "lot": lot_label(lot)},
+            reason=reason,
+        )
     return lot
 
 
@@ -83,10 +111,9 @@ def change_lot_status(actor, lot, status, reason):
     """Put a lot on hold, back to quarantine, rejected or recalled, with a reason (never released)."""
     reason = reason_required(reason)
     require(status in LOT_STATUSES, "status", f"must be one of {', '.join(LOT_STATUSES)}")
-    with refusals_audited(actor, "lot.status", "lot", lot.id):
-        with transaction():
-            check_status_change(lot, status)
-            set_status(actor, lot, status, reason)
+    with refusals_audited(actor, "lot.status", "lot", lot.id), transaction():
+        check_status_change(lot, status)
+        set_status(actor, lot, status, reason)
     return lot
 
 
@@ -94,19 +121,29 @@ def set_status(actor, lot, status, reason, rule=None):
     """Change the status inside the caller's transaction and audit it (`rule` when a rule did it)."""
     before = lot.status
     lot.status, lot.updated_at = status, utcnow()
-    audit.record(actor, f"lot.{status}", "lot", lot.id, before={"status": before},
-                 after={"status": status, "lot": lot_label(lot), **({"rule": rule} if rule else {})}, reason=reason)
+    audit.record(
+        actor,
+        f"lot.{status}",
+        "lot",
+        lot.id,
+        before={"status": before},
+        after={"status": status, "lot": lot_label(lot), **({"rule": rule} if rule else {})},
+        reason=reason,
+    )
 
 
 def void_lot(actor, lot, reason):
     """Void a lot created in error; a lot with movements stays (correct those by reversal)."""
+
     def unused(record):
         if db.session.scalar(select(Movement.id).where(Movement.lot_id == record.id).limit(1)):
             raise Conflict("the lot has movements; reverse them instead of voiding the lot")
+
     return void_record(actor, lot, "lot", reason, check=unused)
 
 
 def lot_movements(lot, limit=500):
     """The ledger of one lot, oldest first."""
-    return db.session.scalars(select(Movement).where(Movement.lot_id == lot.id)
-                              .order_by(Movement.moved_at, Movement.id).limit(limit)).all()
+    return db.session.scalars(
+        select(Movement).where(Movement.lot_id == lot.id).order_by(Movement.moved_at, Movement.id).limit(limit)
+    ).all()

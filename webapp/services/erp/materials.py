@@ -1,4 +1,5 @@
 """Materials (products, with GTIN = UDI-DI) and locations: create, update, void."""
+
 from sqlalchemy import select
 
 from ...errors import InvalidInput, UdiInvalid
@@ -9,8 +10,18 @@ from .common import require
 from .records import create_record, update_record, void_record
 from .udi import normalize_gtin
 
-MATERIAL_FIELDS = ("code", "name", "gtin", "tracking", "storage", "unit", "shelf_life_days", "device_class",
-                   "registration_number", "registration_valid_until")
+MATERIAL_FIELDS = (
+    "code",
+    "name",
+    "gtin",
+    "tracking",
+    "storage",
+    "unit",
+    "shelf_life_days",
+    "device_class",
+    "registration_number",
+    "registration_valid_until",
+)
 LOCATION_FIELDS = ("code", "name", "kind")
 
 

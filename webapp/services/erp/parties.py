@@ -1,4 +1,5 @@
 """Suppliers (qualification status, approved scope, certificates) and customers."""
+
 from datetime import timedelta
 
 from sqlalchemy import select
@@ -14,8 +15,15 @@ from .records import create_record, update_record, void_record
 from .rules import rule
 
 SUPPLIER_FIELDS = ("code", "name", "status")
-CUSTOMER_FIELDS = ("code", "name", "license_number", "license_valid_until", "licensed_scope", "address",
-                   "min_remaining_shelf_life_days")
+CUSTOMER_FIELDS = (
+    "code",
+    "name",
+    "license_number",
+    "license_valid_until",
+    "licensed_scope",
+    "address",
+    "min_remaining_shelf_life_days",
+)
 CERTIFICATE_FIELDS = ("supplier_id", "type", "number", "valid_from", "valid_until", "file_name")
 
 
@@ -45,17 +53,19 @@ def set_supplier_scope(actor, supplier, material_codes, services, reason):
     materials = [by_code("material", code, "materials") for code in dict.fromkeys(material_codes)]
     with transaction():
         before = _scope_view(supplier)
-        supplier.scope = [SupplierScope(material_id=m.id) for m in materials] + \
-                         [SupplierScope(service=s.strip()) for s in dict.fromkeys(services) if s.strip()]
-        after = {"materials": [m.code for m in materials], "services": [s.service for s in supplier.scope
-                                                                          if s.service]}
+        supplier.scope = [SupplierScope(material_id=m.id) for m in materials] + [
+            SupplierScope(service=s.strip()) for s in dict.fromkeys(services) if s.strip()
+        ]
+        after = {"materials": [m.code for m in materials], "services": [s.service for s in supplier.scope if s.service]}
         audit.record(actor, "supplier.scope", "supplier", supplier.id, before=before, after=after, reason=reason)
     return supplier
 
 
 def _scope_view(supplier):
-    return {"materials": [s.material.code for s in supplier.scope if s.material],
-            "services": [s.service for s in supplier.scope if s.service]}
+    return {
+        "materials": [s.material.code for s in supplier.scope if s.material],
+        "services": [s.service for s in supplier.scope if s.service],
+    }
 
 
 def void_supplier(actor, supplier, reason):
@@ -69,8 +79,9 @@ def add_certificate(actor, supplier, values):
     require((values.get("number") or "").strip(), "number", "required")
     if values.get("valid_from") and values.get("valid_until"):
         require(values["valid_from"] <= values["valid_until"], "valid_until", "must not be before valid_from")
-    return create_record(actor, SupplierCertificate, "supplier_certificate",
-                         {**values, "supplier_id": supplier.id}, CERTIFICATE_FIELDS)
+    return create_record(
+        actor, SupplierCertificate, "supplier_certificate", {**values, "supplier_id": supplier.id}, CERTIFICATE_FIELDS
+    )
 
 
 def void_certificate(actor, certificate, reason):
@@ -82,18 +93,28 @@ def expiring_certificates(within_days=None):
     """Certificates of active suppliers expiring within the rule's warning period (or already expired)."""
     days = within_days if within_days is not None else rule("REC-SUPPLIER-CERTIFICATE")["warn_days_before_expiry"]
     limit = business_date() + timedelta(days=days)
-    return db.session.scalars(select(SupplierCertificate).join(Supplier).where(
-        SupplierCertificate.voided_at.is_(None), Supplier.voided_at.is_(None),
-        SupplierCertificate.valid_until.is_not(None), SupplierCertificate.valid_until <= limit)
-        .order_by(SupplierCertificate.valid_until)).all()
+    return db.session.scalars(
+        select(SupplierCertificate)
+        .join(Supplier)
+        .where(
+            SupplierCertificate.voided_at.is_(None),
+            Supplier.voided_at.is_(None),
+            SupplierCertificate.valid_until.is_not(None),
+            SupplierCertificate.valid_until <= limit,
+        )
+        .order_by(SupplierCertificate.valid_until)
+    ).all()
 
 
 def _customer_values(values):
     values = dict(values)
     if "licensed_scope" in values:
         scope = list(dict.fromkeys(values["licensed_scope"] or []))
-        require(all(c in DEVICE_CLASSES for c in scope), "licensed_scope",
-                f"device classes must be among {', '.join(DEVICE_CLASSES)}")
+        require(
+            all(c in DEVICE_CLASSES for c in scope),
+            "licensed_scope",
+            f"device classes must be among {', '.join(DEVICE_CLASSES)}",
+        )
         values["licensed_scope"] = scope
     if values.get("min_remaining_shelf_life_days") is not None:
         require(values["min_remaining_shelf_life_days"] >= 0, "min_remaining_shelf_life_days", "must not be negative")

@@ -1,4 +1,5 @@
 """Read-only ERP queries with filters and pagination, for the API and the pages."""
+
 from dataclasses import dataclass
 
 from sqlalchemy import func, or_, select
@@ -12,6 +13,7 @@ from .stock import stock_rows
 @dataclass(frozen=True)
 class Page:
     """One page of a list: its rows and the paging facts."""
+
     items: list
     page: int
     per_page: int
@@ -99,8 +101,17 @@ def serials(material=None, lot=None, serial=None):
     return query.order_by(Material.code, Serial.serial)
 
 
-def movements(type=None, material=None, lot=None, lot_id=None, location=None, reference=None, customer=None,
-              since=None, until=None):
+def movements(
+    type=None,
+    material=None,
+    lot=None,
+    lot_id=None,
+    location=None,
+    reference=None,
+    customer=None,
+    since=None,
+    until=None,
+):
     """Ledger rows, newest first, by type, material, lot, location (either side), reference, customer, time."""
     query = select(Movement)
     if material or lot:
@@ -152,5 +163,6 @@ def stock(material=None, lot=None, location=None):
         found = find_lot(material_row, lot)
         lot_ids = [found.id] if found else []
     place = by_code("location", location, "location") if location else None
-    return stock_rows(material_id=getattr(material_row, "id", None), lot_ids=lot_ids,
-                      location_id=getattr(place, "id", None))
+    return stock_rows(
+        material_id=getattr(material_row, "id", None), lot_ids=lot_ids, location_id=getattr(place, "id", None)
+    )

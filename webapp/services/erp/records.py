@@ -1,4 +1,5 @@
 """Create, update and void master records with before/after audit events; nothing is deleted."""
+
 from sqlalchemy import select
 
 from ...errors import Conflict, InvalidInput
@@ -44,6 +45,13 @@ def void_record(actor, record, entity_type, reason, check=None):
         check(record)
     with transaction():
         record.voided_at, record.voided_by_id, record.void_reason = utcnow(), getattr(actor, "id", None), reason
-        audit.record(actor, f"{entity_type}.void", entity_type, record.id,
-                     before={"voided": False}, after={"voided": True}, reason=reason)
+        audit.record(
+            actor,
+            f"{entity_type}.void",
+            entity_type,
+            record.id,
+            before={"voided": False},
+            after={"voided": True},
+            reason=reason,
+        )
     return record

@@ -1,7 +1,8 @@
 """The compliance rules of rules/erp_guards.json, as QA wrote them: ids, texts and parameters."""
+
+import json
 from functools import lru_cache
 from pathlib import Path
-import json
 
 from flask import current_app
 

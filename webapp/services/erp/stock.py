@@ -1,4 +1,5 @@
 """Stock, derived from the ledger: movements into a location minus movements out of it."""
+
 from sqlalchemy import and_, case, func, or_, select, union_all
 from sqlalchemy.orm import aliased
 
@@ -28,10 +29,12 @@ def serial_on_hand(serial):
 def signed_movements(where):
     """Every movement as +quantity at its destination and −quantity at its source (a subquery)."""
     columns = (Movement.material_id, Movement.lot_id, Movement.serial_id)
-    into = select(Movement.to_location_id.label("location_id"), *columns,
-                  Movement.quantity.label("q")).where(Movement.to_location_id.is_not(None), *where)
-    out = select(Movement.from_location_id.label("location_id"), *columns,
-                 (-Movement.quantity).label("q")).where(Movement.from_location_id.is_not(None), *where)
+    into = select(Movement.to_location_id.label("location_id"), *columns, Movement.quantity.label("q")).where(
+        Movement.to_location_id.is_not(None), *where
+    )
+    out = select(Movement.from_location_id.label("location_id"), *columns, (-Movement.quantity).label("q")).where(
+        Movement.from_location_id.is_not(None), *where
+    )
     return union_all(into, out).subquery()
 
 
@@ -46,19 +49,52 @@ def stock_rows(material_id=None, lot_ids=None, location_id=None, serial_id=None,
         where.append(Movement.serial_id == serial_id)
     moves = signed_movements(where)
     total = func.sum(moves.c.q)
-    query = (select(Location.code, Location.name, Location.kind, Material.code, Lot.lot_number, Lot.id,
-                    Lot.expires_on, Lot.status, total)
-             .select_from(moves).join(Location, Location.id == moves.c.location_id)
-             .join(Material, Material.id == moves.c.material_id).outerjoin(Lot, Lot.id == moves.c.lot_id)
-             .group_by(Location.code, Location.name, Location.kind, Material.code, Lot.lot_number, Lot.id,
-                       Lot.expires_on, Lot.status).having(total != 0))
+    query = (
+        select(
+            Location.code,
+            Location.name,
+            Location.kind,
+            Material.code,
+            Lot.lot_number,
+            Lot.id,
+            Lot.expires_on,
+            Lot.status,
+            total,
+        )
+        .select_from(moves)
+        .join(Location, Location.id == moves.c.location_id)
+        .join(Material, Material.id == moves.c.material_id)
+        .outerjoin(Lot, Lot.id == moves.c.lot_id)
+        .group_by(
+            Location.code,
+            Location.name,
+            Location.kind,
+            Material.code,
+            Lot.lot_number,
+            Lot.id,
+            Lot.expires_on,
+            Lot.status,
+        )
+        .having(total != 0)
+    )
     if location_id is not None:
         query = query.where(Location.id == location_id)
     if not include_customer:
         query = query.where(Location.kind != "customer")
-    rows = [{"location": r[0], "location_name": r[1], "location_kind": r[2], "material": r[3], "lot": r[4],
-             "lot_id": r[5], "expires_on": r[6], "status": r[7], "quantity": int(r[8])}
-            for r in db.session.execute(query)]
+    rows = [
+        {
+            "location": r[0],
+            "location_name": r[1],
+            "location_kind": r[2],
+            "material": r[3],
+            "lot": r[4],
+            "lot_id": r[5],
+            "expires_on": r[6],
+            "status": r[7],
+            "quantity": int(r[8]),
+        }
+        for r in db.session.execute(query)
+    ]
     return sorted(rows, key=lambda r: (r["location"], r["material"], r["lot"] or ""))
 
 
@@ -74,8 +110,14 @@ def not_reversed(movement):
 def serials_at(location_id, lot_id):
     """Serial numbers of `lot_id` on hand at `location_id`, sorted."""
     signed = case((Movement.to_location_id == location_id, Movement.quantity), else_=-Movement.quantity)
-    query = (select(Serial.serial).join(Movement, Movement.serial_id == Serial.id)
-             .where(Movement.lot_id == lot_id, or_(Movement.to_location_id == location_id,
-                                                   Movement.from_location_id == location_id))
-             .group_by(Serial.serial).having(func.sum(signed) > 0))
+    query = (
+        select(Serial.serial)
+        .join(Movement, Movement.serial_id == Serial.id)
+        .where(
+            Movement.lot_id == lot_id,
+            or_(Movement.to_location_id == location_id, Movement.from_location_id == location_id),
+        )
+        .group_by(Serial.serial)
+        .having(func.sum(signed) > 0)
+    )
     return sorted(db.session.scalars(query))

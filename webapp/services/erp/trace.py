@@ -6,14 +6,15 @@ go), backward walks output → consumption (what went into it). Reversed movemen
 not links. The lot set is then used to collect shipments, customers, stock and suppliers. Rows are
 sorted in Python so SQLite and PostgreSQL (whose collations differ) give identical answers.
 """
+
+import gc
 from contextlib import contextmanager
 from dataclasses import dataclass
-import gc
 
 from sqlalchemy import ARRAY, Integer, String, and_, any_, bindparam, cast, func, literal, select
 from sqlalchemy.ext.compiler import compiles
-from sqlalchemy.sql.functions import FunctionElement
 from sqlalchemy.orm import aliased
+from sqlalchemy.sql.functions import FunctionElement
 
 from ...errors import InvalidInput, NotFound
 from ...extensions import db
@@ -23,12 +24,13 @@ from .stock import not_reversed
 
 DIRECTIONS = {"forward": ("consumption", "output"), "backward": ("output", "consumption")}
 MAX_DEPTH = 50  # a guard against cycles in bad data; real genealogies are a few levels deep
-CHUNK = 900     # lot ids per IN (…) list on SQLite
+CHUNK = 900  # lot ids per IN (…) list on SQLite
 
 
 @dataclass(frozen=True)
 class Trace:
     """The answer in the API's fixed shape (lists of plain dicts)."""
+
     root: dict
     lots: list
     shipments: list
@@ -38,8 +40,14 @@ class Trace:
 
     def as_dict(self):
         """{"root", "lots", "shipments", "customers", "stock", "suppliers"}."""
-        return {"root": self.root, "lots": self.lots, "shipments": self.shipments, "customers": self.customers,
-                "stock": self.stock, "suppliers": self.suppliers}
+        return {
+            "root": self.root,
+            "lots": self.lots,
+            "shipments": self.shipments,
+            "customers": self.customers,
+            "stock": self.stock,
+            "suppliers": self.suppliers,
+        }
 
 
 def trace(material_code, lot_number, direction="forward"):
@@ -55,9 +63,14 @@ def trace(material_code, lot_number, direction="forward"):
         ids = [root.id] + sorted(depths)
         labels = _labels(ids)
         shipped = _shipment_rows(ids)
-        return Trace(root={"material": material.code, "lot": root.lot_number}, lots=_lots(depths, labels),
-                     shipments=_shipments(shipped, labels), customers=_customers(shipped),
-                     stock=_stock(ids, labels), suppliers=_suppliers(ids))
+        return Trace(
+            root={"material": material.code, "lot": root.lot_number},
+            lots=_lots(depths, labels),
+            shipments=_shipments(shipped, labels),
+            customers=_customers(shipped),
+            stock=_stock(ids, labels),
+            suppliers=_suppliers(ids),
+        )
 
 
 @contextmanager
@@ -78,22 +91,32 @@ def genealogy_query(root_id, direction):
     """SELECT lot_id, depth: every lot reachable from `root_id` with its smallest depth (root at 0)."""
     source_type, target_type = DIRECTIONS[direction]
     source, target = aliased(Movement), aliased(Movement)
-    tree = select(cast(literal(root_id), Integer).label("lot_id"),
-                  cast(literal(0), Integer).label("depth")).cte("lot_tree", recursive=True)
-    step = (select(target.lot_id, tree.c.depth + 1)
-            .select_from(tree)
-            .join(source, and_(source.lot_id == tree.c.lot_id, source.type == source_type))
-            .join(target, and_(target.reference == source.reference, target.type == target_type))
-            .where(source.reference.is_not(None), target.lot_id.is_not(None), target.lot_id != tree.c.lot_id,
-                   tree.c.depth < MAX_DEPTH, not_reversed(source), not_reversed(target)))
+    tree = select(cast(literal(root_id), Integer).label("lot_id"), cast(literal(0), Integer).label("depth")).cte(
+        "lot_tree", recursive=True
+    )
+    step = (
+        select(target.lot_id, tree.c.depth + 1)
+        .select_from(tree)
+        .join(source, and_(source.lot_id == tree.c.lot_id, source.type == source_type))
+        .join(target, and_(target.reference == source.reference, target.type == target_type))
+        .where(
+            source.reference.is_not(None),
+            target.lot_id.is_not(None),
+            target.lot_id != tree.c.lot_id,
+            tree.c.depth < MAX_DEPTH,
+            not_reversed(source),
+            not_reversed(target),
+        )
+    )
     tree = tree.union(step)
     return select(tree.c.lot_id, func.min(tree.c.depth).label("depth")).group_by(tree.c.lot_id)
 
 
 def lot_depths(root_id, direction):
     """{lot_id: depth} of the lots reached from the root, the root excluded."""
-    return {lot_id: depth for lot_id, depth in db.session.execute(genealogy_query(root_id, direction))
-            if lot_id != root_id}
+    return {
+        lot_id: depth for lot_id, depth in db.session.execute(genealogy_query(root_id, direction)) if lot_id != root_id
+    }
 
 
 def _chunked(ids, fetch):
@@ -101,7 +124,7 @@ def _chunked(ids, fetch):
     size = (len(ids) or 1) if _postgresql() else CHUNK
     rows = []
     for start in range(0, len(ids), size):
-        rows.extend(fetch(ids[start:start + size]))
+        rows.extend(fetch(ids[start : start + size]))
     return rows
 
 
@@ -119,20 +142,31 @@ def _among(column, ids):
 
 def _labels(ids):
     """{lot id: (material code, lot number, status)}."""
-    return {lot_id: (code, number, status) for lot_id, code, number, status in _chunked(ids, lambda part: (
-        db.session.execute(select(Lot.id, Material.code, Lot.lot_number, Lot.status)
-                           .join(Material, Material.id == Lot.material_id).where(_among(Lot.id, part))).all()))}
+    return {
+        lot_id: (code, number, status)
+        for lot_id, code, number, status in _chunked(
+            ids,
+            lambda part: db.session.execute(
+                select(Lot.id, Material.code, Lot.lot_number, Lot.status)
+                .join(Material, Material.id == Lot.material_id)
+                .where(_among(Lot.id, part))
+            ).all(),
+        )
+    }
 
 
 def _lots(depths, labels):
-    rows = [{"material": labels[i][0], "lot": labels[i][1], "depth": depth, "status": labels[i][2]}
-            for i, depth in depths.items()]
+    rows = [
+        {"material": labels[i][0], "lot": labels[i][1], "depth": depth, "status": labels[i][2]}
+        for i, depth in depths.items()
+    ]
     return sorted(rows, key=lambda r: (r["depth"], r["material"], r["lot"]))
 
 
 class utc_text(FunctionElement):
     """A timestamp column as UTC text "YYYY-MM-DD HH:MM:SS.ffffff": SQLite stores it so; PostgreSQL
     formats it. A wide trace reads tens of thousands; building datetimes for them costs more than SQL."""
+
     type = String()
     name = "utc_text"
     inherit_cache = True
@@ -157,6 +191,7 @@ def _utc_iso(text):
 @dataclass(frozen=True)
 class _Shipped:
     """Shipment and return movements of the traced lots, with customers and numbers resolved."""
+
     rows: list
     customers: dict
 
@@ -166,11 +201,25 @@ def _shipment_rows(ids):
     moved = aliased(Movement)
 
     def fetch(part):
-        return db.session.connection().execute(
-            select(moved.type, moved.shipment_id, moved.reference, moved.customer_id, moved.lot_id, Serial.serial,
-                   moved.quantity, utc_text(moved.moved_at))
-            .outerjoin(Serial, Serial.id == moved.serial_id)
-            .where(_among(moved.lot_id, part), moved.type.in_(("shipment", "return")), not_reversed(moved))).all()
+        return (
+            db.session.connection()
+            .execute(
+                select(
+                    moved.type,
+                    moved.shipment_id,
+                    moved.reference,
+                    moved.customer_id,
+                    moved.lot_id,
+                    Serial.serial,
+                    moved.quantity,
+                    utc_text(moved.moved_at),
+                )
+                .outerjoin(Serial, Serial.id == moved.serial_id)
+                .where(_among(moved.lot_id, part), moved.type.in_(("shipment", "return")), not_reversed(moved))
+            )
+            .all()
+        )
+
     rows = _chunked(ids, fetch)
     customers = _lookup(Customer, {r[3] for r in rows}, Customer.code, Customer.name)
     numbers = {i: n for i, (n,) in _lookup(Shipment, {r[1] for r in rows if r[1]}, Shipment.number).items()}
@@ -179,15 +228,28 @@ def _shipment_rows(ids):
 
 def _lookup(model, ids, *columns):
     """{id: (columns…)} for the rows of `model` with `ids`."""
-    return {row[0]: tuple(row[1:]) for row in _chunked(sorted(ids), lambda part: db.session.execute(
-        select(model.id, *columns).where(_among(model.id, part))).all())}
+    return {
+        row[0]: tuple(row[1:])
+        for row in _chunked(
+            sorted(ids), lambda part: db.session.execute(select(model.id, *columns).where(_among(model.id, part))).all()
+        )
+    }
 
 
 def _shipments(shipped, labels):
-    rows = [{"shipment": number, "customer": shipped.customers[customer_id][0], "material": labels[lot_id][0],
-             "lot": labels[lot_id][1], "serial": serial, "quantity": quantity, "shipped_at": _utc_iso(moved_at)}
-            for type_, number, customer_id, lot_id, serial, quantity, moved_at in shipped.rows
-            if type_ == "shipment"]
+    rows = [
+        {
+            "shipment": number,
+            "customer": shipped.customers[customer_id][0],
+            "material": labels[lot_id][0],
+            "lot": labels[lot_id][1],
+            "serial": serial,
+            "quantity": quantity,
+            "shipped_at": _utc_iso(moved_at),
+        }
+        for type_, number, customer_id, lot_id, serial, quantity, moved_at in shipped.rows
+        if type_ == "shipment"
+    ]
     return sorted(rows, key=lambda r: (r["shipped_at"], r["shipment"], r["material"], r["lot"], r["serial"] or ""))
 
 
@@ -196,25 +258,33 @@ def _customers(shipped):
     totals = {}
     for type_, _number, customer_id, _lot, _serial, quantity, _at in shipped.rows:
         totals[customer_id] = totals.get(customer_id, 0) + (quantity if type_ == "shipment" else -quantity)
-    rows = [{"code": shipped.customers[i][0], "name": shipped.customers[i][1], "quantity": q} for i, q in totals.items()]
+    rows = [
+        {"code": shipped.customers[i][0], "name": shipped.customers[i][1], "quantity": q} for i, q in totals.items()
+    ]
     return sorted(rows, key=lambda r: r["code"])
 
 
 def _stock(ids, labels):
     """Non-zero stock of the lots per location (not at customers): one grouped pass over their movements."""
+
     def fetch(part):
         return db.session.execute(
             select(Movement.lot_id, Movement.from_location_id, Movement.to_location_id, func.sum(Movement.quantity))
             .where(_among(Movement.lot_id, part))
-            .group_by(Movement.lot_id, Movement.from_location_id, Movement.to_location_id)).all()
+            .group_by(Movement.lot_id, Movement.from_location_id, Movement.to_location_id)
+        ).all()
+
     balance = {}
     for lot_id, source, destination, quantity in _chunked(ids, fetch):
         for place, sign in ((source, -1), (destination, 1)):
             if place is not None:
                 balance[(place, lot_id)] = balance.get((place, lot_id), 0) + sign * int(quantity)
     places = _lookup(Location, {place for place, _ in balance}, Location.code, Location.kind)
-    rows = [{"location": places[place][0], "material": labels[lot_id][0], "lot": labels[lot_id][1], "quantity": q}
-            for (place, lot_id), q in balance.items() if q and places[place][1] != "customer"]
+    rows = [
+        {"location": places[place][0], "material": labels[lot_id][0], "lot": labels[lot_id][1], "quantity": q}
+        for (place, lot_id), q in balance.items()
+        if q and places[place][1] != "customer"
+    ]
     return sorted(rows, key=lambda r: (r["location"], r["material"], r["lot"]))
 
 
@@ -223,14 +293,21 @@ def _suppliers(ids):
     moved = aliased(Movement)
 
     def fetch(part):
-        from_lots = (select(Supplier.code, Supplier.name, Material.code, Lot.lot_number)
-                     .join(Lot, Lot.supplier_id == Supplier.id).join(Material, Material.id == Lot.material_id)
-                     .where(_among(Lot.id, part)))
-        from_moves = (select(Supplier.code, Supplier.name, Material.code, Lot.lot_number)
-                      .join(moved, moved.supplier_id == Supplier.id).join(Lot, Lot.id == moved.lot_id)
-                      .join(Material, Material.id == Lot.material_id)
-                      .where(_among(moved.lot_id, part), moved.type.in_(("receipt", "from_subcontractor"))))
+        from_lots = (
+            select(Supplier.code, Supplier.name, Material.code, Lot.lot_number)
+            .join(Lot, Lot.supplier_id == Supplier.id)
+            .join(Material, Material.id == Lot.material_id)
+            .where(_among(Lot.id, part))
+        )
+        from_moves = (
+            select(Supplier.code, Supplier.name, Material.code, Lot.lot_number)
+            .join(moved, moved.supplier_id == Supplier.id)
+            .join(Lot, Lot.id == moved.lot_id)
+            .join(Material, Material.id == Lot.material_id)
+            .where(_among(moved.lot_id, part), moved.type.in_(("receipt", "from_subcontractor")))
+        )
         return db.session.execute(from_lots.union(from_moves)).all()
+
     rows = {(code, name, material, lot) for code, name, material, lot in _chunked(ids, fetch)}
     return [{"code": c, "name": n, "material": m, "lot": lot} for c, n, m, lot in sorted(rows)]
 
@@ -242,11 +319,20 @@ def links(ids, direction="forward"):
 
     def fetch(part):
         return db.session.execute(
-            select(source.lot_id, target.lot_id).distinct()
+            select(source.lot_id, target.lot_id)
+            .distinct()
             .join(target, and_(target.reference == source.reference, target.type == target_type))
-            .where(_among(source.lot_id, part), source.type == source_type, source.reference.is_not(None),
-                   target.lot_id.is_not(None), target.lot_id != source.lot_id,
-                   not_reversed(source), not_reversed(target))).all()
+            .where(
+                _among(source.lot_id, part),
+                source.type == source_type,
+                source.reference.is_not(None),
+                target.lot_id.is_not(None),
+                target.lot_id != source.lot_id,
+                not_reversed(source),
+                not_reversed(target),
+            )
+        ).all()
+
     return {tuple(r) for r in _chunked(sorted(ids), fetch)}
 
 
@@ -255,12 +341,21 @@ def neighbours(lot_id, direction):
     source_type, target_type = DIRECTIONS[direction]
     source, target = aliased(Movement), aliased(Movement)
     rows = db.session.execute(
-        select(Lot, source.reference).distinct().join(target, target.lot_id == Lot.id)
+        select(Lot, source.reference)
+        .distinct()
+        .join(target, target.lot_id == Lot.id)
         .join(source, and_(source.reference == target.reference, source.type == source_type))
-        .where(source.lot_id == lot_id, target.type == target_type, Lot.id != lot_id,
-               not_reversed(source), not_reversed(target))).all()
-    return sorted(((lot, reference) for lot, reference in rows),
-                  key=lambda r: (r[0].material.code, r[0].lot_number, r[1]))
+        .where(
+            source.lot_id == lot_id,
+            target.type == target_type,
+            Lot.id != lot_id,
+            not_reversed(source),
+            not_reversed(target),
+        )
+    ).all()
+    return sorted(
+        ((lot, reference) for lot, reference in rows), key=lambda r: (r[0].material.code, r[0].lot_number, r[1])
+    )
 
 
 def tree(result_root_id, depths, direction, limit=500):
@@ -272,15 +367,30 @@ def tree(result_root_id, depths, direction, limit=500):
     for a, b in sorted(edges):
         if b in depth and depth.get(b) == depth.get(a, -2) + 1:
             children.setdefault(a, []).append(b)
-    labels = {lot_id: (code, number, status) for lot_id, code, number, status in _chunked(sorted(depth), lambda part:
-              db.session.execute(select(Lot.id, Material.code, Lot.lot_number, Lot.status)
-                                 .join(Material, Material.id == Lot.material_id).where(_among(Lot.id, part))).all())}
+    labels = {
+        lot_id: (code, number, status)
+        for lot_id, code, number, status in _chunked(
+            sorted(depth),
+            lambda part: db.session.execute(
+                select(Lot.id, Material.code, Lot.lot_number, Lot.status)
+                .join(Material, Material.id == Lot.material_id)
+                .where(_among(Lot.id, part))
+            ).all(),
+        )
+    }
     budget = [limit]
 
     def node(lot_id):
         budget[0] -= 1
         kids = [node(c) for c in children.get(lot_id, []) if budget[0] > 0]
         material, lot, status = labels[lot_id]
-        return {"lot_id": lot_id, "material": material, "lot": lot, "status": status, "depth": depth[lot_id],
-                "children": kids}
+        return {
+            "lot_id": lot_id,
+            "material": material,
+            "lot": lot,
+            "status": status,
+            "depth": depth[lot_id],
+            "children": kids,
+        }
+
     return node(result_root_id), budget[0] <= 0

@@ -1,11 +1,25 @@
 """A trace as flat rows: one CSV (section column first) for spreadsheets and recall files, and
 text tables for the terminal."""
+
 import csv
 import io
 import unicodedata
 
-COLUMNS = ["section", "material", "lot", "depth", "status", "shipment", "customer", "serial", "quantity",
-           "shipped_at", "location", "code", "name"]
+COLUMNS = [
+    "section",
+    "material",
+    "lot",
+    "depth",
+    "status",
+    "shipment",
+    "customer",
+    "serial",
+    "quantity",
+    "shipped_at",
+    "location",
+    "code",
+    "name",
+]
 SECTIONS = ("lots", "shipments", "customers", "stock", "suppliers")
 
 

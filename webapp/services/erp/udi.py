@@ -1,5 +1,6 @@
 """UDI (GS1) parsing with biip: DataMatrix/GS1-128 scans (FNC1 as GS, ASCII 29) and the
 parenthesised human-readable form. Pure functions: no database, no Flask."""
+
 import re
 
 import biip
@@ -13,8 +14,10 @@ GS = "\x1d"
 FIELDS = {"01": "gtin", "10": "lot", "21": "serial", "17": "expiry", "11": "production_date"}
 # What a missing GS separator after a variable-length field (lot, serial) looks like: the next
 # element, e.g. (17)YYMMDD or (21)…, swallowed into its value.
-_SWALLOWED = {"17": re.compile(r"17\d{2}(0[1-9]|1[0-2])([0-2]\d|3[01])$"),
-              "11": re.compile(r"11\d{2}(0[1-9]|1[0-2])([0-2]\d|3[01])$")}
+_SWALLOWED = {
+    "17": re.compile(r"17\d{2}(0[1-9]|1[0-2])([0-2]\d|3[01])$"),
+    "11": re.compile(r"11\d{2}(0[1-9]|1[0-2])([0-2]\d|3[01])$"),
+}
 
 
 def normalize_gtin(value):
@@ -45,7 +48,7 @@ def parse_udi(text):
     if not value:
         raise UdiInvalid("the UDI is empty", {"code": "required"})
     message = _message(value)
-    fields = {name: None for name in FIELDS.values()}
+    fields = dict.fromkeys(FIELDS.values())
     elements = []
     for element in message.element_strings:
         ai = element.ai.ai
@@ -71,8 +74,11 @@ def _message(value):
     result = biip.parse(value.replace("<GS>", GS))
     if result.gs1_message is None:
         reason = (result.gs1_message_error or "not a GS1 element string").rstrip(".")
-        raise UdiInvalid(f"cannot read the UDI: {reason}. A lot or serial that is not the last element must end "
-                         "with a GS (FNC1) separator", {"code": reason})
+        raise UdiInvalid(
+            f"cannot read the UDI: {reason}. A lot or serial that is not the last element must end "
+            "with a GS (FNC1) separator",
+            {"code": reason},
+        )
     return result.gs1_message
 
 
@@ -83,5 +89,8 @@ def _check_separators(value, fields):
     for name in ("lot", "serial"):
         for ai, pattern in _SWALLOWED.items():
             if fields[name] and fields[FIELDS[ai]] is None and pattern.search(fields[name]):
-                raise UdiInvalid(f"the {name} {fields[name]!r} ends with what reads as ({ai}): a GS separator is "
-                                 f"probably missing after the {name}", {name: "missing GS separator"})
+                raise UdiInvalid(
+                    f"the {name} {fields[name]!r} ends with what reads as ({ai}): a GS separator is "
+                    f"probably missing after the {name}",
+                    {name: "missing GS separator"},
+                )
