@@ -20,6 +20,9 @@ class OutboxMessage(db.Model):
     delivered_at = mapped_column(UTCDateTime, nullable=True, index=True)
     delivered_to: Mapped[list | None] = mapped_column(JSON, nullable=True)
     last_error: Mapped[str | None] = mapped_column(Text, nullable=True)  # why the last attempt delivered nothing
+    # A delivery that failed (not one nobody took) is tried again after a back-off; other rows go on.
+    attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    next_attempt_at = mapped_column(UTCDateTime, nullable=True, index=True)
 
 
 class MessageSubscription(db.Model):
