@@ -18,4 +18,9 @@ class TaskNotReady(EngineError):
 
 
 class ScriptError(EngineError):
-    """A BPMN script or expression failed or broke the sandbox rules."""
+    """A BPMN script or expression failed or broke the sandbox rules; where known, `script` names
+    the BPMN element, `line` the script's line and `error_type` the Python error's class."""
+
+    def __init__(self, message, script=None, line=None, error_type=None, source_line=None):
+        super().__init__(message)
+        self.script, self.line, self.error_type, self.source_line = script, line, error_type, source_line

@@ -125,7 +125,7 @@ class Engine:
         task.data.update(data or {})
         try:
             task.run()
-        except SpiffWorkflowException as exc:
+        except (SpiffWorkflowException, ArithmeticError, TypeError, ValueError, MemoryError) as exc:
             raise _unwrap(exc) from exc
         self._advance(workflow)
 
@@ -141,7 +141,7 @@ class Engine:
     def _advance(self, workflow):
         try:
             workflow.do_engine_steps()
-        except SpiffWorkflowException as exc:
+        except (SpiffWorkflowException, ArithmeticError, TypeError, ValueError, MemoryError) as exc:
             raise _unwrap(exc) from exc
         check_consistent(workflow)
 
@@ -219,11 +219,25 @@ class Engine:
 
 
 def _unwrap(exc):
-    """SpiffWorkflow wraps errors raised in tasks; a service operation's error is kept as it is."""
-    cause = exc.__cause__ or exc.__context__
+    """SpiffWorkflow wraps errors raised in tasks; a service operation's error is kept as it is, any
+    other becomes a ScriptError naming the element, the line and the error."""
+    cause = exc if isinstance(exc, EngineError) else (exc.__cause__ or exc.__context__)
     while cause is not None and not isinstance(cause, EngineError):
         cause = cause.__cause__ or cause.__context__
-    return cause if cause is not None else ScriptError(str(exc))
+    if cause is not None and not isinstance(cause, ScriptError):
+        return cause
+    task = getattr(exc, "task", None)
+    element = getattr(getattr(task, "task_spec", None), "bpmn_id", None)
+    line = getattr(exc, "line_number", None) or None
+    if cause is not None:  # a sandbox refusal: keep its message, add where it happened
+        cause.script, cause.line = cause.script or element, cause.line or line
+        return cause
+    message = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+    where = f" in {element}" + (f", line {line}" if line else "") if element else ""
+    source_line = getattr(exc, "error_line", None) or None
+    return ScriptError(
+        f"script error{where}: {message}", element, line, getattr(exc, "error_type", None), source_line
+    )
 
 
 _DIAGRAM_STATE = {

@@ -18,10 +18,13 @@ import decimal
 import math
 import sys
 import time
+import traceback
 import types
 from functools import lru_cache
 
+from SpiffWorkflow.bpmn.exceptions import WorkflowTaskException
 from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine, TaskDataEnvironment
+from SpiffWorkflow.exceptions import SpiffWorkflowException
 
 from .errors import ScriptError
 
@@ -208,10 +211,13 @@ def check_source(source, mode):
     return tree
 
 
+SCRIPT_FILENAME = "<bpmn script>"
+
+
 @lru_cache(maxsize=2048)
 def _compiled(source, mode):
     tree = ast.fix_missing_locations(_Guard().visit(check_source(source, mode)))
-    return compile(tree, "<bpmn script>", mode)
+    return compile(tree, SCRIPT_FILENAME, mode)
 
 
 def _run_limited(func):
@@ -287,6 +293,28 @@ class TraceflowScriptEngine(PythonScriptEngine):
 
     def call_service(self, task, **kwargs):
         return self.environment.call_service(task.data, **kwargs)
+
+    def get_error_line_number_and_content(self, script, err):
+        """The failing line of the script: SpiffWorkflow looks for frames named '<string>', ours
+        are compiled as '<bpmn script>'."""
+        line = err.lineno or 0 if isinstance(err, SyntaxError) else 0
+        for frame in traceback.extract_tb(err.__traceback__):
+            if frame.filename == SCRIPT_FILENAME:
+                line = frame.lineno or 0
+        lines = script.splitlines() if script else []
+        return line, lines[line - 1].strip() if 0 < line <= len(lines) else ""
+
+    def create_task_exec_exception(self, task, script, err):
+        """SpiffWorkflow's own version appends `err.args[0]` to a string and fails with a TypeError
+        when that is not text (decimal's Overflow carries a list): format every error safely."""
+        if isinstance(err, SpiffWorkflowException):
+            return super().create_task_exec_exception(task, script, err)
+        line_number, error_line = self.get_error_line_number_and_content(script, err)
+        text = str(err)[:500]
+        detail = (
+            text if isinstance(err, ScriptError) else f"{type(err).__name__}: {text}" if text else type(err).__name__
+        )
+        return WorkflowTaskException(detail, task=task, exception=err, line_number=line_number, error_line=error_line)
 
 
 def script_engine(extra_globals=None, operations=None):

@@ -192,16 +192,24 @@ def _loop_bundle(replace=None):
     return ProcessBundle([SourceFile("rework_loop.bpmn", text)])
 
 
-def test_a_failing_script_rolls_everything_back(ctx):
-    from webapp.errors import ProcessFailure
+def test_a_failing_script_rolls_everything_back_and_leaves_an_incident_naming_the_script(ctx):
+    from webapp.errors import IncidentRaised
+    from webapp.models import Incident
 
     deploy_bundle(_loop_bundle(("finished = True", "finished = 1 / 0")))
     instance = instances.start_instance(user("qa"), "rework_loop")
     [row] = _open(instance)
     before = table_snapshot()
-    with pytest.raises(ProcessFailure, match="division by zero"):
+    with pytest.raises(IncidentRaised, match="division by zero") as raised:
         tasks.complete_task(user("qa"), row.task_id, {"again": False})
-    assert table_snapshot() == before
+    assert raised.value.errors["script"] == "count" and raised.value.errors["line"] == 1
+    assert raised.value.errors["error_type"] == "ZeroDivisionError"
+    after = table_snapshot()
+    changed = {name for name in after if after[name] != before[name]}
+    assert changed == {"incidents", "audit_events"}  # the workflow, task rows and data are as they were
+    [incident] = db.session.scalars(select(Incident)).all()
+    assert incident.instance_id == instance.id and incident.task_id == row.task_id
+    assert "count" in incident.message and "division by zero" in incident.message
     assert instances.get_instance(instance.id).status == "running"
 
 

@@ -60,7 +60,7 @@ def _identify():
 
 def refuse(user, action, entity_type, entity_id, reason):
     """Audit a refused request and raise PermissionDenied (403)."""
-    from .services.instances import audit_refusal
+    from .services.refusals import audit_refusal
 
     audit_refusal(user, action, entity_type, entity_id, reason)
     raise PermissionDenied(f"not allowed: {reason}")

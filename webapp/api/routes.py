@@ -93,7 +93,7 @@ def migrate_instance(instance_id):
 @bp.post("/incidents/<int:incident_id>/retry")
 def retry_incident(incident_id):
     """Run a failed step again with the data that was submitted."""
-    return jsonify(presenters.instance_json(incidents.retry(g.user, incident_id)))
+    return jsonify(presenters.instance_json(tasks.retry_incident(g.user, incident_id)))
 
 
 @bp.get("/openapi.json")

@@ -134,7 +134,7 @@ def cancel(instance_id):
 def retry_incident(instance_id, incident_id):
     """Run the failed step again with the data that was submitted."""
     try:
-        incidents.retry(g.user, incident_id)
+        tasks.retry_incident(g.user, incident_id)
     except (IncidentRaised, InvalidInput) as exc:
         flash(exc.message, "error")
     else:

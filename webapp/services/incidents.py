@@ -2,7 +2,7 @@
 
 from sqlalchemy import select
 
-from ..errors import Conflict, InvalidInput, NotFound
+from ..errors import Conflict, NotFound
 from ..extensions import db
 from ..models import Incident
 from ..models._types import utcnow
@@ -80,29 +80,24 @@ def open_incidents(instance_id):
     ).all()
 
 
-def retry(actor, incident_id):
-    """Complete the failed task again with the data that was submitted; resolves the incident."""
-    from . import signatures
-    from .tasks import complete_task, get_task
-
+def open_incident(incident_id):
+    """The unresolved incident `incident_id`; NotFound, or Conflict when it is resolved already."""
     incident = db.session.get(Incident, incident_id)
     if incident is None:
         raise NotFound(f"no incident {incident_id}")
     if incident.resolved_at is not None:
         raise Conflict("the incident is already resolved")
-    if incident.task_id is None:
-        raise InvalidInput("a timer step is retried by the scheduler's next run (traceflow timers run-due)")
-    if signatures.requirement_of(get_task(incident.task_id)) is not None:
-        raise InvalidInput("this step is signed: complete it again from the task page", {"signature": "required"})
-    instance = complete_task(actor, incident.task_id, incident.payload.get("data") or {})
-    with independent_transaction():
-        incident = db.session.get(Incident, incident_id)
-        incident.resolved_at, incident.resolved_by_id = utcnow(), actor.id
-        audit.record(
-            actor,
-            "incident.retried",
-            "process_instance",
-            incident.instance_id,
-            after={"incident": incident.id, "resolved": True},
-        )
-    return instance
+    return incident
+
+
+def resolve(incident_id, actor):
+    """The failed step ran on retry: resolve the incident (in the caller's transaction)."""
+    incident = db.session.get(Incident, incident_id)
+    incident.resolved_at, incident.resolved_by_id = utcnow(), actor.id
+    audit.record(
+        actor,
+        "incident.retried",
+        "process_instance",
+        incident.instance_id,
+        after={"incident": incident.id, "resolved": True},
+    )

@@ -4,17 +4,13 @@ from dataclasses import dataclass
 
 from sqlalchemy import select
 
-from engine import EngineError
-
-from ..errors import Conflict, InvalidInput, NotFound, ProcessFailure
+from ..errors import Conflict, InvalidInput, NotFound
 from ..models import ProcessInstance
-from . import audit
 from .deployments import get_version, version_ref
+from .driver import AuditEntry, Drive, drive
 from .engine_access import engine
-from .instances import audit_refusal, get_instance
-from .tasks import _lock_instance
-from .uow import transaction
-from .workflow_state import apply_snapshot
+from .instances import get_instance
+from .refusals import audit_refusal
 
 
 @dataclass(frozen=True)
@@ -52,38 +48,35 @@ def migrate_instance(actor, instance_id, target_number, reason):
     target = get_version(instance.version.key, target_number)
     if target.status != "active":
         raise Conflict(f"version {target.version} is {target.status}")
+
+    def migrate(step: Drive) -> AuditEntry:
+        if step.instance.status != "running" or step.instance.version_id == target.id:
+            raise Conflict("only running instances of another version can migrate")
+        source, target_ref = step.instance.version, version_ref(target)
+        check = engine().migration_check(step.workflow, target_ref)
+        if not check.safe:
+            raise Conflict("unsafe migration: " + "; ".join(check.reasons), {"reasons": list(check.reasons)})
+        engine().migrate(step.workflow, target_ref)
+        step.instance.version_id, step.instance.version, step.ref = target.id, target, target_ref
+        return AuditEntry(
+            "instance.migrate",
+            "process_instance",
+            step.instance.id,
+            reason=reason.strip(),
+            before={"version": source.version},
+            after={
+                "version": target.version,
+                "added": list(check.added),
+                "changed": list(check.changed),
+                "removed": list(check.removed),
+            },
+        )
+
     try:
-        with transaction() as session:
-            instance = _lock_instance(session, instance_id)
-            if instance.status != "running" or instance.version_id == target.id:
-                raise Conflict("only running instances of another version can migrate")
-            source, workflow = instance.version, engine().load(version_ref(instance.version), instance.state_json)
-            check = engine().migration_check(workflow, version_ref(target))
-            if not check.safe:
-                raise Conflict("unsafe migration: " + "; ".join(check.reasons), {"reasons": list(check.reasons)})
-            engine().migrate(workflow, version_ref(target))
-            instance.version_id, instance.version = target.id, target
-            apply_snapshot(session, instance, engine().snapshot(workflow, version_ref(target)))
-            audit.record(
-                actor,
-                "instance.migrate",
-                "process_instance",
-                instance.id,
-                reason=reason.strip(),
-                before={"version": source.version},
-                after={
-                    "version": target.version,
-                    "added": list(check.added),
-                    "changed": list(check.changed),
-                    "removed": list(check.removed),
-                },
-            )
+        return drive(actor, instance_id, migrate).instance
     except Conflict as exc:
         audit_refusal(actor, "instance.migrate_refused", "process_instance", instance_id, exc.message)
         raise
-    except EngineError as exc:
-        raise ProcessFailure(f"the migration failed: {exc}") from exc
-    return instance
 
 
 def migrate_batch(actor, instance_ids, target_number, reason):

@@ -1,30 +1,26 @@
 """Claiming and completing human tasks: the one place a task moves a process forward.
 
-complete_task is one transaction: authorize → validate the form data → lock the instance row →
-run the engine → write state, task rows and the audit event → commit. Any failure rolls all of it
-back, so a refused or invalid submission leaves every table as it was.
+complete_task authorizes, then drives the instance (services/driver.py): lock the row → validate the
+form data → sign → run the engine → write state, task rows and the audit event → commit, as one
+transaction. Any failure rolls all of it back, so a refused or invalid submission leaves every table
+as it was.
 """
 
 import json
 
 from sqlalchemy import select
-from sqlalchemy.orm.exc import StaleDataError
 
-from engine import EngineError, ServiceError, TaskNotReady
-
-from ..errors import Conflict, IncidentRaised, InvalidInput, NotFound, PermissionDenied, ProcessFailure
+from ..errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from ..extensions import db
-from ..models import HumanTaskRow, ProcessInstance
+from ..models import HumanTaskRow
 from ..models._types import utcnow
-from . import audit, forms, record_choices, signatures
-from .acting import acting_as
+from . import audit, forms, incidents, record_choices, signatures
 from .deployments import version_ref
+from .driver import AuditEntry, Drive, drive
 from .engine_access import engine
-from .incidents import record_incident
-from .instances import audit_refusal
+from .refusals import audit_refusal
 from .uow import transaction
 from .users import reauthenticate
-from .workflow_state import apply_snapshot
 
 
 def get_task(task_id):
@@ -101,13 +97,15 @@ def task_form(row):
     return {"schema": record_choices.fill(json.loads(files[row.form_file])), "ui_schema": json.loads(ui) if ui else {}}
 
 
-def complete_task(actor, task_id, data, signature=None, username_required=False):
+def complete_task(actor, task_id, data, signature=None, username_required=False, resolving=None):
     """Complete task `task_id` with `data` for `actor`; returns the updated instance.
 
     A signature step also takes `signature` ({"password", "meaning"[, "username"]}): the password is
     re-checked now (401 when wrong, counted towards lockout), the meaning must be the step's, and
     the segregation-of-duties rules must hold (403). `username_required` is set for the first
     signing of a web session (11.200). A step that needs several signers completes at the last one.
+    `resolving` names an incident of this task that the completion resolves (a retry), in the same
+    transaction.
     """
     row = get_task(task_id)
     _require_open(row)
@@ -115,43 +113,53 @@ def complete_task(actor, task_id, data, signature=None, username_required=False)
     req = signatures.requirement_of(row)
     if req is not None:
         _reauthenticate(actor, req, signature, username_required)
+
+    def complete(step: Drive) -> AuditEntry | None:
+        step.session.refresh(row)
+        _require_open(row)
+        task = engine().human_task(step.workflow, step.ref, row.task_id)
+        forms.validate(record_choices.fill(task.form["schema"]) if task.form else None, data)
+        if req is not None and not _sign(step.session, actor, step.instance, row, req, data):
+            row.assignee_id = None  # open for the next, different signer
+            return None
+        before = dict(step.instance.data)
+        engine().complete_task(step.workflow, row.task_id, data)
+        step.snapshot = engine().snapshot(step.workflow, step.ref)
+        row.state, row.completed_at, row.completed_by_id = "completed", utcnow(), actor.id
+        row.assignee_id, row.submitted_data = actor.id, data
+        if resolving is not None:
+            incidents.resolve(resolving, actor)
+        old, new = audit.diff(before, step.snapshot.data)
+        return AuditEntry(
+            "task.complete",
+            "task",
+            row.task_id,
+            before={"status": "ready", "data": old},
+            after={
+                "status": "completed",
+                "instance": step.instance.business_key,
+                "instance_status": step.snapshot.status,
+                "submitted": data,
+                "data": new,
+            },
+        )
+
     try:
-        with transaction() as session:
-            instance = _lock_instance(session, row.instance_id)
-            session.refresh(row)
-            _require_open(row)
-            ref = version_ref(instance.version)
-            workflow = engine().load(ref, instance.state_json)
-            task = engine().human_task(workflow, ref, row.task_id)
-            forms.validate(record_choices.fill(task.form["schema"]) if task.form else None, data)
-            if req is not None and not _sign(session, actor, instance, row, req, data):
-                row.assignee_id = None  # open for the next, different signer
-                return instance
-            thrown = _run(session, actor, instance, workflow, ref, row, data)
+        return drive(actor, row.instance_id, complete, task_id=row.task_id, data=data).instance
     except PermissionDenied as exc:
         audit_refusal(actor, "task.sign_refused", "task", row.task_id, exc.message)
         raise
-    except TaskNotReady as exc:
-        raise Conflict(str(exc)) from None
-    except StaleDataError:
-        raise Conflict("the process instance was changed concurrently; reload and try again") from None
-    except ServiceError as exc:
-        incident = record_incident(actor, row.instance_id, row.task_id, exc, data)
-        raise IncidentRaised(f"nothing was saved: {exc}", {"incident": incident.id}) from exc
-    except EngineError as exc:
-        raise ProcessFailure(f"the process failed: {exc}") from exc
-    if thrown:
-        _route_after_commit()
-    return instance
 
 
-def _route_after_commit():
-    """Deliver what the committed step threw to other instances (their own transactions)."""
-    from .instances import session_is_outermost
-    from .messages import deliver_pending
-
-    if session_is_outermost():
-        deliver_pending()
+def retry_incident(actor, incident_id):
+    """Complete the failed task again with the data that was submitted, resolving the incident in
+    the same transaction; a timer step is retried by the scheduler, a signed step from its page."""
+    incident = incidents.open_incident(incident_id)
+    if incident.task_id is None:
+        raise InvalidInput("a timer step is retried by the scheduler's next run (traceflow timers run-due)")
+    if signatures.requirement_of(get_task(incident.task_id)) is not None:
+        raise InvalidInput("this step is signed: complete it again from the task page", {"signature": "required"})
+    return complete_task(actor, incident.task_id, incident.payload.get("data") or {}, resolving=incident.id)
 
 
 def _reauthenticate(actor, req, signature, username_required):
@@ -184,41 +192,3 @@ def _sign(session, actor, instance, row, req, data):
         },
     )
     return given >= req.count
-
-
-def _run(session, actor, instance, workflow, ref, row, data):
-    """Run the engine for the completed task and write state, task rows and the audit event;
-    True when the step threw messages or signals to deliver after the commit."""
-    before = dict(instance.data)
-    with acting_as(actor, instance=instance):
-        engine().complete_task(workflow, row.task_id, data)
-    snapshot = engine().snapshot(workflow, ref)
-    row.state, row.completed_at, row.completed_by_id = "completed", utcnow(), actor.id
-    row.assignee_id, row.submitted_data = actor.id, data
-    apply_snapshot(session, instance, snapshot)
-    old, new = audit.diff(before, snapshot.data)
-    audit.record(
-        actor,
-        "task.complete",
-        "task",
-        row.task_id,
-        before={"status": "ready", "data": old},
-        after={
-            "status": "completed",
-            "instance": instance.business_key,
-            "instance_status": snapshot.status,
-            "submitted": data,
-            "data": new,
-        },
-    )
-    return bool(snapshot.thrown)
-
-
-def _lock_instance(session, instance_id):
-    """Load the instance row with a row lock (SELECT … FOR UPDATE on PostgreSQL), fresh from the DB."""
-    return session.scalars(
-        select(ProcessInstance)
-        .where(ProcessInstance.id == instance_id)
-        .with_for_update(of=ProcessInstance)
-        .execution_options(populate_existing=True)
-    ).one()

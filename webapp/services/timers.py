@@ -12,17 +12,13 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
-from engine import EngineError
-
-from ..models import ProcessInstance
+from ..errors import IncidentRaised
+from ..models import Incident, ProcessInstance
 from ..models._types import utcnow
-from . import audit
-from .acting import acting_as
-from .deployments import version_ref
+from .driver import AuditEntry, Claim, Drive, drive
 from .engine_access import engine
-from .incidents import record_incident, resolve_timer_incidents
-from .uow import independent_transaction, transaction
-from .workflow_state import apply_snapshot
+from .incidents import resolve_timer_incidents
+from .uow import independent_transaction
 
 
 @dataclass(frozen=True)
@@ -58,46 +54,44 @@ def run_due(now=None, limit=500):
     """Fire every timer due at `now` (default: the current time); the ids of the instances woken."""
     now = now or utcnow()
     woken, skip = [], []
-    while len(woken) + len(skip) < limit:
-        try:
-            with transaction() as session:
-                instance = _claim(session, now, skip + woken)
-                if instance is None:
-                    break
-                instance_id, ref = instance.id, version_ref(instance.version)
-                workflow = engine().load(ref, instance.state_json)
-                with acting_as(SCHEDULER, instance=instance):
-                    fired = engine().fire_timers(workflow, now)
-                apply_snapshot(session, instance, engine().snapshot(workflow, ref, now))
-                resolve_timer_incidents(instance.id, SCHEDULER)
-                audit.record(
-                    SCHEDULER,
-                    "timer.fired",
-                    "process_instance",
-                    instance.id,
-                    after={
-                        "fired": fired,
-                        "at": now.isoformat(),
-                        "status": instance.status,
-                        "next_timer_at": instance.next_timer_at.isoformat() if instance.next_timer_at else None,
-                    },
-                )
-            woken.append(instance_id)
-        except EngineError as exc:  # a service operation or a script after the timer failed: nothing saved
-            _postpone(instance_id, record_incident(SCHEDULER, instance_id, None, exc, {}), now)
-            skip.append(instance_id)
-    if woken:
-        from .messages import deliver_pending
 
-        deliver_pending()
+    def fire(step: Drive) -> AuditEntry:
+        fired = engine().fire_timers(step.workflow, now)
+        step.snapshot = snapshot = engine().snapshot(step.workflow, step.ref, now)
+        resolve_timer_incidents(step.instance.id, SCHEDULER)
+        next_at = snapshot.next_timer_at if snapshot.status == "running" else None
+        return AuditEntry(
+            "timer.fired",
+            "process_instance",
+            step.instance.id,
+            after={
+                "fired": fired,
+                "at": now.isoformat(),
+                "status": snapshot.status,
+                "next_timer_at": next_at.isoformat() if next_at else None,
+            },
+        )
+
+    while len(woken) + len(skip) < limit:
+        claim = Claim(lambda session: _claim(session, now, skip + woken))
+        try:
+            outcome = drive(SCHEDULER, claim, fire, now=now)
+        except IncidentRaised as exc:  # the step after the timer failed: nothing saved, an incident
+            _postpone(exc.errors["instance"], exc.errors["incident"], now)
+            skip.append(exc.errors["instance"])
+            continue
+        if outcome.instance is None:
+            break
+        woken.append(outcome.instance.id)
     return woken
 
 
-def _postpone(instance_id, incident, now):
+def _postpone(instance_id, incident_id, now):
     """After a timer step failed: try again after a back-off that doubles per attempt (5 minutes,
     10, 20 … at most a day), so a lasting failure is neither retried nor audited every sweep."""
-    delay = min(timedelta(minutes=5) * 2 ** (incident.attempts - 1), timedelta(days=1))
     with independent_transaction() as session:
+        attempts = session.get(Incident, incident_id).attempts
+        delay = min(timedelta(minutes=5) * 2 ** (attempts - 1), timedelta(days=1))
         session.get(ProcessInstance, instance_id).next_timer_at = now + delay
 
 

@@ -11,7 +11,7 @@ from ...errors import GuardRefused, InvalidInput, NotFound
 from ...extensions import db
 from ...models import Customer, Location, Lot, Material, Supplier
 from ...models._types import utcnow
-from ..instances import audit_refusal
+from ..refusals import audit_refusal
 
 _BY_CODE = {"material": Material, "supplier": Supplier, "customer": Customer, "location": Location}
 

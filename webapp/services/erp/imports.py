@@ -21,7 +21,7 @@ from ...extensions import db
 from ...models import Customer, Location, Lot, Material, Movement, Serial, Supplier
 from ...models._types import utcnow
 from .. import audit
-from ..instances import audit_refusal
+from ..refusals import audit_refusal
 from ..uow import transaction
 from .import_rows import HEADERS, Cells, Report, check_lot, check_material, check_movement, check_party
 from .stock import signed_movements
