@@ -14,10 +14,11 @@ ROUTED_NAMES = {"MessageEventDefinition", "SignalEventDefinition"}
 
 
 def thrown(workflow):
-    """The messages and signals the workflow threw that nothing inside it caught (drains them)."""
+    """The messages and signals the workflow threw that nothing inside it caught (drains them). An
+    unnamed one (deployment warns of it) keeps the name "": nothing subscribes to that."""
     return [
         {
-            "name": event.event_definition.name,
+            "name": event.event_definition.name or "",
             "kind": "signal" if isinstance(event.event_definition, SignalEventDefinition) else "message",
             "event": spec_serializer.registry.convert(event),
         }
@@ -27,8 +28,9 @@ def thrown(workflow):
 
 
 def waiting_for(workflow):
-    """The names of the messages and signals the workflow is waiting for."""
-    return sorted({p.name for p in workflow.waiting_events() if p.event_type in ROUTED_NAMES})
+    """The names of the messages and signals the workflow is waiting for. An unnamed event can only
+    be triggered inside its own instance, so it is not a subscription."""
+    return sorted({p.name for p in workflow.waiting_events() if p.event_type in ROUTED_NAMES and p.name})
 
 
 def start_names(spec):
@@ -37,7 +39,9 @@ def start_names(spec):
         {
             ts.event_definition.name
             for ts in spec.task_specs.values()
-            if isinstance(ts, StartEvent) and isinstance(getattr(ts, "event_definition", None), ROUTED)
+            if isinstance(ts, StartEvent)
+            and isinstance(getattr(ts, "event_definition", None), ROUTED)
+            and ts.event_definition.name
         }
     )
 

@@ -235,9 +235,7 @@ def _unwrap(exc):
     message = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
     where = f" in {element}" + (f", line {line}" if line else "") if element else ""
     source_line = getattr(exc, "error_line", None) or None
-    return ScriptError(
-        f"script error{where}: {message}", element, line, getattr(exc, "error_type", None), source_line
-    )
+    return ScriptError(f"script error{where}: {message}", element, line, getattr(exc, "error_type", None), source_line)
 
 
 _DIAGRAM_STATE = {

@@ -96,6 +96,7 @@ def check_bpmn(filename, tree, findings, operations=None, known_roles=None):
                     f"escalateTo names role '{role}', which does not exist: nobody is told when the task is overdue",
                 )
             )
+    _check_event_names(filename, tree, findings)
     for lane in tree.xpath(".//bpmn:lane", namespaces=NS):
         role = lane_to_role(lane.get("name"))
         if role and known_roles is not None and role not in known_roles:
@@ -106,6 +107,26 @@ def check_bpmn(filename, tree, findings, operations=None, known_roles=None):
                     f"lane '{lane.get('name')}' names role '{role}', which does not exist yet; it is created on deploy",
                 )
             )
+
+
+def _check_event_names(filename, tree, findings):
+    """A message or signal event without a name (no messageRef/signalRef, or a message with no name)
+    cannot reach or be reached from another instance: it works only inside its own instance (a
+    boundary event a user triggers, SpiffArena's signal buttons), which deserves a warning."""
+    named = {
+        kind: {m.get("id"): (m.get("name") or "").strip() for m in tree.xpath(f"//bpmn:{kind}", namespaces=NS)}
+        for kind in ("message", "signal")
+    }
+    for kind, ref in (("message", "messageRef"), ("signal", "signalRef")):
+        for definition in tree.xpath(f".//bpmn:{kind}EventDefinition", namespaces=NS):
+            if not named[kind].get(definition.get(ref) or ""):
+                findings.warnings.append(
+                    _row(
+                        filename,
+                        definition,
+                        f"{kind} event without a name: no other process instance can send or receive it",
+                    )
+                )
 
 
 def _check_operation(operator, operations, filename, findings):

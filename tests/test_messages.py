@@ -155,3 +155,36 @@ def test_a_reply_reaches_the_instance_its_correlation_key_names_not_the_first_wa
     tasks.complete_task(user("qa"), answer_a.task_id, {"answer": "for A"})
     db.session.expire_all()
     assert instances.get_instance(first.id).data["reply"] == {"ref": "A", "answer": "for A"}
+
+
+def test_unnamed_message_and_signal_events_deploy_with_a_warning_and_run(app):
+    """A bundle in SpiffArena's style: an unnamed boundary signal (a "signal button") and an unnamed
+    message throw. Deploying warns about both; the instance runs to its end, no 500 on the way."""
+    from tests.helpers import Api
+    from webapp.services.deployments import deploy_bundle, validate
+
+    with app.app_context():
+        bundle = ProcessBundle.from_paths(ROOT / "tests" / "fixtures" / "unnamed_events")
+        report = validate(bundle)
+        assert report.errors == ()
+        unnamed = sorted(w["element"] for w in report.warnings if "without a name" in w["message"])
+        assert unnamed == ["MessageEventDefinition_unnamed", "SignalEventDefinition_unnamed"]
+        deploy_bundle(bundle)
+    api = Api(app, "qa")
+    started = api.post("/api/v1/process-instances", {"process_key": "quiz_basics"})
+    assert started.status_code == 201, started.get_json()
+    instance = started.get_json()
+    for answers in ({}, {"sealed": True, "validated": True, "reused": False}, {}):
+        [task] = instance["ready_tasks"]
+        done = api.post(f"/api/v1/tasks/{task['id']}/complete", {"data": answers})
+        assert done.status_code == 200, done.get_json()
+        instance = done.get_json()["process_instance"]
+        if instance["ready_tasks"] and instance["ready_tasks"][0]["bpmn_id"] == "Activity_review":
+            assert instance["ready_tasks"][0]["instructions"].strip() == "All three right."
+    assert instance["status"] == "completed" and instance["data"]["score"] == 3
+    with app.app_context():
+        from webapp.models import MessageSubscription
+
+        assert db.session.scalars(select(MessageSubscription)).all() == []
+        [thrown] = db.session.scalars(select(OutboxMessage)).all()  # SpiffWorkflow names it after its element
+        assert thrown.name == "Tell nobody in particular" and thrown.delivered_at is None and thrown.last_error

@@ -20,6 +20,8 @@ ENDPOINT_PERMISSIONS = {
     "main.retry_incident": "workflow.use",
     "main.notifications_read": "workflow.use",
     "api.retry_incident": "workflow.use",
+    "api.retry_message": "workflow.use",
+    "main.retry_message": "workflow.use",
     "processes.definition": "process.view",
     "processes.version_diagram": "process.view",
     "processes.version_file": "process.view",

@@ -183,6 +183,17 @@ def openapi_document():
         },
     )
     spec.path(
+        "/api/v1/messages/{id}/retry",
+        operations={
+            "post": _op(
+                "Deliver a pending message or signal again now",
+                response="ProcessInstance",
+                params=[_path("id", "integer")],
+                errors=(401, 403, 404, 409),
+            )
+        },
+    )
+    spec.path(
         "/api/v1/tasks",
         operations={
             "get": _op(

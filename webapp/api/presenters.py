@@ -80,7 +80,15 @@ def instance_json(instance):
                 for i in incidents.open_incidents(instance.id)
             ],
             "pending_messages": [
-                {"name": m.name, "kind": m.kind, "thrown_at": m.created_at.isoformat(), "reason": m.last_error}
+                {
+                    "id": m.id,
+                    "name": m.name,
+                    "kind": m.kind,
+                    "thrown_at": m.created_at.isoformat(),
+                    "reason": m.last_error,
+                    "attempts": m.attempts,
+                    "next_attempt_at": m.next_attempt_at.isoformat() if m.next_attempt_at else None,
+                }
                 for m in messages.pending_from(instance.id)
             ],
         }

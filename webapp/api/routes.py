@@ -4,7 +4,7 @@ from flask import current_app, g, jsonify, request
 from marshmallow import ValidationError
 
 from ..errors import DeploymentInvalid, InvalidInput, NotFound
-from ..services import deployments, incidents, instances, migrations, queries, tasks
+from ..services import deployments, instances, messages, migrations, queries, tasks
 from ..services.audit import verify_chain
 from ..services.users import authenticate, issue_token, revoke_token
 from . import bp, presenters, schemas
@@ -94,6 +94,13 @@ def migrate_instance(instance_id):
 def retry_incident(incident_id):
     """Run a failed step again with the data that was submitted."""
     return jsonify(presenters.instance_json(tasks.retry_incident(g.user, incident_id)))
+
+
+@bp.post("/messages/<int:message_id>/retry")
+def retry_message(message_id):
+    """Try to deliver a pending message or signal again now (after its receiver was fixed)."""
+    message = messages.retry(g.user, message_id)
+    return jsonify(presenters.instance_json(instances.get_instance(message.source_instance_id)))
 
 
 @bp.get("/openapi.json")

@@ -3,7 +3,7 @@
 from flask import Blueprint, abort, flash, g, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 
-from ..errors import AuthenticationFailed, FormInvalid, IncidentRaised, InvalidInput
+from ..errors import AuthenticationFailed, Conflict, FormInvalid, IncidentRaised, InvalidInput
 from ..formrender import display_pairs, fields_for, parse_submission
 from ..services import incidents, instances, messages, notifications, queries, signatures, tasks
 from ..services.deployments import latest_version
@@ -139,6 +139,21 @@ def retry_incident(instance_id, incident_id):
         flash(exc.message, "error")
     else:
         flash(_("The step ran; the incident is resolved."), "success")
+    return redirect(url_for("main.instance", instance_id=instance_id))
+
+
+@bp.route("/instances/<int:instance_id>/messages/<int:message_id>/retry", methods=["POST"])
+def retry_message(instance_id, message_id):
+    """Deliver a pending message again now (after its receiver was fixed)."""
+    try:
+        message = messages.retry(g.user, message_id)
+    except Conflict as exc:
+        flash(exc.message, "error")
+    else:
+        if message.delivered_at is not None:
+            flash(_("The message was delivered."), "success")
+        else:
+            flash(_("The message is still not delivered: %(reason)s", reason=message.last_error or ""), "error")
     return redirect(url_for("main.instance", instance_id=instance_id))
 
 
