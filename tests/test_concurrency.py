@@ -58,3 +58,48 @@ def test_exactly_one_of_two_simultaneous_completions_succeeds(app):
             assert [r.bpmn_id for r in rows if r.state == "completed"] == ["submit_request", "impact_assessment"]
             assert len([r for r in rows if r.completed_at is None]) == 1
             assert instances.get_instance(inst_id).lock_version == versions[inst_id] + 1
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_concurrent_starts_and_refusals_on_a_sqlite_file_all_succeed_with_unique_numbers_and_an_intact_chain(app):
+    """8 threads start processes and make refused attempts at once on the default database: no
+    UNIQUE failure on the business key or the audit sequence, no lost audit event."""
+    from sqlalchemy import func, select
+
+    from webapp.errors import PermissionDenied
+    from webapp.models import AuditEvent, ProcessInstance
+    from webapp.services.audit import verify_chain
+
+    workers, each = 8, 6
+    barrier, errors = threading.Barrier(workers), []
+    with app.app_context():
+        events_before = db.session.scalar(select(func.count()).select_from(AuditEvent))
+        db.session.remove()
+
+    def worker(index):
+        with app.app_context():
+            try:
+                barrier.wait()
+                for _ in range(each):
+                    instances.start_instance(user("requester"), "change_control")
+                    try:  # a refusal is audited in a transaction of its own
+                        instances.start_instance(user("warehouse"), "capa")
+                    except PermissionDenied:
+                        pass
+            except Exception as exc:  # noqa: BLE001 - reported by the assertion below
+                errors.append(repr(exc))
+            finally:
+                db.session.remove()
+
+    threads = [threading.Thread(target=worker, args=(i,)) for i in range(workers)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=120)
+    assert errors == []
+    with app.app_context():
+        keys = db.session.scalars(select(ProcessInstance.business_key)).all()
+        assert len(keys) == workers * each == len(set(keys))
+        events = db.session.scalar(select(func.count()).select_from(AuditEvent)) - events_before
+        assert events == workers * each * 2  # every start and every refusal
+        assert verify_chain().intact

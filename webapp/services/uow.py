@@ -22,6 +22,8 @@ def transaction():
     depth = session.info.get(_DEPTH, 0)
     session.info[_DEPTH] = depth + 1
     try:
+        if depth == 0:
+            _write_lock_on_sqlite(session)
         yield session
         if depth == 0:
             session.commit()
@@ -31,6 +33,20 @@ def transaction():
         raise
     finally:
         session.info[_DEPTH] = depth
+
+
+def _write_lock_on_sqlite(session):
+    """SQLite: take the database's write lock before the unit of work reads anything (BEGIN
+    IMMEDIATE), so its read-then-write steps (the next business key, the audit chain's head, a
+    task's state) cannot interleave with another writer's: SELECT … FOR UPDATE is a no-op there, and
+    a deferred transaction would read a snapshot another writer then invalidates. Concurrent units
+    of work wait for the lock (busy_timeout) instead of failing. PostgreSQL locks rows instead."""
+    connection = session.connection()
+    if connection.dialect.name != "sqlite":
+        return
+    raw = connection.connection.dbapi_connection
+    if not raw.in_transaction:  # a write before this unit of work holds the lock already
+        raw.execute("BEGIN IMMEDIATE")
 
 
 @contextmanager
