@@ -60,8 +60,10 @@ EXPECTED = {
     "admin.user_edit": {"admin"},
     "main.cancel": {"qa_manager", "admin"},
     "main.retry_incident": EVERYONE,
+    "main.retry_message": EVERYONE,
     "main.notifications_read": EVERYONE,
     "api.retry_incident": EVERYONE,
+    "api.retry_message": EVERYONE,
     "api.cancel_instance": {"qa_manager", "admin"},
     "api.create_deployment": {"admin", "process_owner"},
     "api.decide_deployment": {"qa", "qa_manager"},
@@ -200,6 +202,7 @@ ARGS = {
     "certificate_id": "999",
     "plural": "materials",
     "incident_id": "999",
+    "message_id": "999",
     "business_key": "RC-999",
     "customer": "X-1",
 }

@@ -23,6 +23,7 @@ DUMMY = {
     "certificate_id": 1,
     "plural": "materials",
     "incident_id": 1,
+    "message_id": 1,
     "business_key": "RC-1",
     "customer": "X-1",
 }

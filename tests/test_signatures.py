@@ -200,3 +200,60 @@ def test_inbox_marks_signature_steps(app, api):
     advance_to(api, "qa_approval")
     inbox = Browser(app, "qa2").get("/").get_data(as_text=True)
     assert "signature-step" in inbox
+
+
+def test_a_task_writes_only_its_own_forms_fields_and_a_later_change_shows_on_the_signature(app, api):
+    """The regulatory reviewer cannot rewrite the board's decision or the title with their own
+    review (400 naming the fields, nothing changed); when the rework legitimately revises what the
+    board signed, the board's signature says so, naming who changed it and when."""
+    instance, task = advance_to(api, "regulatory_review", impact=MAJOR_IMPACT)
+    api("regulatory")  # logged in before the snapshot
+    with app.app_context():
+        before = table_snapshot()
+    forged = {**DATA_BY_TASK["regulatory_review"], "board_decision": "reject", "title": "Another change"}
+    body = {"data": forged, "signature": signature_for(task["signature"]["meaning"])}
+    refused = api("regulatory").post(f"/api/v1/tasks/{task['id']}/complete", body)
+    assert refused.status_code == 400, refused.get_json()
+    assert set(refused.get_json()["errors"]) == {"board_decision", "title"}
+    with app.app_context():
+        assert table_snapshot() == before
+    rejected = {**DATA_BY_TASK["regulatory_review"], "regulatory_decision": "reject", "regulatory_comments": "no"}
+    body = {"data": rejected, "signature": signature_for(task["signature"]["meaning"])}
+    instance = api("regulatory").post(f"/api/v1/tasks/{task['id']}/complete", body).get_json()["process_instance"]
+    [revise] = instance["ready_tasks"]
+    assert revise["bpmn_id"] == "revise_request"
+    board = [s for s in instance["signatures"] if s["bpmn_id"] == "board_review"]
+    assert board and board[0]["changed_after_signing"] is None
+    revised = (
+        api("requester")
+        .post(f"/api/v1/tasks/{revise['id']}/complete", {"data": DATA_BY_TASK["revise_request"]})
+        .get_json()["process_instance"]
+    )
+    [board] = [s for s in revised["signatures"] if s["bpmn_id"] == "board_review"]
+    changed = board["changed_after_signing"]
+    assert "description" in changed["fields"]
+    assert changed["by"] == "requester" and changed["at"]
+    assert board["valid"]  # the record itself is intact; what it signed was changed afterwards, visibly
+    page = Browser(app, "qa").get(f"/instances/{revised['id']}").get_data(as_text=True)
+    assert "签名后被修改" in page
+
+
+def test_nested_objects_and_formless_tasks_refuse_undeclared_fields():
+    from webapp.services.forms import undeclared_fields
+
+    schema = {
+        "type": "object",
+        "properties": {
+            "actions": {"type": "array", "items": {"type": "object", "properties": {"action": {"type": "string"}}}},
+            "decision": {"type": "string"},
+        },
+        "if": {"properties": {"decision": {"const": "reject"}}},
+        "then": {"properties": {"reason": {"type": "string"}}},
+    }
+    assert undeclared_fields(schema, {"decision": "reject", "reason": "x", "actions": [{"action": "a"}]}) == []
+    assert undeclared_fields(schema, {"actions": [{"action": "a", "owner": "eve"}], "title": "t"}) == [
+        "actions.0.owner",
+        "title",
+    ]
+    assert undeclared_fields({}, {"anything": 1}) == ["anything"]
+    assert undeclared_fields({"type": "object", "additionalProperties": {"type": "string"}}, {"k": "v"}) == []

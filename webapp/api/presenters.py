@@ -49,7 +49,15 @@ def signature_fields(signature):
         "meaning": signature.meaning,
         "content_hash": signature.content_hash,
         "valid": signatures.verify(signature),
+        "changed_after_signing": _changed(signature),
     }
+
+
+def _changed(signature):
+    changed = signatures.changed_after_signing(signature)
+    if changed is None:
+        return None
+    return {**changed, "at": changed["at"].isoformat() if changed["at"] else None}
 
 
 def instance_json(instance):

@@ -48,6 +48,7 @@ class SignatureRecord(Schema):
     meaning = fields.String(required=True)
     content_hash = fields.String(required=True)
     valid = fields.Boolean(required=True)
+    changed_after_signing = fields.Dict(allow_none=True)
 
 
 class SignatureRequest(Schema):

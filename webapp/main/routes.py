@@ -176,7 +176,9 @@ def instance(instance_id):
     submitted = {
         row.id: display_pairs(tasks.task_form(row), row.submitted_data) for row in history if row.submitted_data
     }
-    signature_rows = [(s, signatures.verify(s)) for s in queries.instance_signatures(inst.id)]
+    signature_rows = [
+        (s, signatures.verify(s), signatures.changed_after_signing(s)) for s in queries.instance_signatures(inst.id)
+    ]
     return render_template(
         "main/instance.html",
         instance=inst,

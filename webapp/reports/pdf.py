@@ -59,10 +59,20 @@ def signature_rows(signatures, verify):
             s.signed_at.strftime("%Y-%m-%d %H:%M:%S UTC"),
             s.meaning,
             s.content_hash,
-            "intact" if verify(s) else "BROKEN",
+            ("intact" if verify(s) else "BROKEN") + _changed_note(s),
         ]
         for s in signatures
     ]
+
+
+def _changed_note(signature):
+    from ..services.signatures import changed_after_signing
+
+    changed = changed_after_signing(signature)
+    if changed is None:
+        return ""
+    who = f" by {changed['by']} at {changed['at']:%Y-%m-%d %H:%M} UTC" if changed["by"] else ""
+    return f"; changed after signing: {', '.join(changed['fields'])}{who}"
 
 
 def event_rows(events):

@@ -142,6 +142,38 @@ def verify(signature, row=None):
     return not (row is not None and row.state == "completed" and row.submitted_data != signature.content.get("data"))
 
 
+def changed_after_signing(signature):
+    """When a later step changed a value this signature signed, its own data or the record as it was
+    (a rework revising a field the board approved): {"fields", "by", "at"} naming the fields and the first later completion that changed
+    one of them, from the audit trail; None while every signed value is still the record's."""
+    from ..models import AuditEvent, ProcessInstance
+
+    instance = db.session.get(ProcessInstance, signature.instance_id)
+    signed = {**(signature.content.get("record") or {}), **(signature.content.get("data") or {})}
+    current = (instance.data or {}) if instance is not None else {}
+    fields = sorted(k for k, v in signed.items() if k in current and _plain(current[k]) != _plain(v))
+    if not fields:
+        return None
+    events = db.session.scalars(
+        select(AuditEvent)
+        .where(
+            AuditEvent.action == "task.complete",
+            AuditEvent.at >= signature.signed_at,
+            AuditEvent.entity_id != signature.task_id,
+        )
+        .order_by(AuditEvent.seq)
+    )
+    for event in events:
+        after = event.after or {}
+        if after.get("instance") == instance.business_key and set(after.get("data") or {}) & set(fields):
+            return {"fields": fields, "by": event.actor_name, "at": event.at}
+    return {"fields": fields, "by": None, "at": None}
+
+
+def _plain(value):
+    return canonical_json(value)
+
+
 def sign_record(session, actor, record_type, record_id, meaning, content):
     """A signature on a record that is not a task (e.g. a deployment approval)."""
     signature = Signature(
