@@ -6,7 +6,7 @@ STAMP     := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -
 HOST      ?= 127.0.0.1
 PORT      ?= 5000
 
-.PHONY: run test install translations browser bench bench-trace clean
+.PHONY: run test lint install translations browser bench bench-trace clean
 
 install: $(STAMP)
 
@@ -37,9 +37,16 @@ run: install translations
 	@$(VENV)/bin/traceflow demo
 	$(VENV)/bin/traceflow serve --host $(HOST) --port $(PORT)
 
+# Layers (import-linter), lint and format (ruff), types (mypy): configured in pyproject.toml.
+lint: install
+	$(VENV)/bin/lint-imports
+	$(VENV)/bin/ruff check engine webapp tests bench
+	$(VENV)/bin/ruff format --check engine webapp tests bench
+	$(VENV)/bin/mypy
+
 # Tests run in parallel (pytest-xdist, one worker per core); PYTEST_ARGS adds to or overrides that.
 PYTEST_WORKERS ?= auto
-test: install translations browser
+test: install translations browser lint
 	mkdir -p instance
 	$(PY) -m pytest -n $(PYTEST_WORKERS) --junitxml=instance/test-results.xml $(PYTEST_ARGS)
 

@@ -30,6 +30,7 @@ def create_app(config=None):
     migrate.init_app(app, db, directory=MIGRATIONS_DIR)
     csrf.init_app(app)
     from . import cli, http_errors, i18n, security, templating
+    from .services import messages  # noqa: F401 - registers message delivery after each committed step
 
     i18n.init_app(app)
     templating.init_app(app)

@@ -55,6 +55,7 @@ log = logging.getLogger(__name__)
 # one of them (fault injection); production registers none.
 PHASES = ("locked", "stepped", "applied", "audited", "committed")
 _PHASE_HOOKS: list[Callable[[str], None]] = []
+_AFTER_COMMIT: list[Callable[[Outcome], None]] = []
 
 
 @dataclass
@@ -64,8 +65,8 @@ class AuditEntry:
     action: str
     entity_type: str
     entity_id: object
-    before: dict | None = None
-    after: dict | None = None
+    before: dict[str, Any] | None = None
+    after: dict[str, Any] | None = None
     reason: str | None = None
 
 
@@ -133,7 +134,7 @@ def drive(
     action: Action,
     *,
     task_id: str | None = None,
-    data: dict | None = None,
+    data: dict[str, Any] | None = None,
     now: Any = None,
 ) -> Outcome:
     """Run `action` on the instance `target` (an id, or NewInstance to start one) for `actor`, as
@@ -151,9 +152,8 @@ def drive(
             with _acting(state):
                 entry = action(state)
             _phase("stepped")
-            advanced = entry is not None
-            thrown = False
-            if advanced:
+            advanced, thrown = entry is not None, False
+            if entry is not None:
                 snapshot = state.snapshot or engine().snapshot(state.workflow, state.ref, now)
                 state.instance = _instance_for(session, state)
                 instance_id = state.instance.id
@@ -229,7 +229,7 @@ def _instance_for(session: Session, state: Drive) -> ProcessInstance:
 
 
 def failure(
-    actor: Any, instance_id: int | None, task_id: str | None, exc: EngineError, data: dict | None
+    actor: Any, instance_id: int | None, task_id: str | None, exc: EngineError, data: dict[str, Any] | None
 ) -> IncidentRaised:
     """After the rollback: record the incident of a failed operation or script (when there is an
     instance to hold it) and return the error the caller answers with (422, naming the operation or
@@ -247,22 +247,28 @@ def failure(
 
 def session_is_outermost() -> bool:
     """True outside any service transaction (safe to start the next unit of work)."""
-    return db.session.info.get("traceflow_transaction_depth", 0) == 0
+    depth: int = db.session.info.get("traceflow_transaction_depth", 0)
+    return depth == 0
+
+
+def after_commit(work: Callable[[Outcome], None]) -> Callable[[Outcome], None]:
+    """Register `work` to run after every outermost committed drive (messages registers delivery:
+    the driver sits below the modules that drive instances and imports none of them)."""
+    if work not in _AFTER_COMMIT:
+        _AFTER_COMMIT.append(work)
+    return work
 
 
 def _after_commit(outcome: Outcome) -> None:
-    """Deliver what the committed step threw. Never raises: the step is committed whatever happens
-    here, and a failing delivery is recorded on its outbox row by deliver_pending itself."""
+    """Run the registered after-commit work. Never raises: the step is committed whatever happens
+    here, and a failing delivery is recorded on its outbox row by the delivery itself."""
     _phase_after_commit()
-    if not outcome.thrown:
-        return
-    from .messages import deliver_pending  # messages drives receivers through this module
-
-    try:
-        deliver_pending()
-    except Exception:
-        db.session.rollback()
-        log.exception("delivering messages after a committed step failed")
+    for work in _AFTER_COMMIT:
+        try:
+            work(outcome)
+        except Exception:  # the caller's committed step must not become an error: logged
+            db.session.rollback()
+            log.exception("after-commit work %s failed", getattr(work, "__name__", work))
 
 
 def _phase_after_commit() -> None:

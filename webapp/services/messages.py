@@ -28,7 +28,7 @@ from ..extensions import db
 from ..models import MessageSubscription, OutboxMessage, ProcessInstance, ProcessVersion
 from ..models._types import utcnow
 from . import audit
-from .driver import AuditEntry, Drive, drive, failure
+from .driver import AuditEntry, Drive, Outcome, after_commit, drive, failure
 from .engine_access import engine
 from .uow import independent_transaction, transaction
 
@@ -86,6 +86,13 @@ def _start_by(session, message, actor):
             if message.kind == "message" and started:
                 break
     return started
+
+
+@after_commit
+def _deliver_what_was_thrown(outcome: Outcome) -> None:
+    """After a committed step that threw messages or signals: deliver them (their own transactions)."""
+    if outcome.thrown:
+        deliver_pending()
 
 
 def _next_row(session, now, seen):

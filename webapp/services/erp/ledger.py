@@ -14,7 +14,7 @@ from .common import by_code, find_lot, reason_required, refusals_audited, snapsh
 from .guards import check_quarantine_exit
 from .stock import quantity_at, serial_on_hand
 
-# type: (from location, to location, other fields required); "one" = exactly one of from/to.
+# movement type → (from location, to location, other fields required); "one" = exactly one of from/to.
 STRUCTURE = {
     "receipt": ("no", "yes", ("supplier",)),
     "consumption": ("yes", "no", ("reference",)),
