@@ -51,8 +51,16 @@ def bench_service(instances):
             "DEPLOYMENT_APPROVAL": False,
         }
     )
-    timings, signed = [], []
+    timings, signed, statements = [], [], []
     with app.app_context():
+        from sqlalchemy import event
+
+        counter = [0]
+
+        @event.listens_for(db.engine, "before_cursor_execute")
+        def count(*_args):
+            counter[0] += 1
+
         upgrade_schema()
         deploy_paths([])
         create_demo_users()
@@ -67,10 +75,13 @@ def bench_service(instances):
                 meaning = (row.signature_properties or {}).get("signature")
                 task_id = row.task_id
                 db.session.expire_all()
+                counter[0] = 0
                 started = time.perf_counter()
                 tasks.complete_task(actor, task_id, data, signature_for(meaning) if meaning else None)
                 (signed if meaning else timings).append((time.perf_counter() - started) * MS)
-    return timings, signed
+                if not meaning:
+                    statements.append(counter[0])
+    return timings, signed, statements
 
 
 def _version():
@@ -135,7 +146,7 @@ def main():
     bench_lean(2), bench_raw(2)  # warm caches and imports on both sides
     raw, raw_sizes = bench_raw(args.instances)
     lean, lean_sizes = bench_lean(args.instances)
-    service, signed = bench_service(args.instances)
+    service, signed, statements = bench_service(args.instances)
     base = statistics.median(raw)
     print(
         f"change_control, {args.instances} instances, {len(raw)} task completions per side "
@@ -151,7 +162,11 @@ def main():
         p90 = statistics.quantiles(values, n=10)[-1]
         print(f"{name:<52}{statistics.median(values):>15.2f}{p90:>9.2f}{statistics.median(values) / base:>7.2f}x")
     print(
-        f"\nstate size per instance, median bytes: default {statistics.median(raw_sizes):,.0f}"
+        f"\nSQL statements per plain completion (service layer, SQLite): median {statistics.median(statements):.0f}, "
+        f"max {max(statements)}"
+    )
+    print(
+        f"state size per instance, median bytes: default {statistics.median(raw_sizes):,.0f}"
         f" · lean {statistics.median(lean_sizes):,.0f}"
         f" ({statistics.median(lean_sizes) / statistics.median(raw_sizes):.0%} of default)"
     )

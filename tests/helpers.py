@@ -196,3 +196,13 @@ def at_once(app, job, workers=2):
     if errors:
         raise errors[0]
     return results
+
+
+def loop_form():
+    """The form of tests/fixtures/rework_loop.bpmn's task, for bundles built from its text."""
+    from pathlib import Path
+
+    from engine import SourceFile
+
+    path = Path(__file__).resolve().parent / "fixtures" / "rework_loop-schema.json"
+    return SourceFile(path.name, path.read_text(encoding="utf-8"))

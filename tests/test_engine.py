@@ -22,7 +22,7 @@ from engine import (
 from engine.sandbox import script_engine
 from engine.serializer import full_serializer, spec_serializer
 from tests.conftest import ROOT
-from tests.helpers import DATA_BY_TASK, MAJOR_IMPACT
+from tests.helpers import DATA_BY_TASK, MAJOR_IMPACT, loop_form
 
 FIXTURES = ROOT / "tests" / "fixtures"
 
@@ -60,7 +60,9 @@ def change_control():
 
 @pytest.fixture(scope="module")
 def loop_process():
-    [compiled] = compile_bundle(ProcessBundle.from_paths(FIXTURES / "rework_loop.bpmn"))
+    [compiled] = compile_bundle(
+        ProcessBundle.from_paths(FIXTURES / "rework_loop.bpmn", FIXTURES / "rework_loop-schema.json")
+    )
     return _ref(compiled)
 
 
@@ -249,7 +251,7 @@ def test_sandbox_refuses_imports_and_dunders():
 
 def test_script_errors_surface_as_script_error():
     bpmn = (FIXTURES / "rework_loop.bpmn").read_text().replace("finished = True", "finished = 1 / 0")
-    [compiled] = compile_bundle(ProcessBundle([SourceFile("rework_loop.bpmn", bpmn)]))
+    [compiled] = compile_bundle(ProcessBundle([SourceFile("rework_loop.bpmn", bpmn), loop_form()]))
     ref = _ref(compiled)
     engine = Engine()
     workflow = engine.start(ref)
@@ -287,8 +289,8 @@ def test_missing_form_is_reported():
 
 
 def test_same_content_gives_the_same_hash():
-    a = compile_bundle(ProcessBundle.from_paths(FIXTURES / "rework_loop.bpmn"))[0]
-    b = compile_bundle(ProcessBundle.from_paths(FIXTURES / "rework_loop.bpmn"))[0]
+    a = compile_bundle(ProcessBundle.from_paths(FIXTURES / "rework_loop.bpmn", FIXTURES / "rework_loop-schema.json"))[0]
+    b = compile_bundle(ProcessBundle.from_paths(FIXTURES / "rework_loop.bpmn", FIXTURES / "rework_loop-schema.json"))[0]
     assert a.content_hash == b.content_hash
 
 
@@ -339,7 +341,7 @@ def test_service_tasks_call_registered_operations_with_evaluated_parameters():
         "</spiffworkflow:serviceTaskOperator>"
     )
     [ok] = compile_bundle(
-        ProcessBundle([SourceFile("s.bpmn", _service_process(operator.format(op="test.double")))]),
+        ProcessBundle([SourceFile("s.bpmn", _service_process(operator.format(op="test.double"))), loop_form()]),
         operations=registry.definitions(),
     )
     engine = Engine(operations=registry)
@@ -352,7 +354,9 @@ def test_service_tasks_call_registered_operations_with_evaluated_parameters():
         'id="n" type="int" value="amount + 1" ', 'id="n" type="int" value="1" '
     )
     registry.register("test.fail", lambda p: 1 / 0, optional=("n",))
-    [bad] = compile_bundle(ProcessBundle([SourceFile("f.bpmn", failing)]), operations=registry.definitions())
+    [bad] = compile_bundle(
+        ProcessBundle([SourceFile("f.bpmn", failing), loop_form()]), operations=registry.definitions()
+    )
     workflow = engine.start(_ref(bad), {})
     [task] = engine.ready_human_tasks(workflow, _ref(bad))
     with pytest.raises(ServiceError, match=r"test\.fail failed: division by zero"):

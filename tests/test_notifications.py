@@ -25,7 +25,12 @@ def test_assigned_tasks_notify_their_person_and_reminders_come_once(app):
         from tests.conftest import ROOT
         from webapp.services.deployments import deploy_bundle
 
-        deploy_bundle(ProcessBundle.from_paths(ROOT / "tests" / "fixtures" / "rework_loop.bpmn"))
+        deploy_bundle(
+            ProcessBundle.from_paths(
+                ROOT / "tests" / "fixtures" / "rework_loop.bpmn",
+                ROOT / "tests" / "fixtures" / "rework_loop-schema.json",
+            )
+        )
         instances.start_instance(user("qa2"), "rework_loop")  # lane-less: assigned to its initiator
         assert [n.kind for n in _notes("qa2")] == ["task_assigned"]
         instance = instances.start_instance(user("requester"), "change_control")

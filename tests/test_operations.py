@@ -88,14 +88,26 @@ def test_typed_parameters_are_checked_at_deploy_time_and_before_the_handler_runs
     text = (FIXTURE / "hold_for_review.bpmn").read_text()
     wrong = text.replace('id="lots" type="list"', 'id="lots" type="str"')
     report = validate_bundle(
-        ProcessBundle([SourceFile("hold_for_review.bpmn", wrong)]), operations=registry.definitions()
+        ProcessBundle(
+            [
+                SourceFile("hold_for_review.bpmn", wrong),
+                SourceFile("choose-schema.json", (FIXTURE / "choose-schema.json").read_text()),
+            ]
+        ),
+        operations=registry.definitions(),
     )
     assert [e["message"] for e in report.errors] == [
         "service operation 'erp.hold_lots' takes parameter 'lots' as list, not str"
     ]
     assert (
         validate_bundle(
-            ProcessBundle([SourceFile("hold_for_review.bpmn", text)]), operations=registry.definitions()
+            ProcessBundle(
+                [
+                    SourceFile("hold_for_review.bpmn", text),
+                    SourceFile("choose-schema.json", (FIXTURE / "choose-schema.json").read_text()),
+                ]
+            ),
+            operations=registry.definitions(),
         ).errors
         == ()
     )

@@ -140,7 +140,7 @@ def test_files_without_a_layout_get_a_placeholder_diagram(app):
         from webapp.services import instances
         from webapp.services.deployments import deploy_bundle
 
-        deploy_bundle(ProcessBundle.from_paths(FIXTURES / "rework_loop.bpmn"))
+        deploy_bundle(ProcessBundle.from_paths(FIXTURES / "rework_loop.bpmn", FIXTURES / "rework_loop-schema.json"))
         instance_id = instances.start_instance(user("qa"), "rework_loop").id
     response = Browser(app, "qa").get(f"/definitions/instances/{instance_id}/diagram.svg")
     assert response.status_code == 200 and b"no diagram layout" in response.data

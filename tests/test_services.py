@@ -7,7 +7,7 @@ from sqlalchemy import func, select
 
 from engine import ProcessBundle
 from tests.conftest import ROOT
-from tests.helpers import DATA_BY_TASK, table_snapshot, user
+from tests.helpers import DATA_BY_TASK, loop_form, table_snapshot, user
 from webapp.errors import Conflict, DeploymentInvalid, FormInvalid, PermissionDenied
 from webapp.extensions import db
 from webapp.models import AuditEvent, HumanTaskRow, ProcessVersion
@@ -155,7 +155,11 @@ def test_claimed_tasks_belong_to_the_claimer(ctx):
 
 def test_lane_less_tasks_belong_to_the_initiator(ctx):
     """The fixture loop process has no lanes: only its initiator may work it."""
-    deploy_bundle(ProcessBundle.from_paths(ROOT / "tests" / "fixtures" / "rework_loop.bpmn"))
+    deploy_bundle(
+        ProcessBundle.from_paths(
+            ROOT / "tests" / "fixtures" / "rework_loop.bpmn", ROOT / "tests" / "fixtures" / "rework_loop-schema.json"
+        )
+    )
     instance = instances.start_instance(user("qa"), "rework_loop")
     [row] = _open(instance)
     assert row.candidate_role is None
@@ -189,7 +193,7 @@ def _loop_bundle(replace=None):
     text = (ROOT / "tests" / "fixtures" / "rework_loop.bpmn").read_text()
     if replace:
         text = text.replace(*replace)
-    return ProcessBundle([SourceFile("rework_loop.bpmn", text)])
+    return ProcessBundle([SourceFile("rework_loop.bpmn", text), loop_form()])
 
 
 def test_a_failing_script_rolls_everything_back_and_leaves_an_incident_naming_the_script(ctx):
