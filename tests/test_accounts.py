@@ -48,6 +48,17 @@ def test_unknown_user_and_wrong_password_look_the_same(app):
     assert a == b
 
 
+def test_a_failed_login_with_a_very_long_unknown_username_is_refused_and_audited(app):
+    name = "x" * 100
+    response = app.test_client().post("/api/v1/auth/token", json={"username": name, "password": "whatever-123"})
+    assert response.status_code == 401
+    with app.app_context():
+        from webapp.models import AuditEvent
+
+        event = db.session.query(AuditEvent).order_by(AuditEvent.seq.desc()).first()
+        assert event.action == "auth.login_failed" and event.after == {"username": name}
+
+
 @pytest.mark.parametrize("new, message", [("short", "at least 10"), (PASSWORD, "last 5")])
 def test_password_policy(app, new, message):
     browser = Browser(app, "qa")

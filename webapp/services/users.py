@@ -66,11 +66,11 @@ def create_policy_roles(names):
         created = sorted(set(names) - existing)
         if created:
             ensure_roles(created)
-            audit.record(
+            audit.record(  # one event for the lot; the names go in `after` (entity_id holds 60 characters)
                 None,
                 "role.create",
                 "role",
-                ",".join(created),
+                "access_policy",
                 after={"roles": created},
                 reason="roles of the access policy (rules/access_policy.json)",
             )
@@ -135,7 +135,9 @@ def _fail_login(user, username, action="auth.login_failed", count=True):
             if user.locked_at is None and user.failed_logins >= _setting("LOCKOUT_THRESHOLD", 5):
                 user.locked_at = utcnow()
                 audit.record(user, "auth.lockout", "user", user.id, after={"failed_logins": user.failed_logins})
-        audit.record(user, action, "user", user.id if user else username or "", after={"username": username})
+        # An unknown name is cut to what entity_id holds (60 characters); `after` keeps it whole.
+        entity_id = user.id if user else (username or "")[:60]
+        audit.record(user, action, "user", entity_id, after={"username": username})
     raise AuthenticationFailed(LOGIN_FAILED)
 
 
