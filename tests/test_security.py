@@ -2,7 +2,10 @@
 
 import re
 
-from tests.helpers import DATA_BY_TASK, Browser
+import pytest
+
+from tests.helpers import DATA_BY_TASK, PASSWORD, Api, Browser
+from webapp.models._types import MAX_INT
 from webapp.security import PUBLIC_ENDPOINTS
 
 DUMMY = {
@@ -105,3 +108,88 @@ def test_an_undeclared_endpoint_is_refused_to_everyone(app):
     finally:
         ENDPOINT_PERMISSIONS["main.instance_list"] = "workflow.use"
     assert client.get("/instances").status_code == 200
+
+
+def _everyone(app):
+    """A user holding every role of the access policy, so every view is reached (no 403 first)."""
+    from tests.helpers import _HASH
+    from webapp.extensions import db
+    from webapp.models import User
+    from webapp.permissions import policy
+    from webapp.services.users import ensure_roles
+
+    with app.app_context():
+        db.session.add(User(username="everyone", password_hash=_HASH[0], roles=ensure_roles(policy()["roles"])))
+        db.session.commit()
+    return Browser(app, "everyone", PASSWORD), Api(app, "everyone", PASSWORD)
+
+
+def _int_routes(app, number):
+    """(endpoint, method, url) of every route with an `<int:…>` part, each such part set to `number`."""
+    for rule in app.url_map.iter_rules():
+        ints = set(re.findall(r"<int(?:\([^)]*\))?:(\w+)>", rule.rule))
+        if not ints:
+            continue
+        url = rule.rule
+        for arg in rule.arguments:
+            url = re.sub(rf"<(?:[^<>]*:)?{arg}>", str(number if arg in ints else DUMMY[arg]), url)
+        for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
+            yield rule.endpoint, method, url
+
+
+def _send(browser, api, method, url):
+    if url.startswith("/api/"):
+        return api.client.open(url, method=method, json={}, headers=api.headers)
+    if method == "GET":
+        return browser.get(url)
+    return browser.client.open(url, method=method, data={"csrf_token": browser.token})
+
+
+@pytest.mark.parametrize("number", [MAX_INT + 1, 35694008949392000, 10**23])
+def test_ids_wider_than_the_database_holds_match_no_route(app, number):
+    """Every `<int:…>` is bounded to an INTEGER column: beyond it the route does not match (404; 405 when
+    another method's rule has the same path), for a user who may use every route, instead of a query
+    that fails (500)."""
+    browser, api = _everyone(app)
+    routes = list(_int_routes(app, number))
+    assert len(routes) >= 30
+    for endpoint, method, url in routes:
+        assert _send(browser, api, method, url).status_code in (404, 405), (endpoint, method, url)
+
+
+def test_the_largest_id_reaches_the_view_and_is_not_found(app):
+    browser, api = _everyone(app)
+    for endpoint, method, url in _int_routes(app, MAX_INT):
+        assert _send(browser, api, method, url).status_code < 500, (endpoint, method, url)
+    assert api.get(f"/api/v1/lots/{MAX_INT}").status_code == 404
+    assert api.get(f"/api/v1/lots?page={MAX_INT}&per_page=500").get_json()["items"] == []
+
+
+@pytest.mark.parametrize("value", ["2147483648", "35694008949392000", "99999999999999999999999", "-1", "1.5", "x"])
+@pytest.mark.parametrize(
+    "url, field",
+    [
+        ("/api/v1/lots?page={}", "page"),
+        ("/api/v1/materials?per_page={}", "per_page"),
+        ("/api/v1/shipments?page={}", "page"),
+        ("/api/v1/movements?lot_id={}", "lot_id"),
+        ("/api/v1/tasks?process_instance_id={}", "process_instance_id"),
+        ("/api/v1/fefo?material=X-1&quantity={}", "quantity"),
+        ("/erp/lots?page={}", "page"),
+        ("/erp/materials?page={}", "page"),
+        ("/erp/shipments?page={}", "page"),
+        ("/audit/?page={}", "page"),
+        ("/definitions/change_control?version={}", "version"),
+        ("/definitions/change_control/diff?from=1&to={}", "to"),
+        ("/definitions/change_control/diff.svg?from={}&to=1", "from"),
+        ("/definitions/change_control/migrations?to={}", "to"),
+    ],
+)
+def test_integer_query_parameters_out_of_range_are_400_naming_the_parameter(app, url, field, value):
+    browser, api = _everyone(app)
+    response = (api if url.startswith("/api/") else browser).get(url.format(value))
+    assert response.status_code == 400, response.get_data(as_text=True)[:300]
+    if url.startswith("/api/"):
+        assert field in response.get_json()["errors"]
+    else:
+        assert field in response.get_data(as_text=True)

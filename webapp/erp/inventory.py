@@ -4,6 +4,7 @@ from flask import abort, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
 from ..api import erp_schemas as schemas
+from ..bounds import int_arg
 from ..errors import GuardRefused, InvalidInput, NotFound, UdiInvalid
 from ..models import Lot
 from ..services.erp import ledger, lots, queries, receipts, stock, trace
@@ -24,7 +25,7 @@ def _lot(lot_id):
 def lot_list():
     """Lots, filtered by material, lot number and status."""
     filters = {k: request.args.get(k, "").strip() or None for k in ("material", "lot", "status")}
-    page = queries.paginate(queries.lots(**filters), request.args.get("page", 1, type=int), 50)
+    page = queries.paginate(queries.lots(**filters), int_arg("page", 1), 50)
     return render_template("erp/lots.html", page=page, filters=filters)
 
 
