@@ -193,3 +193,94 @@ def test_integer_query_parameters_out_of_range_are_400_naming_the_parameter(app,
         assert field in response.get_json()["errors"]
     else:
         assert field in response.get_data(as_text=True)
+
+
+def _submitted_change_request(app, title):
+    """A change request submitted by `requester` with `title`; the id of QA's impact-assessment task."""
+    from tests.test_web import form_fields
+
+    requester = Browser(app, "requester")
+    task_id = requester.post("/processes/change_control/start").headers["Location"].rsplit("/", 1)[-1]
+    response = requester.post(f"/tasks/{task_id}", form_fields({**DATA_BY_TASK["submit_request"], "title": title}))
+    assert response.status_code == 302, response.get_data(as_text=True)[:300]
+    qa = Browser(app, "qa")
+    return qa, re.search(r'href="/tasks/([0-9a-f-]{36})"', qa.get("/").get_data(as_text=True)).group(1)
+
+
+def test_links_made_from_submitted_data_in_instructions_cannot_run_script(app):
+    """The impact assessment's instructions interpolate the title (`### 影响评估：{{ title }}`)."""
+    qa, task_id = _submitted_change_request(app, "Seal [点此查看](javascript:alert(document.cookie)) update")
+    html = qa.get(f"/tasks/{task_id}").get_data(as_text=True)
+    instructions = html.split('class="instructions"', 1)[1].split("</div>", 1)[0]
+    assert "点此查看" in instructions and "javascript:" not in instructions
+
+
+@pytest.mark.parametrize(
+    "text, kept, gone",
+    [
+        ("[x](javascript:alert(1))", "<a", "javascript:"),
+        ("[x](JaVaScRiPt:alert(1))", "<a", "javascript:"),
+        ("[x](data:text/html;base64,PHNjcmlwdD4=)", "<a", "data:"),
+        ("[x](vbscript:msgbox)", "<a", "vbscript:"),
+        ("![x](https://evil.example/t.png)", "<p>", "<img"),
+        ("[ok](https://example.com/a?b=1)", 'href="https://example.com/a?b=1"', "onclick"),
+        ("[ok](mailto:qa@example.com)", 'href="mailto:qa@example.com"', "javascript:"),
+        ("[ok](/instances?attention=1)", 'href="/instances?attention=1"', "javascript:"),
+        ("<b onclick=alert(1)>x</b>", "&lt;b", "<b"),
+    ],
+)
+def test_rendered_markdown_keeps_only_allowed_tags_attributes_and_url_schemes(text, kept, gone):
+    from webapp.templating import render_markdown
+
+    html = str(render_markdown(text))
+    assert kept in html and gone not in html.lower(), html
+
+
+OFF_SITE = [
+    "//evil.example",
+    "/\t/evil.example",
+    "/\n/evil.example",
+    "/\\evil.example",
+    "https://evil.example",
+    "\t//evil.example",
+]
+
+
+def _location(response):
+    assert response.status_code == 302, response.status_code
+    return response.headers["Location"]
+
+
+def test_login_follows_only_same_site_paths(app):
+    from urllib.parse import quote
+
+    from tests.helpers import csrf_token
+
+    for target, expected in [*((t, "/") for t in OFF_SITE), ("/erp/lots?page=2", "/erp/lots?page=2")]:
+        client = app.test_client()
+        token = csrf_token(client.get("/login").get_data(as_text=True))
+        response = client.post(
+            f"/login?next={quote(target)}", data={"username": "qa", "password": PASSWORD, "csrf_token": token}
+        )
+        assert _location(response) == expected, target
+
+
+def test_claim_locale_and_reversal_forms_follow_only_same_site_paths(app):
+    from tests.erp_world import build_world, released_stock
+    from tests.helpers import user
+    from webapp.extensions import db
+    from webapp.models import Movement
+
+    qa, task_id = _submitted_change_request(app, "Seal update")
+    with app.app_context():
+        build_world()
+        released_stock(user("qa"))
+        movement_ids = [m.id for m in db.session.query(Movement).order_by(Movement.id)]
+    for target in OFF_SITE:
+        assert _location(qa.post(f"/tasks/{task_id}/claim", {"next": target})) == f"/tasks/{task_id}", target
+        qa.post(f"/tasks/{task_id}/unclaim")
+        assert _location(qa.post("/locale", {"locale": "en", "next": target})) == "/", target
+        reverse = qa.post(f"/erp/movements/{movement_ids[0]}/reverse", {"reason": "wrong lot", "next": target})
+        assert _location(reverse) == "/erp/lots", target
+    assert _location(qa.post(f"/tasks/{task_id}/claim", {"next": "/instances"})) == "/instances"
+    assert _location(qa.post("/locale", {"locale": "zh_CN", "next": "/erp/lots?page=2"})) == "/erp/lots?page=2"

@@ -7,6 +7,7 @@ from ..api import erp_schemas as schemas
 from ..bounds import int_arg
 from ..errors import GuardRefused, InvalidInput, NotFound, UdiInvalid
 from ..models import Lot
+from ..security import safe_next
 from ..services.erp import ledger, lots, queries, receipts, stock, trace
 from ..services.erp.receipts import material_for_gtin
 from ..services.erp.udi import parse_udi
@@ -68,9 +69,7 @@ def lot_status(lot_id):
 @bp.route("/movements/<int:movement_id>/reverse", methods=["POST"])
 def movement_reverse(movement_id):
     """Reverse a ledger entry, with a reason."""
-    back = request.form.get("next") or url_for("erp.lot_list")
-    if not back.startswith("/") or back.startswith("//"):
-        back = url_for("erp.lot_list")
+    back = safe_next(request.form.get("next"), url_for("erp.lot_list"))
     return attempt(lambda: ledger.reverse_movement(g.user, movement_id, request.form.get("reason", "")), back)
 
 
