@@ -60,6 +60,22 @@ def test_create_user_refuses_short_passwords(app, runner):
     assert result.exit_code != 0 and "10" in result.output
 
 
+@pytest.mark.parametrize(
+    "username, password, reason",
+    [
+        ("mrb_chair", "aaaaaaaaaa", "密码太容易被猜中（强度 0/4，至少需要 3）：像“aaa”这样的重复很容易被猜中。"),
+        ("mrb_chair", "qwertyuiop", "密码太容易被猜中"),
+        ("mrb_chair", "Mrb_Chair-Long-enough-1", "密码不得包含用户名"),
+    ],
+)
+def test_create_user_refuses_guessable_passwords_with_the_reason(app, runner, username, password, reason):
+    """The CLI speaks the configured default language (zh-CN)."""
+    result = runner.invoke(args=["create-user", username, "--password", password, "--role", "qa"])
+    assert result.exit_code != 0 and reason in result.output
+    with app.app_context():
+        assert db.session.scalar(select(User).where(User.username == username)) is None
+
+
 def test_init_is_idempotent_and_creates_the_access_policys_roles(app, runner):
     from webapp.models import AuditEvent, Role
     from webapp.permissions import policy
