@@ -2,7 +2,9 @@
 
 import hashlib
 import io
+import re
 import zipfile
+import zlib
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
@@ -54,12 +56,17 @@ class ProcessBundle:
     @classmethod
     def from_uploads(cls, uploads):
         """Build from uploaded (filename, bytes) pairs; .zip archives are unpacked (folders flattened).
-        Raises BundleError for undecodable files, duplicate names and oversized archives."""
+        Raises BundleError for undecodable files, duplicate names, oversized or damaged archives and
+        names that are not plain relative paths (absolute, `..`, backslashes, drive letters)."""
         files, problems = {}, []
         for filename, data in uploads:
+            unsafe = unsafe_name(filename)
+            if unsafe:
+                problems.append(_problem(filename, f"unsafe file name: {unsafe}"))
+                continue
             entries = _unzip(filename, data, problems) if filename.lower().endswith(".zip") else [(filename, data)]
             for name, content in entries:
-                name = PurePosixPath(name.replace("\\", "/")).name
+                name = PurePosixPath(name).name
                 if name in IGNORED_NAMES or Path(name).suffix not in (BPMN_SUFFIX, DMN_SUFFIX, FORM_SUFFIX):
                     continue
                 try:
@@ -98,15 +105,60 @@ def content_hash(files):
     return digest.hexdigest()
 
 
+_DRIVE = re.compile(r"^[A-Za-z]:")
+
+
+def unsafe_name(name):
+    """Why `name` (an uploaded file or zip member) is not a plain relative path, or None when it is."""
+    if not name or any(ord(c) < 32 for c in name):
+        return "empty or with control characters"
+    if "\\" in name:
+        return "backslashes are not allowed"
+    if _DRIVE.match(name):
+        return "a drive letter is not allowed"
+    if name.startswith("/"):
+        return "an absolute path is not allowed"
+    if ".." in name.split("/"):
+        return "a parent folder (..) is not allowed"
+    return None
+
+
+def _problem(file, message):
+    return {"file": file, "line": None, "element": None, "message": message}
+
+
 def _unzip(filename, data, problems):
-    """The members of a zip archive, refusing archives too large once unpacked (zip bombs)."""
+    """The members of a zip archive, refusing archives too large once unpacked (zip bombs), members
+    named outside the archive's own folder and members whose data does not match their header."""
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
     except zipfile.BadZipFile:
-        problems.append({"file": filename, "line": None, "element": None, "message": "not a valid zip archive"})
+        problems.append(_problem(filename, "not a valid zip archive"))
         return []
+    unsafe = [(m.filename, unsafe_name(m.filename)) for m in archive.infolist()]
+    unsafe = [(name, why) for name, why in unsafe if why]
+    for name, why in unsafe:
+        problems.append(_problem(name, f"unsafe member name in {filename}: {why}"))
     members = [m for m in archive.infolist() if not m.is_dir()]
     if len(members) > MAX_ZIP_FILES or sum(m.file_size for m in members) > MAX_UNPACKED_BYTES:
-        problems.append({"file": filename, "line": None, "element": None, "message": "archive too large"})
+        problems.append(_problem(filename, "archive too large"))
         return []
-    return [(m.filename, archive.read(m)) for m in members]
+    if unsafe:
+        return []
+    entries = []
+    for member in members:
+        try:
+            content = archive.read(member)
+        except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError, RuntimeError, ValueError) as exc:
+            problems.append(_problem(member.filename, f"damaged member of {filename}: {exc}"))
+            continue
+        if len(content) != member.file_size:
+            problems.append(
+                _problem(
+                    member.filename,
+                    f"damaged member of {filename}: {len(content)} bytes where its header says {member.file_size}",
+                )
+            )
+            continue
+        entries.append((member.filename, content))
+    return entries

@@ -12,6 +12,7 @@ import os
 import re
 import shutil
 import uuid
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -33,9 +34,10 @@ def _sqlalchemy_url(url):
     return re.sub(r"^postgresql(\+psycopg)?://", "postgresql+psycopg://", url)
 
 
-@pytest.fixture(scope="session")
-def postgres_url():
-    """A fresh PostgreSQL database for this test run (dropped at the end)."""
+@contextmanager
+def _new_postgres_database():
+    """A newly created, empty PostgreSQL database (its SQLAlchemy URL), dropped afterwards; skips
+    (fails in CI) when the server is unreachable."""
     import psycopg
 
     base = os.environ.get("TRACEFLOW_TEST_POSTGRES_URL", DEFAULT_PG)
@@ -51,9 +53,25 @@ def postgres_url():
         pytest.skip(message)
     name = f"traceflow_test_{uuid.uuid4().hex[:10]}"
     admin.execute(f'CREATE DATABASE "{name}"')
-    yield _sqlalchemy_url(base.rsplit("/", 1)[0] + "/" + name)
-    admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    admin.close()
+    try:
+        yield _sqlalchemy_url(base.rsplit("/", 1)[0] + "/" + name)
+    finally:
+        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        admin.close()
+
+
+@pytest.fixture(scope="session")
+def postgres_url():
+    """A fresh PostgreSQL database for this test run (dropped at the end)."""
+    with _new_postgres_database() as url:
+        yield url
+
+
+@pytest.fixture
+def empty_postgres_url():
+    """A PostgreSQL database of its own for one test: nothing migrated, nothing deployed."""
+    with _new_postgres_database() as url:
+        yield url
 
 
 TEST_CONFIG = {

@@ -48,11 +48,52 @@ def test_unknown_user_and_wrong_password_look_the_same(app):
     assert a == b
 
 
-@pytest.mark.parametrize("new, message", [("short", "at least 10"), (PASSWORD, "last 5")])
-def test_password_policy(app, new, message):
+def test_a_failed_login_with_a_very_long_unknown_username_is_refused_and_audited(app):
+    name = "x" * 100
+    response = app.test_client().post("/api/v1/auth/token", json={"username": name, "password": "whatever-123"})
+    assert response.status_code == 401
+    with app.app_context():
+        from webapp.models import AuditEvent
+
+        event = db.session.query(AuditEvent).order_by(AuditEvent.seq.desc()).first()
+        assert event.action == "auth.login_failed" and event.after == {"username": name}
+
+
+@pytest.mark.parametrize(
+    "new, english, chinese",
+    [
+        ("short", "at least 10 characters", "至少需要 10 个字符"),
+        ("aaaaaaaaaa", 'too easy to guess (strength 0 of 4, 3 needed): Repeats like "aaa"', "太容易被猜中"),
+        ("password123", "This is a very common password.", "这是一个非常常用的密码。"),
+        ("Password#2026", "too easy to guess", "太容易被猜中"),
+        ("1234567890", "This is a top-100 common password.", "最常用的 100 个密码之一"),
+        ("Marine-QA-Sunset-7", "must not contain the username", "不得包含用户名"),
+        (PASSWORD, "must differ from the last 5", "最近 5 次"),
+    ],
+)
+def test_password_policy_gives_the_reason_in_the_users_language(app, new, english, chinese):
+    from html import unescape
+
     browser = Browser(app, "qa")
-    response = browser.post("/password", {"current_password": PASSWORD, "new_password": new, "confirm_password": new})
-    assert response.status_code == 400 and message in response.get_data(as_text=True)
+    body = {"current_password": PASSWORD, "new_password": new, "confirm_password": new}
+    response = browser.post("/password", body)
+    assert response.status_code == 400 and chinese in unescape(response.get_data(as_text=True))
+    browser.post("/locale", {"locale": "en", "next": "/password"})
+    response = browser.post("/password", body)
+    assert response.status_code == 400 and english in unescape(response.get_data(as_text=True))
+    assert _login(app.test_client(), "qa", PASSWORD).status_code == 302  # unchanged
+
+
+def test_the_strength_needed_is_configurable(app):
+    from webapp.errors import InvalidInput
+    from webapp.services.users import change_password
+
+    with app.app_context():
+        app.config["PASSWORD_MIN_SCORE"] = 4
+        with pytest.raises(InvalidInput, match="强度 3/4，至少需要 4"):  # outside a request: the default language
+            change_password(user("qa"), PASSWORD, "Rotation-0-abcdef")
+        app.config["PASSWORD_MIN_SCORE"] = 3
+        change_password(user("qa"), PASSWORD, "Rotation-0-abcdef")
 
 
 def test_no_reuse_of_the_last_five_passwords(app):

@@ -154,3 +154,15 @@ def test_openapi_document_describes_the_contract(app):
         assert path in doc["paths"], path
     assert set(doc["components"]["schemas"]["Task"]["properties"]) >= TASK_KEYS
     assert set(doc["components"]["schemas"]["ProcessInstance"]["properties"]) >= INSTANCE_KEYS
+
+
+@pytest.mark.parametrize("version", [2**31, 10**23, 1e30, 1.5, -1, 0])
+def test_a_version_beyond_the_database_or_fractional_is_400(api, version):
+    requester = api("requester")
+    started = requester.post("/api/v1/process-instances", {"process_key": "change_control", "version": version})
+    assert started.status_code == 400 and "version" in started.get_json()["errors"]
+    instance = requester.post("/api/v1/process-instances", {"process_key": "change_control"}).get_json()
+    moved = api("admin").post(
+        f"/api/v1/process-instances/{instance['id']}/migrate", {"version": version, "reason": "r"}
+    )
+    assert moved.status_code == 400 and "version" in moved.get_json()["errors"]

@@ -1,5 +1,10 @@
 """The `traceflow` CLI: init, deploy, create-user, demo."""
 
+import os
+import subprocess
+import sys
+from pathlib import Path
+
 import pytest
 from sqlalchemy import func, select
 
@@ -55,6 +60,22 @@ def test_create_user_refuses_short_passwords(app, runner):
     assert result.exit_code != 0 and "10" in result.output
 
 
+@pytest.mark.parametrize(
+    "username, password, reason",
+    [
+        ("mrb_chair", "aaaaaaaaaa", "密码太容易被猜中（强度 0/4，至少需要 3）：像“aaa”这样的重复很容易被猜中。"),
+        ("mrb_chair", "qwertyuiop", "密码太容易被猜中"),
+        ("mrb_chair", "Mrb_Chair-Long-enough-1", "密码不得包含用户名"),
+    ],
+)
+def test_create_user_refuses_guessable_passwords_with_the_reason(app, runner, username, password, reason):
+    """The CLI speaks the configured default language (zh-CN)."""
+    result = runner.invoke(args=["create-user", username, "--password", password, "--role", "qa"])
+    assert result.exit_code != 0 and reason in result.output
+    with app.app_context():
+        assert db.session.scalar(select(User).where(User.username == username)) is None
+
+
 def test_init_is_idempotent_and_creates_the_access_policys_roles(app, runner):
     from webapp.models import AuditEvent, Role
     from webapp.permissions import policy
@@ -81,3 +102,30 @@ def test_demo_prints_logins_and_starts_instances(app, runner):
     assert runner.invoke(args=["demo"]).exit_code == 0
     with app.app_context():
         assert db.session.scalar(select(func.count()).select_from(ProcessInstance)) == 10
+
+
+@pytest.mark.postgres
+def test_init_deploy_and_demo_on_a_new_postgresql_database(empty_postgres_url, tmp_path):
+    """`make run`'s commands, as processes of their own, on a database nothing has touched: every
+    policy role is created in one audited event (its entity id fits the column)."""
+    import psycopg
+
+    env = {
+        **os.environ,
+        "DATABASE_URL": empty_postgres_url,
+        "TRACEFLOW_DEPLOYMENT_APPROVAL": "0",
+        "TRACEFLOW_SECRET_KEY": "cli-test",
+    }
+    traceflow = str(Path(sys.executable).with_name("traceflow"))
+    for command in ("init", "deploy", "demo"):
+        done = subprocess.run(
+            [traceflow, command], env=env, cwd=tmp_path, capture_output=True, text=True, timeout=300, check=False
+        )
+        assert done.returncode == 0, f"traceflow {command}: {done.stdout}{done.stderr}"
+    assert "requester" in done.stdout
+    with psycopg.connect(empty_postgres_url.replace("+psycopg", "")) as conn:
+        [(entity_id, roles)] = conn.execute(
+            "SELECT entity_id, after -> 'roles' FROM audit_events WHERE action = 'role.create'"
+        ).fetchall()
+        assert entity_id == "access_policy" and "process_owner" in roles and len(roles) > 10
+        assert conn.execute("SELECT count(*) FROM process_instances").fetchone()[0] == 10

@@ -170,6 +170,84 @@ def test_deployment_api_accepts_a_zip_and_identical_redeploy_creates_no_version(
     assert Api(app, "qa").client.post("/api/v1/deployments", headers=Api(app, "qa").headers).status_code == 403
 
 
+def _zip(members):
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        for name, text in members:
+            archive.writestr(zipfile.ZipInfo(name), text)
+    return buffer.getvalue()
+
+
+def _lie(data, name, offset, value):
+    """`data` with a 32-bit field of `name`'s headers (central directory at `offset`, local header at
+    `offset - 2`: 16/14 CRC-32, 24/22 uncompressed size) set to `value`, as a damaged archive has it."""
+    import struct
+
+    data = bytearray(data)
+    for signature, field in ((b"PK\x01\x02", offset), (b"PK\x03\x04", offset - 2)):
+        start = 0
+        while (start := data.find(signature, start)) >= 0:
+            name_at = start + (46 if signature == b"PK\x01\x02" else 30)
+            if data[name_at : name_at + len(name)] == name.encode():
+                struct.pack_into("<I", data, start + field, value)
+            start += 4
+    return bytes(data)
+
+
+TWO_STEPS = (FIXTURES / "migration" / "v1.bpmn").read_text()
+CRC, SIZE = 16, 24
+
+
+@pytest.mark.parametrize(
+    "upload, member, message",
+    [
+        (
+            ("b.zip", _zip([("two_steps.bpmn", TWO_STEPS), ("../../x.bpmn", TWO_STEPS)])),
+            "../../x.bpmn",
+            "parent folder",
+        ),
+        (("b.zip", _zip([("two_steps.bpmn", TWO_STEPS), ("model/../../x.dmn", "<x/>")])), "model/../../x.dmn", ".."),
+        (("b.zip", _zip([("two_steps.bpmn", TWO_STEPS), ("/etc/x.json", "{}")])), "/etc/x.json", "absolute path"),
+        (("b.zip", _zip([("two_steps.bpmn", TWO_STEPS), ("model\\x.bpmn", TWO_STEPS)])), "model\\x.bpmn", "backslash"),
+        (("b.zip", _zip([("two_steps.bpmn", TWO_STEPS), ("C:x.json", "{}")])), "C:x.json", "drive letter"),
+        (("b.zip", _zip([("two_steps.bpmn", TWO_STEPS), ("C:/x.json", "{}")])), "C:/x.json", "drive letter"),
+        (("b.zip", _zip([("ok/", ""), ("../", "")])), "../", "parent folder"),
+        (
+            ("b.zip", _lie(_zip([("two_steps.bpmn", TWO_STEPS)]), "two_steps.bpmn", CRC, 0xDEADBEEF)),
+            "two_steps.bpmn",
+            "CRC",
+        ),
+        (
+            ("b.zip", _lie(_zip([("two_steps.bpmn", TWO_STEPS)]), "two_steps.bpmn", SIZE, 10)),
+            "two_steps.bpmn",
+            "damaged",
+        ),
+        (
+            ("b.zip", _lie(_zip([("two_steps.bpmn", TWO_STEPS)]), "two_steps.bpmn", SIZE, len(TWO_STEPS) + 100)),
+            "two_steps.bpmn",
+            "header says",
+        ),
+        (("../../two_steps.bpmn", TWO_STEPS.encode()), "../../two_steps.bpmn", "parent folder"),
+    ],
+)
+def test_zip_members_with_unsafe_names_or_lying_headers_are_422_and_deploy_nothing(app, upload, member, message):
+    api = Api(app, "admin")
+    with app.app_context():
+        before = table_snapshot()
+    name, data = upload
+    response = api.client.post(
+        "/api/v1/deployments",
+        headers=api.headers,
+        content_type="multipart/form-data",
+        data={"files": [(io.BytesIO(data if isinstance(data, bytes) else data.encode()), name)]},
+    )
+    assert response.status_code == 422, response.get_data(as_text=True)[:500]
+    errors = response.get_json()["errors"]
+    assert any(e["file"] == member and message in e["message"] for e in errors), errors
+    with app.app_context():
+        assert table_snapshot() == before
+
+
 def test_production_mode_waits_for_a_signed_qa_approval(app):
     app.config["DEPLOYMENT_APPROVAL"] = True
     admin = Api(app, "admin")

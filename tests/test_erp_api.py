@@ -312,3 +312,92 @@ def test_ledger_stock_serials_and_shipment_lists(app, api):
         )
     serials = viewer.get("/api/v1/serials?material=BPM").get_json()
     assert [s["serial"] for s in serials["items"]] == ["S-1", "S-2"] and serials["items"][0]["lot"] == "B1"
+
+
+WIDE = 10**23
+RECEIPT = {"supplier": "SUP-TUBE", "material": "TUBE", "lot": "T9", "quantity": 5, "to_location": "QUA"}
+TEMPERATURE = {"transport_mode": "cold chain", "min_c": 2, "max_c": 8, "arrival_c": 5}
+
+
+@pytest.mark.parametrize(
+    "username, url, body, field",
+    [
+        ("qa", "/api/v1/receipts", {**RECEIPT, "quantity": 2**31}, "quantity"),
+        ("qa", "/api/v1/receipts", {**RECEIPT, "quantity": WIDE}, "quantity"),
+        ("qa", "/api/v1/receipts", {**RECEIPT, "quantity": 2.5}, "quantity"),
+        ("qa", "/api/v1/receipts", {**RECEIPT, "temperature": {**TEMPERATURE, "transit_minutes": WIDE}}, "temperature"),
+        (
+            "qa",
+            "/api/v1/movements",
+            {"type": "adjustment", "material": "TUBE", "lot": "T1", "quantity": WIDE, "to_location": "WH"},
+            "quantity",
+        ),
+        (
+            "sales",
+            "/api/v1/shipments",
+            {"customer": "HOSP", "lines": [{"material": "KIT", "lot": "K1", "quantity": WIDE, "from_location": "WH"}]},
+            "lines",
+        ),
+        (
+            "qa",
+            "/api/v1/materials",
+            {"code": "LONG", "name": "x", "tracking": "none", "shelf_life_days": 10**6},
+            "shelf_life_days",
+        ),
+        (
+            "qa",
+            "/api/v1/customers",
+            {"code": "C-9", "name": "x", "min_remaining_shelf_life_days": WIDE},
+            "min_remaining_shelf_life_days",
+        ),
+    ],
+)
+def test_integer_fields_beyond_the_database_are_400_naming_the_field(app, api, username, url, body, field):
+    client = api(username)
+    with app.app_context():
+        before = table_snapshot()
+    response = client.post(url, body)
+    assert response.status_code == 400, response.get_json()
+    assert field in response.get_json()["errors"]
+    with app.app_context():
+        assert table_snapshot() == before
+
+
+def test_a_material_form_with_a_shelf_life_beyond_the_calendar_is_refused_on_the_page(app, api):
+    from tests.helpers import Browser
+
+    qa = Browser(app, "qa")
+    page = qa.post(
+        "/erp/materials/new",
+        {
+            "code": "LONG",
+            "name": "Long life",
+            "tracking": "none",
+            "storage": "ambient",
+            "unit": "EA",
+            "shelf_life_days": "99999999999",
+        },
+    )
+    assert page.status_code == 400 and "LONG" not in [
+        m["code"] for m in api("qa").get("/api/v1/materials?q=LONG").get_json()["items"]
+    ]
+
+
+def test_a_shipment_line_quantity_beyond_the_database_is_refused_on_the_page(app, api):
+    from tests.helpers import Browser
+
+    with app.app_context():
+        released_stock(user("qa"))  # TUBE lot T1 in WH
+    sales = Browser(app, "sales")
+    page = sales.post(
+        "/erp/shipments/new",
+        {
+            "customer": "HOSP",
+            "material": "TUBE",
+            "lot": "T1",
+            "serial": "",
+            "quantity": str(WIDE),
+            "from_location": "WH",
+        },
+    )
+    assert page.status_code == 400 and api("sales").get("/api/v1/shipments").get_json()["total"] == 0

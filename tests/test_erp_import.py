@@ -157,6 +157,21 @@ def _with(file, line=None, replace=None):
         ),  # consumed before it was received
         (_with("lots.csv", replace=("expires_on,status", "expiry,status")), "lots.csv", 1, "", "header"),
         ({**VALID, "items.csv": "code\nX\n"}, "items.csv", 0, "", "unknown file"),
+        # wider than the INTEGER column; a shelf life beyond the calendar
+        (
+            _with("movements.csv", "2025-04-01,adjustment,BOX,,,2147483648,,WH,,,"),
+            "movements.csv",
+            15,
+            "quantity",
+            "at most",
+        ),
+        (
+            _with("materials.csv", "LONG,Long life,,none,ambient,99999999999,"),
+            "materials.csv",
+            6,
+            "shelf_life_days",
+            "at most",
+        ),
     ],
 )
 def test_one_bad_row_rejects_the_whole_import(ctx, files, file, row, column, reason):

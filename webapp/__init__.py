@@ -19,6 +19,9 @@ def create_app(config=None):
     app.config.from_mapping(settings.from_environment(app.instance_path))
     if config:
         app.config.from_mapping(config)
+    from . import bounds
+
+    bounds.init_app(app)  # the bounded `<int:…>` converter, before any route is added
     operations = OperationRegistry()
     from .operations import register as register_operations
 

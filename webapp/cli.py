@@ -139,7 +139,7 @@ def deploy_command(paths, comment):
 
 @click.command("create-user")
 @click.argument("username")
-@click.option("--password", required=True, help="At least 10 characters.")
+@click.option("--password", required=True, help="At least 10 characters, hard to guess, not containing the username.")
 @click.option("--role", "roles", multiple=True, help="A role name; repeat for several.")
 @click.option("--name", "full_name", default="", help="The full (printed) name.")
 @with_appcontext

@@ -32,6 +32,8 @@ def from_environment(instance_path):
         "SESSION_COOKIE_SECURE": _bool(env.get("TRACEFLOW_SECURE_COOKIES"), default=True),
         "WTF_CSRF_TIME_LIMIT": None,
         "PASSWORD_MIN_LENGTH": int(env.get("TRACEFLOW_PASSWORD_MIN_LENGTH", "10")),
+        # zxcvbn's strength estimate, 0 (guessed at once) to 4 (very unguessable): at least this score.
+        "PASSWORD_MIN_SCORE": int(env.get("TRACEFLOW_PASSWORD_MIN_SCORE", "3")),
         "PASSWORD_HISTORY": int(env.get("TRACEFLOW_PASSWORD_HISTORY", "5")),
         "PASSWORD_MAX_AGE_DAYS": int(env.get("TRACEFLOW_PASSWORD_MAX_AGE_DAYS", "180")),
         "LOCKOUT_THRESHOLD": int(env.get("TRACEFLOW_LOCKOUT_THRESHOLD", "5")),

@@ -12,17 +12,17 @@ from .services import instances, queries, tasks
 from .services.users import create_user
 
 DEMO_USERS = [
-    ("requester", "Requester#2026", ["requester", "employee"], "张伟 Zhang Wei"),
+    ("requester", "ChangeAsk#2026", ["requester", "employee"], "张伟 Zhang Wei"),
     ("qa", "QualityAssur#2026", ["qa"], "李娜 Li Na"),
     ("qa2", "QualityAppr#2026", ["qa"], "周敏 Zhou Min"),
-    ("qamanager", "QAManager#2026", ["qa_manager"], "孙丽 Sun Li"),
-    ("board", "ChangeBoard#2026", ["change_board"], "王强 Wang Qiang"),
-    ("regulatory", "Regulatory#2026", ["regulatory"], "刘洋 Liu Yang"),
-    ("admin", "Administr#2026", ["admin", "process_owner"], "陈静 Chen Jing"),
-    ("warehouse", "Warehouse#2026", ["warehouse", "production"], "赵磊 Zhao Lei"),
-    ("sales", "SalesDesk#2026", ["sales"], "吴芳 Wu Fang"),
-    ("purchasing", "Purchasing#2026", ["purchasing"], "郑洁 Zheng Jie"),
-    ("production", "Production#2026", ["production"], "黄勇 Huang Yong"),
+    ("qamanager", "QualityLead#2026", ["qa_manager"], "孙丽 Sun Li"),
+    ("board", "ReviewPanel#2026", ["change_board"], "王强 Wang Qiang"),
+    ("regulatory", "NmpaFiling#2026", ["regulatory"], "刘洋 Liu Yang"),
+    ("admin", "SysKeeper#2026", ["admin", "process_owner"], "陈静 Chen Jing"),
+    ("warehouse", "StockRoom#2026", ["warehouse", "production"], "赵磊 Zhao Lei"),
+    ("sales", "OrderDesk#2026", ["sales"], "吴芳 Wu Fang"),
+    ("purchasing", "BuyerDesk#2026", ["purchasing"], "郑洁 Zheng Jie"),
+    ("production", "ShopFloor#2026", ["production"], "黄勇 Huang Yong"),
     ("mrb", "MatReview#2026", ["mrb"], "何军 He Jun"),
 ]
 

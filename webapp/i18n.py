@@ -1,6 +1,6 @@
 """Language selection (zh-CN by default, English switchable) and localized labels from forms."""
 
-from flask import session
+from flask import has_request_context, session
 from flask_babel import get_locale
 
 SUPPORTED = {"zh_CN": "中文", "en": "English"}
@@ -29,7 +29,9 @@ def _may(permission):
 
 
 def select_locale():
-    """The language chosen in the session, else the configured default."""
+    """The language chosen in the session, else the configured default (also outside a request: the CLI)."""
+    if not has_request_context():
+        return None
     choice = session.get("locale")
     return choice if choice in SUPPORTED else None
 

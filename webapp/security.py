@@ -7,6 +7,7 @@ once here, before any view, so a new route cannot forget it.
 import hashlib
 import time
 import uuid
+from urllib.parse import urlsplit
 
 from flask import current_app, flash, g, redirect, request, session, url_for
 from flask_babel import gettext as _
@@ -56,6 +57,18 @@ def _identify():
             f"requires permission {permission}" if permission else "no permission declared",
         )
     return None
+
+
+def safe_next(target, fallback):
+    """`target` (a `next` parameter) when it is a path on this site, else `fallback`. Browsers drop tabs
+    and newlines from URLs and read a backslash as a slash, so `/\t/evil.example` and `/\\evil.example`
+    are `//evil.example` to them: anything with those, a scheme or a host goes to `fallback`."""
+    if not target or not target.startswith("/") or target.startswith("//"):
+        return fallback
+    if "\\" in target or any(ord(c) < 32 or ord(c) == 127 for c in target):
+        return fallback
+    parts = urlsplit(target)
+    return fallback if parts.scheme or parts.netloc else target
 
 
 def refuse(user, action, entity_type, entity_id, reason):

@@ -3,6 +3,7 @@
 import json
 
 import markdown as md
+import nh3
 from markupsafe import Markup, escape
 
 from .models._types import utcnow
@@ -16,9 +17,22 @@ def init_app(app):
     app.context_processor(lambda: {"now": utcnow()})
 
 
+# What rendered Markdown may contain: the tags Markdown makes, links to http(s), mailto and relative
+# URLs only (no javascript:, data:, vbscript: …), no images, styles, classes or event handlers.
+MARKDOWN_TAGS = {
+    "a", "blockquote", "br", "code", "em", "h1", "h2", "h3", "h4", "h5", "h6", "hr", "li", "ol", "p", "pre",
+    "strong", "ul",
+}  # fmt: skip
+MARKDOWN_ATTRIBUTES = {"a": {"href", "title"}, "ol": {"start"}}
+URL_SCHEMES = {"http", "https", "mailto"}
+
+
 def render_markdown(text):
-    """Markdown to HTML; raw HTML in the source is escaped first, so instructions cannot inject markup."""
-    return Markup(md.markdown(str(escape(text or "")), extensions=["sane_lists"]))
+    """Markdown to HTML. Raw HTML in the source is escaped first, so instructions cannot inject markup;
+    the result is then sanitized (nh3: MARKDOWN_TAGS, MARKDOWN_ATTRIBUTES, URL_SCHEMES), because data
+    interpolated into instructions can still make a Markdown link to `javascript:`."""
+    html = md.markdown(str(escape(text or "")), extensions=["sane_lists"])
+    return Markup(nh3.clean(html, tags=MARKDOWN_TAGS, attributes=MARKDOWN_ATTRIBUTES, url_schemes=URL_SCHEMES))
 
 
 def present(value):

@@ -52,7 +52,7 @@ def _query_params(schema):
             "name": name,
             "in": "query",
             "required": field.required,
-            "schema": {"type": types.get(type(field).__name__, "string")},
+            "schema": {"type": next((types[c.__name__] for c in type(field).__mro__ if c.__name__ in types), "string")},
         }
         for name, field in schema._declared_fields.items()
     ]

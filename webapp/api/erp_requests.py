@@ -2,6 +2,7 @@
 
 from marshmallow import RAISE, Schema, fields, validate
 
+from ..bounds import MAX_DAYS, BoundedInteger
 from ..models.erp_items import DEVICE_CLASSES, LOCATION_KINDS, LOT_STATUSES, STORAGE, TRACKING
 from ..models.erp_ledger import MOVEMENT_TYPES
 from ..models.erp_parties import CERTIFICATE_TYPES, SUPPLIER_STATUSES
@@ -32,7 +33,7 @@ class MaterialIn(Strict):
     tracking = fields.String(required=True, validate=validate.OneOf(TRACKING))
     storage = fields.String(load_default="ambient", validate=validate.OneOf(STORAGE))
     unit = fields.String(load_default="EA", validate=validate.Length(1, 10))
-    shelf_life_days = fields.Integer(allow_none=True, validate=validate.Range(min=0))
+    shelf_life_days = BoundedInteger(allow_none=True, minimum=0, maximum=MAX_DAYS)
     device_class = fields.String(allow_none=True, validate=validate.OneOf(DEVICE_CLASSES))
     registration_number = fields.String(allow_none=True, validate=validate.Length(max=80))
     registration_valid_until = fields.Date(allow_none=True)
@@ -50,7 +51,7 @@ class CustomerIn(Strict):
     license_valid_until = fields.Date(allow_none=True)
     licensed_scope = fields.List(fields.String(validate=validate.OneOf(DEVICE_CLASSES)), load_default=list)
     address = fields.String(load_default="", validate=validate.Length(max=300))
-    min_remaining_shelf_life_days = fields.Integer(allow_none=True, validate=validate.Range(min=0))
+    min_remaining_shelf_life_days = BoundedInteger(allow_none=True, minimum=0, maximum=MAX_DAYS)
 
 
 class LocationIn(Strict):
@@ -112,7 +113,7 @@ class MovementIn(Strict):
     material = _code(required=True)
     lot = fields.String(allow_none=True, validate=validate.Length(max=40))
     serial = fields.String(allow_none=True, validate=validate.Length(max=40))
-    quantity = fields.Integer(required=True, validate=validate.Range(min=1))
+    quantity = BoundedInteger(required=True)
     from_location = _code(allow_none=True)
     to_location = _code(allow_none=True)
     customer = _code(allow_none=True)
@@ -127,7 +128,7 @@ class TemperatureIn(Strict):
     min_c = fields.Float(required=True)
     max_c = fields.Float(required=True)
     arrival_c = fields.Float(required=True)
-    transit_minutes = fields.Integer(allow_none=True, validate=validate.Range(min=0))
+    transit_minutes = BoundedInteger(allow_none=True, minimum=0)
 
 
 class ReceiptCommon(Strict):
@@ -141,7 +142,7 @@ class ReceiptCommon(Strict):
 class ReceiptIn(ReceiptCommon):
     material = _code(required=True)
     lot = fields.String(allow_none=True, validate=validate.Length(max=40))
-    quantity = fields.Integer(required=True, validate=validate.Range(min=1))
+    quantity = BoundedInteger(required=True)
     manufactured_on = fields.Date(allow_none=True)
     expires_on = fields.Date(allow_none=True)
     serials = fields.List(fields.String(validate=validate.Length(1, 40)), load_default=list)
@@ -149,14 +150,14 @@ class ReceiptIn(ReceiptCommon):
 
 class ScanReceiptIn(ReceiptCommon):
     scan = fields.String(required=True, validate=validate.Length(1, 200))
-    quantity = fields.Integer(load_default=1, validate=validate.Range(min=1))
+    quantity = BoundedInteger(load_default=1)
 
 
 class ShipmentLineIn(Strict):
     material = _code(required=True)
     lot = fields.String(allow_none=True, validate=validate.Length(max=40))
     serial = fields.String(allow_none=True, validate=validate.Length(max=40))
-    quantity = fields.Integer(required=True, validate=validate.Range(min=1))
+    quantity = BoundedInteger(required=True)
     from_location = _code(required=True)
 
 
@@ -178,8 +179,8 @@ class UdiIn(Strict):
 
 
 class PageArgs(Strict):
-    page = fields.Integer(load_default=1, validate=validate.Range(min=1))
-    per_page = fields.Integer(load_default=50, validate=validate.Range(1, 500))
+    page = BoundedInteger(load_default=1)
+    per_page = BoundedInteger(load_default=50, maximum=500)
     include_voided = fields.Boolean(load_default=False)
 
 
@@ -224,7 +225,7 @@ class MovementArgs(PageArgs):
     type = fields.String(validate=validate.OneOf(MOVEMENT_TYPES))
     material = fields.String()
     lot = fields.String()
-    lot_id = fields.Integer()
+    lot_id = BoundedInteger()
     location = fields.String()
     reference = fields.String()
     customer = fields.String()
@@ -245,7 +246,7 @@ class StockArgs(Strict):
 
 class FefoArgs(Strict):
     material = _code(required=True)
-    quantity = fields.Integer(required=True, validate=validate.Range(min=1))
+    quantity = BoundedInteger(required=True)
     customer = _code()
 
 

@@ -142,9 +142,9 @@ def cancel_instance(instance_id):
 @bp.get("/tasks")
 def list_tasks():
     """Open tasks the caller may work (`mine=true`: only those claimed by the caller)."""
-    instance_id = request.args.get("process_instance_id", type=int)
-    mine = request.args.get("mine", "").lower() in ("1", "true", "yes")
-    rows = queries.open_tasks(g.user, mine=mine, process_instance_id=instance_id)
+    args = _load(schemas.TaskListArgs(), request.args.to_dict())
+    mine = args["mine"].lower() in ("1", "true", "yes")
+    rows = queries.open_tasks(g.user, mine=mine, process_instance_id=args["process_instance_id"])
     return jsonify([presenters.task_json(r) for r in rows])
 
 

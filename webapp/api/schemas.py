@@ -1,6 +1,8 @@
 """marshmallow schemas of the API's requests and responses; the OpenAPI document is built from them."""
 
-from marshmallow import Schema, fields, validate
+from marshmallow import EXCLUDE, Schema, fields, validate
+
+from ..bounds import BoundedInteger
 
 
 class TokenRequest(Schema):
@@ -93,7 +95,7 @@ class ProcessInstance(Schema):
 class StartInstanceRequest(Schema):
     process_key = fields.String(required=True)
     data = fields.Dict(load_default=dict)
-    version = fields.Integer(load_default=None, allow_none=True)
+    version = BoundedInteger(load_default=None, allow_none=True)
 
 
 class CompleteTaskRequest(Schema):
@@ -130,5 +132,15 @@ class DeploymentDecisionRequest(Schema):
 
 
 class MigrateRequest(Schema):
-    version = fields.Integer(required=True)
+    version = BoundedInteger(required=True)
     reason = fields.String(required=True, validate=validate.Length(min=1))
+
+
+class TaskListArgs(Schema):
+    """The query string of GET /tasks (other parameters are ignored, as they always were)."""
+
+    class Meta:
+        unknown = EXCLUDE
+
+    process_instance_id = BoundedInteger(load_default=None)
+    mine = fields.String(load_default="")

@@ -5,6 +5,7 @@ import io
 
 from flask import Blueprint, Response, g, render_template, request
 
+from ..bounds import int_arg
 from ..models._types import utcnow
 from ..reports.pdf import audit_events_pdf, instance_record_pdf
 from ..services import audit, instances, queries, signatures
@@ -23,7 +24,7 @@ def _exported(action, entity_type, entity_id, filters):
 def events():
     """The global audit trail with filters (user, date range, entity, action)."""
     event_filter = EventFilter.from_args(request.args)
-    page = max(request.args.get("page", 1, type=int), 1)
+    page = int_arg("page", 1)
     rows = find_events(event_filter, limit=PAGE_SIZE + 1, offset=(page - 1) * PAGE_SIZE)
     return render_template(
         "audit/events.html",

@@ -5,7 +5,7 @@ from flask_babel import gettext as _
 
 from ..errors import AuthenticationFailed, InvalidInput
 from ..i18n import SUPPORTED
-from ..security import log_in, log_out
+from ..security import log_in, log_out, safe_next
 from ..services.users import authenticate, record_login
 from ..services.users import change_password as change_password_service
 
@@ -13,8 +13,8 @@ bp = Blueprint("auth", __name__)
 
 
 def _safe_next(target):
-    """Only same-site relative paths are followed after login."""
-    return target if target and target.startswith("/") and not target.startswith("//") else url_for("main.inbox")
+    """Only same-site relative paths are followed after login (else the inbox)."""
+    return safe_next(target, url_for("main.inbox"))
 
 
 @bp.route("/login", methods=["GET", "POST"])

@@ -4,8 +4,10 @@ from flask import abort, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
 from ..api import erp_schemas as schemas
+from ..bounds import int_arg
 from ..errors import GuardRefused, InvalidInput, NotFound, UdiInvalid
 from ..models import Lot
+from ..security import safe_next
 from ..services.erp import ledger, lots, queries, receipts, stock, trace
 from ..services.erp.receipts import material_for_gtin
 from ..services.erp.udi import parse_udi
@@ -24,7 +26,7 @@ def _lot(lot_id):
 def lot_list():
     """Lots, filtered by material, lot number and status."""
     filters = {k: request.args.get(k, "").strip() or None for k in ("material", "lot", "status")}
-    page = queries.paginate(queries.lots(**filters), request.args.get("page", 1, type=int), 50)
+    page = queries.paginate(queries.lots(**filters), int_arg("page", 1), 50)
     return render_template("erp/lots.html", page=page, filters=filters)
 
 
@@ -67,9 +69,7 @@ def lot_status(lot_id):
 @bp.route("/movements/<int:movement_id>/reverse", methods=["POST"])
 def movement_reverse(movement_id):
     """Reverse a ledger entry, with a reason."""
-    back = request.form.get("next") or url_for("erp.lot_list")
-    if not back.startswith("/") or back.startswith("//"):
-        back = url_for("erp.lot_list")
+    back = safe_next(request.form.get("next"), url_for("erp.lot_list"))
     return attempt(lambda: ledger.reverse_movement(g.user, movement_id, request.form.get("reason", "")), back)
 
 

@@ -4,6 +4,7 @@ from flask import abort, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
 from ..api import erp_schemas as schemas
+from ..bounds import int_arg
 from ..errors import InvalidInput, NotFound
 from ..models import SupplierCertificate
 from ..services.erp import materials, parties, queries, scorecard
@@ -87,7 +88,7 @@ def record_list(plural):
     q = request.args.get("q", "").strip()
     page = queries.paginate(
         KINDS[plural][4](q=q or None, include_voided=bool(request.args.get("voided"))),
-        request.args.get("page", 1, type=int),
+        int_arg("page", 1),
         50,
     )
     return render_template(

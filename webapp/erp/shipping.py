@@ -3,6 +3,7 @@
 from flask import abort, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
+from ..bounds import int_arg
 from ..errors import InvalidInput, NotFound
 from ..models import Shipment
 from ..services.erp import queries, shipments
@@ -23,13 +24,13 @@ def _shipment(shipment_id):
 def shipment_list():
     """Shipments, newest first."""
     status = request.args.get("status") or None
-    page = queries.paginate(queries.shipments(status=status), request.args.get("page", 1, type=int), 50)
+    page = queries.paginate(queries.shipments(status=status), int_arg("page", 1), 50)
     return render_template("erp/shipments.html", page=page, status=status)
 
 
 def _suggested_lines(args):
     """FEFO lines for ?customer=&material=&quantity= (empty when not asked)."""
-    material, quantity = args.get("material", "").strip(), args.get("quantity", type=int)
+    material, quantity = args.get("material", "").strip(), int_arg("quantity", source=args)
     if not material or not quantity:
         return [], 0
     customer = by_code("customer", args["customer"], "customer") if args.get("customer") else None

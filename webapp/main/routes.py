@@ -5,6 +5,7 @@ from flask_babel import gettext as _
 
 from ..errors import AuthenticationFailed, Conflict, FormInvalid, IncidentRaised, InvalidInput
 from ..formrender import display_pairs, fields_for, parse_submission
+from ..security import safe_next
 from ..services import incidents, instances, messages, notifications, queries, signatures, tasks
 from ..services.deployments import latest_version
 
@@ -108,7 +109,7 @@ def _signature_from(form, requirement):
 def claim(task_id):
     """Take a task from the role queue."""
     tasks.claim_task(g.user, task_id)
-    return redirect(request.form.get("next") or url_for("main.task", task_id=task_id))
+    return redirect(safe_next(request.form.get("next"), url_for("main.task", task_id=task_id)))
 
 
 @bp.route("/tasks/<task_id>/unclaim", methods=["POST"])

@@ -4,6 +4,12 @@ from datetime import UTC, datetime
 
 from sqlalchemy import DateTime, TypeDecorator
 
+# The largest value of an INTEGER column on PostgreSQL (ids, versions, quantities, counts): a bigger
+# number fails the query (`integer out of range`), so requests and imports refuse it first.
+MAX_INT = 2**31 - 1
+# Day counts added to dates (shelf life): a century keeps the arithmetic inside the calendar.
+MAX_DAYS = 36_500
+
 
 def utcnow():
     """The current time, timezone-aware UTC."""

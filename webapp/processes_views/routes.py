@@ -4,6 +4,7 @@ from flask import Blueprint, Response, abort, flash, g, redirect, render_templat
 from flask_babel import gettext as _
 from sqlalchemy import select
 
+from ..bounds import int_arg, parse_int
 from ..errors import AuthenticationFailed, Conflict, DeploymentInvalid, InvalidInput, PermissionDenied
 from ..extensions import db
 from ..models import Deployment, ProcessVersion
@@ -26,7 +27,7 @@ def _versions(key):
 def definition(key):
     """A process: its versions, the diagram of one of them, links to diffs and files."""
     versions = _versions(key)
-    shown = next((v for v in versions if v.version == request.args.get("version", type=int)), versions[0])
+    shown = next((v for v in versions if v.version == int_arg("version")), versions[0])
     return render_template("processes/definition.html", key=key, versions=versions, shown=shown)
 
 
@@ -49,8 +50,8 @@ def version_file(key, number, name):
 @bp.route("/<key>/diff")
 def version_diff(key):
     """What changed between two versions: a coloured diagram and lists."""
-    old = deployments.get_version(key, request.args.get("from", type=int) or 0)
-    new = deployments.get_version(key, request.args.get("to", type=int) or 0)
+    old = deployments.get_version(key, int_arg("from", 0))
+    new = deployments.get_version(key, int_arg("to", 0))
     changes, _svg = diagrams.diff(old, new)
     return render_template("processes/diff.html", key=key, old=old, new=new, changes=changes)
 
@@ -58,8 +59,8 @@ def version_diff(key):
 @bp.route("/<key>/diff.svg")
 def diff_svg(key):
     """The new version's diagram with added, removed and changed elements coloured."""
-    old = deployments.get_version(key, request.args.get("from", type=int) or 0)
-    new = deployments.get_version(key, request.args.get("to", type=int) or 0)
+    old = deployments.get_version(key, int_arg("from", 0))
+    new = deployments.get_version(key, int_arg("to", 0))
     return Response(diagrams.diff(old, new)[1], mimetype=SVG)
 
 
@@ -124,7 +125,7 @@ def decide(deployment_id):
 def migration_list(key):
     """Running instances of older versions with whether each can move to the chosen version."""
     versions = [v for v in _versions(key) if v.status == "active"]
-    target = request.args.get("to", type=int) or versions[0].version
+    target = int_arg("to") or versions[0].version
     return render_template(
         "processes/migrations.html",
         key=key,
@@ -137,8 +138,8 @@ def migration_list(key):
 @bp.route("/<key>/migrations", methods=["POST"])
 def migrate(key):
     """Migrate the selected instances, with a reason; per-instance results."""
-    target = request.form.get("to", type=int)
-    ids = [int(i) for i in request.form.getlist("instance") if i.isdigit()]
+    target = int_arg("to", source=request.form)
+    ids = [parse_int(i, "instance") for i in request.form.getlist("instance") if i.isdigit()]
     reason = request.form.get("reason", "")
     if not reason.strip() or not ids:
         flash(_("Choose instances and give a reason."), "error")

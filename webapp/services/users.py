@@ -2,12 +2,15 @@
 
 import hashlib
 import secrets
+import threading
 from datetime import timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from flask import current_app
+from flask_babel import gettext as _
 from sqlalchemy import select
+from zxcvbn import zxcvbn
 
 from ..errors import AuthenticationFailed, InvalidInput, NotFound
 from ..extensions import db
@@ -66,23 +69,78 @@ def create_policy_roles(names):
         created = sorted(set(names) - existing)
         if created:
             ensure_roles(created)
-            audit.record(
+            audit.record(  # one event for the lot; the names go in `after` (entity_id holds 60 characters)
                 None,
                 "role.create",
                 "role",
-                ",".join(created),
+                "access_policy",
                 after={"roles": created},
                 reason="roles of the access policy (rules/access_policy.json)",
             )
     return created
 
 
-def check_password_policy(password, user=None):
-    """Raise InvalidInput unless `password` is long enough and not one of the user's last ones."""
+def N_(text):
+    """Mark `text` for translation; it is translated when a refusal shows it."""
+    return text
+
+
+# zxcvbn's warnings (its feedback is English only), translated through our catalogue.
+STRENGTH_WARNINGS = {
+    N_("Straight rows of keys are easy to guess."),
+    N_("Short keyboard patterns are easy to guess."),
+    N_('Repeats like "aaa" are easy to guess.'),
+    N_('Repeats like "abcabcabc" are only slightly harder to guess than "abc".'),
+    N_('Sequences like "abc" or "6543" are easy to guess.'),
+    N_("Recent years are easy to guess."),
+    N_("Dates are often easy to guess."),
+    N_("This is a top-10 common password."),
+    N_("This is a top-100 common password."),
+    N_("This is a very common password."),
+    N_("This is similar to a commonly used password."),
+    N_("A word by itself is easy to guess."),
+    N_("Names and surnames by themselves are easy to guess."),
+    N_("Common names and surnames are easy to guess."),
+}
+# zxcvbn rates at most this many characters (it refuses longer input); a longer password is rated
+# by its beginning. Its user-input dictionary is module state, hence the lock.
+STRENGTH_MAX_LENGTH = 72
+_STRENGTH_LOCK = threading.Lock()
+
+
+def _refuse_password(message):
+    raise InvalidInput(message, {"password": message})
+
+
+def password_strength(password, user_inputs=()):
+    """zxcvbn's estimate of `password`: (score 0–4, its warning or "")."""
+    with _STRENGTH_LOCK:
+        result = zxcvbn(password[:STRENGTH_MAX_LENGTH], user_inputs=[i for i in user_inputs if i])
+    return result["score"], result["feedback"]["warning"] or ""
+
+
+def check_password_policy(password, user=None, username=None, full_name=""):
+    """Raise InvalidInput, with the reason in the user's language, unless `password` is long enough,
+    does not contain the username, is hard enough to guess (zxcvbn score ≥ PASSWORD_MIN_SCORE, which
+    refuses common and breached-style passwords) and is not one of the user's last ones."""
+    password = password or ""
     minimum = _setting("PASSWORD_MIN_LENGTH", 10)
-    if len(password or "") < minimum:
-        raise InvalidInput(
-            f"the password must have at least {minimum} characters", {"password": f"at least {minimum} characters"}
+    if len(password) < minimum:
+        _refuse_password(_("the password must have at least %(minimum)s characters", minimum=minimum))
+    username = username or getattr(user, "username", "")
+    if username and username.lower() in password.lower():
+        _refuse_password(_("the password must not contain the username"))
+    needed = _setting("PASSWORD_MIN_SCORE", 3)
+    score, warning = password_strength(password, (username, full_name or getattr(user, "full_name", "")))
+    if score < needed:
+        hint = _(warning) if warning in STRENGTH_WARNINGS else _("Add another word or two; uncommon words are better.")
+        _refuse_password(
+            _(
+                "the password is too easy to guess (strength %(score)s of 4, %(needed)s needed): %(hint)s",
+                score=score,
+                needed=needed,
+                hint=hint,
+            )
         )
     if user is not None:
         keep = _setting("PASSWORD_HISTORY", 5)
@@ -93,17 +151,18 @@ def check_password_policy(password, user=None):
             .limit(keep)
         ).all()
         if any(_matches(h, password) for h in [user.password_hash, *recent][:keep]):
-            raise InvalidInput(
-                f"the password must differ from the last {keep}", {"password": f"used within the last {keep} passwords"}
-            )
+            _refuse_password(_("the password must differ from the last %(keep)s passwords", keep=keep))
 
 
-def create_user(username, password, roles=(), full_name="", actor=None, must_change=False):
-    """Create a user with an argon2 password hash and the given roles (created when new)."""
+def create_user(username, password, roles=(), full_name="", actor=None, must_change=False, one_time=False):
+    """Create a user with an argon2 password hash and the given roles (created when new). A
+    `one_time` password (random, made by create_with_one_time_password, replaced at the first login)
+    skips the policy: a random string may happen to contain a short username."""
     username = (username or "").strip()
     if not username:
         raise InvalidInput("username is required", {"username": "required"})
-    check_password_policy(password)
+    if not one_time:
+        check_password_policy(password, username=username, full_name=full_name)
     with transaction() as session:
         if session.scalar(select(User).where(User.username == username)):
             raise InvalidInput(f"user {username} exists", {"username": "exists"})
@@ -135,7 +194,9 @@ def _fail_login(user, username, action="auth.login_failed", count=True):
             if user.locked_at is None and user.failed_logins >= _setting("LOCKOUT_THRESHOLD", 5):
                 user.locked_at = utcnow()
                 audit.record(user, "auth.lockout", "user", user.id, after={"failed_logins": user.failed_logins})
-        audit.record(user, action, "user", user.id if user else username or "", after={"username": username})
+        # An unknown name is cut to what entity_id holds (60 characters); `after` keeps it whole.
+        entity_id = user.id if user else (username or "")[:60]
+        audit.record(user, action, "user", entity_id, after={"username": username})
     raise AuthenticationFailed(LOGIN_FAILED)
 
 
@@ -148,7 +209,7 @@ def record_login(user):
 def create_with_one_time_password(admin, username, roles, full_name=""):
     """An admin creates an account: a random one-time password, shown once, changed at first login."""
     temporary = secrets.token_urlsafe(12)
-    user = create_user(username, temporary, roles, full_name, actor=admin, must_change=True)
+    user = create_user(username, temporary, roles, full_name, actor=admin, must_change=True, one_time=True)
     return user, temporary
 
 

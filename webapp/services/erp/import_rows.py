@@ -8,6 +8,7 @@ from datetime import date, datetime, time
 from zoneinfo import ZoneInfo
 
 from ...errors import UdiInvalid
+from ...models._types import MAX_DAYS, MAX_INT
 from ...models.erp_items import DEVICE_CLASSES, LOCATION_KINDS, LOT_STATUSES, STORAGE, TRACKING
 from ...models.erp_parties import SUPPLIER_STATUSES
 from .ledger import structure_errors
@@ -76,8 +77,8 @@ class Cells:
             self.error(column, f"must be one of {'|'.join(allowed)}")
         return value
 
-    def integer(self, column, minimum=0, required=False):
-        """A whole number ≥ `minimum`."""
+    def integer(self, column, minimum=0, required=False, maximum=MAX_INT):
+        """A whole number from `minimum` to `maximum`."""
         value = self.text(column, required)
         if value is None:
             return None
@@ -88,6 +89,8 @@ class Cells:
             return None
         if number < minimum:
             self.error(column, f"must be at least {minimum}")
+        elif number > maximum:
+            self.error(column, f"must be at most {maximum}")
         return number
 
     def day(self, column, required=False):
@@ -137,7 +140,7 @@ def check_material(cells, known):
         "name": cells.text("name", True),
         "tracking": cells.choice("tracking", TRACKING),
         "storage": cells.choice("storage", STORAGE),
-        "shelf_life_days": cells.integer("shelf_life_days"),
+        "shelf_life_days": cells.integer("shelf_life_days", maximum=MAX_DAYS),
         "device_class": cells.choice("device_class", DEVICE_CLASSES, required=False),
         "gtin": None,
     }

@@ -6,7 +6,7 @@ from sqlalchemy import select
 from ...errors import Conflict, InvalidInput, NotFound
 from ...extensions import db
 from ...models import Lot, Material, Movement, Serial
-from ...models._types import utcnow
+from ...models._types import MAX_INT, utcnow
 from ...models.erp_ledger import MOVEMENT_TYPES
 from .. import audit
 from ..uow import transaction
@@ -61,6 +61,8 @@ def _tracking_errors(tracking, lot, serial, quantity):
     errors = {}
     if not isinstance(quantity, int) or quantity <= 0:
         errors["quantity"] = "must be a positive whole number"
+    elif quantity > MAX_INT:
+        errors["quantity"] = f"must be at most {MAX_INT}"
     if tracking in ("lot", "serial") and not lot:
         errors["lot"] = f"required: the material is {tracking}-tracked"
     if tracking == "none" and lot:

@@ -5,6 +5,7 @@ from sqlalchemy import select
 from ...errors import InvalidInput, UdiInvalid
 from ...extensions import db
 from ...models import Location, Material, Movement
+from ...models._types import MAX_DAYS
 from ...models.erp_items import DEVICE_CLASSES, LOCATION_KINDS, STORAGE, TRACKING
 from .common import require
 from .records import create_record, update_record, void_record
@@ -42,6 +43,7 @@ def _material_values(values):
         require(values["device_class"] in DEVICE_CLASSES, "device_class", f"must be one of {', '.join(DEVICE_CLASSES)}")
     if values.get("shelf_life_days") is not None:
         require(values["shelf_life_days"] >= 0, "shelf_life_days", "must not be negative")
+        require(values["shelf_life_days"] <= MAX_DAYS, "shelf_life_days", f"must be at most {MAX_DAYS}")
     return values
 
 

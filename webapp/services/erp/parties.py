@@ -6,6 +6,7 @@ from sqlalchemy import select
 
 from ...extensions import db
 from ...models import Customer, Supplier, SupplierCertificate, SupplierScope
+from ...models._types import MAX_DAYS
 from ...models.erp_items import DEVICE_CLASSES
 from ...models.erp_parties import CERTIFICATE_TYPES, SUPPLIER_STATUSES
 from .. import audit
@@ -117,7 +118,9 @@ def _customer_values(values):
         )
         values["licensed_scope"] = scope
     if values.get("min_remaining_shelf_life_days") is not None:
-        require(values["min_remaining_shelf_life_days"] >= 0, "min_remaining_shelf_life_days", "must not be negative")
+        days = values["min_remaining_shelf_life_days"]
+        require(days >= 0, "min_remaining_shelf_life_days", "must not be negative")
+        require(days <= MAX_DAYS, "min_remaining_shelf_life_days", f"must be at most {MAX_DAYS}")
     return values
 
 
