@@ -10,7 +10,7 @@ from .notifications import Notification
 from .processes import BusinessKeyCounter, Deployment, HumanTaskRow, ProcessFile, ProcessInstance, ProcessVersion
 from .recalls import Recall, RecallNotice
 from .signatures import Signature
-from .users import ApiToken, PasswordHistory, Role, User, user_roles
+from .users import ApiToken, PasswordHistory, Role, User, UserSession, user_roles
 
 __all__ = [
     "ApiToken",
@@ -43,5 +43,6 @@ __all__ = [
     "SupplierScope",
     "TemperatureRecord",
     "User",
+    "UserSession",
     "user_roles",
 ]
