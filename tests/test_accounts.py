@@ -1,6 +1,5 @@
 """Account security (21 CFR 11.300): lockout, password policy and aging, sessions, tokens, cookies."""
 
-import time
 from datetime import timedelta
 
 import pytest
@@ -149,13 +148,92 @@ def test_expired_password_must_be_changed(app):
     assert client.get("/").headers["Location"].endswith("/password")
 
 
+def _age_sessions(app, username, **ages):
+    """Move the server-side session rows of `username` back in time (created_at=..., last_seen_at=...)."""
+    with app.app_context():
+        from webapp.models import UserSession
+
+        for row in db.session.query(UserSession).filter_by(user_id=user(username).id):
+            for column, age in ages.items():
+                setattr(row, column, getattr(row, column) - age)
+        db.session.commit()
+
+
+def _logged_out(response):
+    return response.status_code == 302 and "/login" in response.headers["Location"]
+
+
 def test_idle_session_ends(app):
     browser = Browser(app, "qa")
     assert browser.get("/").status_code == 200
-    with browser.client.session_transaction() as session:
-        session["seen"] = time.time() - 16 * 60
+    _age_sessions(app, "qa", last_seen_at=timedelta(minutes=16))
+    assert _logged_out(browser.get("/"))
+
+
+def test_sessions_end_at_their_maximum_lifetime_however_active(app):
+    browser = Browser(app, "qa")
+    _age_sessions(app, "qa", created_at=timedelta(hours=11, minutes=59))
+    assert browser.get("/").status_code == 200
+    _age_sessions(app, "qa", created_at=timedelta(minutes=2))  # 12 h 1 min old, last request just now
     response = browser.get("/")
-    assert response.status_code == 302 and "/login" in response.headers["Location"]
+    assert _logged_out(response)
+    assert browser.get("/login").status_code == 200 and app.config["SESSION_MAX_HOURS"] == 12
+
+
+def test_a_cookie_copied_before_logout_no_longer_opens_the_inbox(app):
+    browser = Browser(app, "qa")
+    copied = browser.client.get_cookie("session").value
+    browser.post("/logout")
+    thief = app.test_client()
+    thief.set_cookie("session", copied)
+    assert _logged_out(thief.get("/"))
+    assert "auth.logout" in _last_actions(app, 2)
+
+
+def test_the_cookie_carries_only_the_session_id(app):
+    browser = Browser(app, "qa")
+    with browser.client.session_transaction() as session:
+        assert "user_id" not in session and "session_id" in session
+        token = session["session_id"]
+    with app.app_context():
+        from webapp.models import UserSession
+
+        row = db.session.query(UserSession).one()
+        assert row.user_id == user("qa").id and token not in row.token_hash and row.revoked_at is None
+
+
+def test_a_password_change_ends_the_users_other_sessions(app):
+    here, elsewhere = Browser(app, "qa"), Browser(app, "qa")
+    new = "Another-Horse-7"
+    changed = here.post("/password", {"current_password": PASSWORD, "new_password": new, "confirm_password": new})
+    assert changed.status_code == 302
+    assert here.get("/").status_code == 200
+    assert _logged_out(elsewhere.get("/"))
+
+
+def test_an_admin_ends_a_users_sessions(app):
+    qa, other = Browser(app, "qa"), Browser(app, "qa2")
+    admin = Browser(app, "admin")
+    with app.app_context():
+        qa_id = user("qa").id
+    page = admin.get(f"/admin/users/{qa_id}").get_data(as_text=True)
+    assert 'value="end_sessions"' in page
+    admin.post(f"/admin/users/{qa_id}", {"action": "end_sessions"})
+    assert _logged_out(qa.get("/"))
+    assert other.get("/").status_code == 200 and admin.get("/").status_code == 200
+    with app.app_context():
+        from webapp.models import AuditEvent
+
+        event = db.session.query(AuditEvent).filter_by(action="user.sessions_ended").one()
+        assert (event.actor_name, event.entity_id, event.after) == ("admin", str(qa_id), {"sessions_ended": 1})
+    assert Browser(app, "qa").get("/").status_code == 200  # a new login works
+
+
+def test_api_tokens_are_not_session_bound(app):
+    api = Api(app, "qa")
+    browser = Browser(app, "qa")
+    browser.post("/logout")
+    assert api.get("/api/v1/tasks").status_code == 200
 
 
 def test_expired_and_revoked_tokens_are_refused(app):

@@ -5,6 +5,7 @@ from sqlalchemy import text
 
 from tests.helpers import DATA_BY_TASK, Api, Browser
 from webapp.extensions import db
+from webapp.services import audit
 from webapp.services.audit import verify_chain
 
 
@@ -18,15 +19,24 @@ def trail(app):
 
 
 def _tamper(app, *statements):
-    """Change the table directly, as someone with database access would (bypassing PostgreSQL's trigger)."""
+    """Change the tables directly, as someone with database access would, bypassing the append-only
+    triggers (disabled on PostgreSQL; on SQLite, which cannot disable one, dropped and recreated)."""
     with app.app_context():
-        postgres = db.engine.dialect.name == "postgresql"
-        if postgres:
-            db.session.execute(text("ALTER TABLE audit_events DISABLE TRIGGER audit_events_no_update_delete"))
-        for statement in statements:
-            db.session.execute(text(statement))
-        if postgres:
-            db.session.execute(text("ALTER TABLE audit_events ENABLE TRIGGER audit_events_no_update_delete"))
+        if db.engine.dialect.name == "postgresql":
+            db.session.execute(text("SET LOCAL session_replication_role = replica"))  # no triggers fire
+            for statement in statements:
+                db.session.execute(text(statement))
+        else:
+            triggers = db.session.execute(
+                text("SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name LIKE 'audit_%'")
+            ).all()
+            assert len(triggers) == 4
+            for name, _sql in triggers:
+                db.session.execute(text(f"DROP TRIGGER {name}"))
+            for statement in statements:
+                db.session.execute(text(statement))
+            for _name, sql in triggers:
+                db.session.execute(text(sql))
         db.session.commit()
 
 
@@ -37,9 +47,10 @@ def _report(app):
 
 def test_untouched_trail_verifies(trail):
     report = _report(trail)
-    assert report.intact and report.events >= 3
+    assert report.intact and report.events >= 3 and report.checkpoint["events"] == report.events
     result = trail.test_cli_runner().invoke(args=["audit", "verify"])
     assert result.exit_code == 0 and "intact" in result.output
+    assert f"checkpoint seq {report.events}" in result.output
 
 
 def test_edited_event_is_found(trail):
@@ -81,19 +92,101 @@ def test_api_reports_the_chain_state_to_qa_only(trail):
         "first_bad_seq": seq,
         "first_bad_id": body["first_bad_id"],
         "problem": "content altered",
+        "checkpoint": body["checkpoint"],
     }
+    assert body["checkpoint"]["seq"] > seq
 
 
-@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
-def test_postgresql_refuses_update_and_delete_of_audit_events(trail):
+def test_the_database_refuses_update_and_delete_of_audit_events(trail):
+    """On PostgreSQL and on SQLite alike; the checkpoint can be neither deleted nor moved back."""
     import sqlalchemy.exc
 
     with trail.app_context():
-        for statement in ("UPDATE audit_events SET actor_name = 'x' WHERE seq = 1", "DELETE FROM audit_events"):
-            with pytest.raises(sqlalchemy.exc.DBAPIError, match="append-only"):
+        for statement, refusal in (
+            ("UPDATE audit_events SET actor_name = 'x' WHERE seq = 1", "append-only"),
+            ("DELETE FROM audit_events", "append-only"),
+            ("DELETE FROM audit_events WHERE seq = (SELECT MAX(seq) FROM audit_events)", "append-only"),
+            ("DELETE FROM audit_checkpoint", "only moves forward"),
+            ("UPDATE audit_checkpoint SET head_seq = head_seq - 1, events = events - 1", "only moves forward"),
+        ):
+            with pytest.raises(sqlalchemy.exc.DBAPIError, match=refusal):
                 db.session.execute(text(statement))
             db.session.rollback()
     assert _report(trail).intact
+
+
+def _more_events(app, n):
+    with app.app_context():
+        for i in range(n):
+            audit.record(None, "test.event", "test", i)
+        db.session.commit()
+
+
+def test_the_checkpoint_follows_every_append(trail):
+    _more_events(trail, 3)
+    with trail.app_context():
+        last = db.session.execute(text("SELECT seq, hash FROM audit_events ORDER BY seq DESC LIMIT 1")).one()
+        count = db.session.scalar(text("SELECT COUNT(*) FROM audit_events"))
+        assert audit.checkpoint() | {"at": None} == {"seq": last.seq, "hash": last.hash, "events": count, "at": None}
+    report = _report(trail)
+    assert report.intact and report.checkpoint["seq"] == report.events == count
+
+
+def test_events_cut_off_the_end_are_found(trail):
+    qa = Browser(trail, "qa")
+    _more_events(trail, 25)
+    with trail.app_context():
+        head = db.session.scalar(text("SELECT MAX(seq) FROM audit_events"))
+    _tamper(trail, f"DELETE FROM audit_events WHERE seq > {head - 20}")
+    report = _report(trail)
+    problem = f"truncated: the trail ends at seq {head - 20} but the checkpoint says {head}"
+    assert (report.intact, report.events, report.first_bad_seq, report.problem) == (
+        False,
+        head - 20,
+        head - 19,
+        problem,
+    )
+    result = trail.test_cli_runner().invoke(args=["audit", "verify"])
+    assert result.exit_code == 1 and problem in result.output and "intact" not in result.output
+    page = qa.get("/audit/?verify=1").get_data(as_text=True)
+    chain_report = page.split('<p class="flash error" id="chain-report">')[1].split("</p>")[0]
+    assert str(head - 20) in chain_report and str(head) in chain_report
+    # The trail grows on (a login is audited) after the checkpoint's head: the cut stays a gap.
+    Browser(trail, "qa2")
+    report = _report(trail)
+    assert (report.intact, report.first_bad_seq, report.problem) == (False, head + 1, "event missing before this one")
+
+
+def test_cutting_the_end_and_moving_the_checkpoint_back_is_found_by_an_export(trail):
+    """Someone able to bypass both triggers can rewind the checkpoint too; the checkpoint in an
+    earlier export still shows the cut."""
+    _more_events(trail, 5)
+    qa = Browser(trail, "qa")
+    exported = qa.get("/audit/export.csv").get_data(as_text=True).lstrip("\ufeff").splitlines()
+    assert exported[-3:-1] == ["", "checkpoint_seq,checkpoint_hash,checkpoint_events,checkpoint_at_utc"]
+    seq, digest, events, _at = exported[-1].split(",")
+    with trail.app_context():
+        assert audit.checkpoint()["seq"] == int(seq) + 1 == int(events) + 1  # the export audited itself
+        assert db.session.scalar(text(f"SELECT hash FROM audit_events WHERE seq = {seq}")) == digest
+        keep = int(seq) - 3
+        kept = db.session.execute(text(f"SELECT hash FROM audit_events WHERE seq = {keep}")).scalar()
+    _tamper(
+        trail,
+        f"DELETE FROM audit_events WHERE seq > {keep}",
+        f"UPDATE audit_checkpoint SET head_seq = {keep}, head_hash = '{kept}', events = {keep}",
+    )
+    report = _report(trail)
+    assert report.intact and report.events == keep < int(seq)  # consistent again inside the database …
+    assert report.checkpoint["seq"] < int(seq)  # … but behind the checkpoint the export carries
+
+
+def test_a_missing_checkpoint_is_reported(trail):
+    _tamper(trail, "DELETE FROM audit_checkpoint")
+    report = _report(trail)
+    assert (report.intact, report.problem) == (False, "the audit checkpoint is missing")
+    _more_events(trail, 1)  # the next append starts a new checkpoint, which counts from there
+    report = _report(trail)
+    assert not report.intact and report.problem.startswith("the checkpoint counts 1 events up to seq")
 
 
 def test_audit_views_filter_and_export(trail):
@@ -103,8 +196,10 @@ def test_audit_views_filter_and_export(trail):
     csv_text = qa.get("/audit/export.csv?action=task.").get_data(as_text=True)
     header = csv_text.lstrip("\ufeff").splitlines()[0]
     assert header.startswith("seq,at_utc,actor,action") and "task.complete" in csv_text
+    assert csv_text.splitlines()[-2].startswith("checkpoint_seq,checkpoint_hash")
     pdf = qa.get("/audit/export.pdf")
     assert pdf.status_code == 200 and pdf.data.startswith(b"%PDF")
+    assert "audit checkpoint: seq" in _pdf_text(pdf.data)
     assert "exported" not in page
     with trail.app_context():
         from webapp.models import AuditEvent
@@ -133,9 +228,14 @@ def test_instance_pdf_shows_signatures(app):
     )
     pdf = Browser(app, "qa").get(f"/audit/instances/{instance['id']}.pdf")
     assert pdf.status_code == 200 and pdf.data.startswith(b"%PDF")
+    text_content = _pdf_text(pdf.data)
+    assert "Qa2 (qa2)" in text_content and "approved" in text_content and "UTC" in text_content
+    assert "audit checkpoint: seq" in text_content
+
+
+def _pdf_text(data):
     import io
 
     from pypdf import PdfReader
 
-    text_content = "".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf.data)).pages)
-    assert "Qa2 (qa2)" in text_content and "approved" in text_content and "UTC" in text_content
+    return "".join(page.extract_text() for page in PdfReader(io.BytesIO(data)).pages)

@@ -188,17 +188,21 @@ def audit_group():
 @audit_group.command("verify")
 @with_appcontext
 def audit_verify_command():
-    """Verify the hash chain of the audit trail; exit code 1 when it was tampered with."""
+    """Verify the hash chain of the audit trail against its checkpoint; exit code 1 when it was
+    tampered with (events edited, removed, reordered or cut off the end)."""
     from .services.audit import verify_chain
 
     report = verify_chain()
+    anchor = report.checkpoint
     if report.intact:
-        click.echo(f"audit trail intact: {report.events} events")
+        click.echo(
+            f"audit trail intact: {report.events} events; checkpoint seq {anchor['seq']}, "
+            f"{anchor['events']} events, hash {anchor['hash']}, at {anchor['at']}"
+        )
         return
-    click.echo(
-        f"audit trail TAMPERED at event seq {report.first_bad_seq} (id {report.first_bad_id}): {report.problem}",
-        err=True,
-    )
+    where = f" at event seq {report.first_bad_seq}" if report.first_bad_seq is not None else ""
+    which = f" (id {report.first_bad_id})" if report.first_bad_id is not None else ""
+    click.echo(f"audit trail TAMPERED{where}{which}: {report.problem}", err=True)
     raise SystemExit(1)
 
 

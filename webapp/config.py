@@ -42,6 +42,7 @@ def from_environment(instance_path):
         "MAIL_PORT": int(env.get("TRACEFLOW_MAIL_PORT", "25")),
         "MAIL_FROM": env.get("TRACEFLOW_MAIL_FROM", "traceflow@localhost"),
         "SESSION_IDLE_MINUTES": int(env.get("TRACEFLOW_SESSION_IDLE_MINUTES", "15")),
+        "SESSION_MAX_HOURS": int(env.get("TRACEFLOW_SESSION_MAX_HOURS", "12")),
     }
 
 

@@ -1,21 +1,22 @@
 """Who is asking: session login for pages, bearer tokens for the API, checked for every request.
 
+A page session is a server-side row (`services/sessions.py`): the cookie carries only its random
+id, resolved on every request, so logout, a password change and an admin's "end sessions" revoke
+it at once; it also ends after the idle timeout and its absolute lifetime (SESSION_MAX_HOURS).
+
 Every endpoint needs an authenticated user unless it is listed in PUBLIC_ENDPOINTS; the check runs
 once here, before any view, so a new route cannot forget it.
 """
 
-import hashlib
-import time
 import uuid
 from urllib.parse import urlsplit
 
-from flask import current_app, flash, g, redirect, request, session, url_for
+from flask import flash, g, redirect, request, session, url_for
 from flask_babel import gettext as _
 
 from .errors import AuthenticationFailed, PermissionDenied
-from .extensions import db
-from .models import User
 from .permissions import has_permission, permission_for
+from .services import sessions
 from .services.users import password_change_required, user_for_token
 
 PUBLIC_ENDPOINTS = {"auth.login", "auth.set_locale", "static", "api.issue_token", "api.openapi"}
@@ -88,44 +89,38 @@ def _api_user():
 
 
 def _session_user():
-    user_id = session.get("user_id")
-    user = db.session.get(User, user_id) if user_id else None
-    if (
-        user is None
-        or not user.active
-        or user.locked_at is not None
-        or session.get("credential") != credential_stamp(user)
-    ):
+    token = session.get("session_id")
+    if not token:
         return None
-    now = time.time()
-    idle_limit = current_app.config["SESSION_IDLE_MINUTES"] * 60
-    if now - session.get("seen", 0) > idle_limit:
-        log_out()
-        flash(_("Your session ended after inactivity; please log in again."), "info")
-        return None
-    session["seen"] = now
+    user, ended = sessions.resolve(token)
+    if user is None:
+        _clear_keeping_locale()  # revoked, expired or unknown: the id is of no further use
+    if ended is not None:
+        flash(
+            _("Your session ended after inactivity; please log in again.")
+            if ended == sessions.IDLE
+            else _("Your session reached its maximum length; please log in again."),
+            "info",
+        )
     return user
 
 
-def credential_stamp(user):
-    """A digest of the password hash: a password change ends every session of the user, while the
-    (readable, only signed) session cookie carries nothing of the hash itself."""
-    return hashlib.sha256(f"traceflow-session:{user.password_hash}".encode()).hexdigest()[:24]
-
-
 def log_in(user):
-    """Start a fresh session for `user` (a new session guards against fixation)."""
-    locale = session.get("locale")
-    session.clear()
-    session["user_id"] = user.id
-    session["credential"] = credential_stamp(user)
-    session["seen"] = time.time()
-    if locale:
-        session["locale"] = locale
+    """Start a fresh session for `user` (a new session id guards against fixation); the cookie
+    carries only the id of the server-side session row."""
+    _clear_keeping_locale()
+    session["session_id"] = sessions.start(user)
 
 
-def log_out():
-    """End the session, keeping only the language choice."""
+def log_out(user=None):
+    """End the session on the server (the cookie's id no longer opens anything), keeping only the
+    language choice in the cookie."""
+    if session.get("session_id"):
+        sessions.log_out(user, session["session_id"])
+    _clear_keeping_locale()
+
+
+def _clear_keeping_locale():
     locale = session.get("locale")
     session.clear()
     if locale:

@@ -8,7 +8,7 @@ from sqlalchemy import select
 from ..errors import InvalidInput, NotFound
 from ..extensions import db
 from ..models import Role, User
-from ..services import users
+from ..services import sessions, users
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -48,7 +48,7 @@ def user_new():
 
 @bp.route("/users/<int:user_id>", methods=["GET", "POST"])
 def user_edit(user_id):
-    """Change roles, activity or lock state; reset the password."""
+    """Change roles, activity or lock state; reset the password; end the user's sessions."""
     account = db.session.get(User, user_id)
     if account is None:
         raise NotFound(f"no user {user_id}")
@@ -57,6 +57,9 @@ def user_edit(user_id):
         if action == "reset":
             temporary = users.reset_password(g.user, user_id)
             flash(_("Password reset. One-time password (shown once): %(p)s", p=temporary), "success")
+        elif action == "end_sessions":
+            ended = sessions.end_user_sessions(g.user, user_id)
+            flash(_("Sessions ended: %(n)s. The user must log in again.", n=ended), "success")
         else:
             users.update_user(
                 g.user,
@@ -68,7 +71,13 @@ def user_edit(user_id):
             )
             flash(_("Account updated."), "success")
         return redirect(url_for("admin.user_edit", user_id=user_id))
-    return render_template("admin/user_form.html", account=account, errors={}, all_roles=_all_roles())
+    return render_template(
+        "admin/user_form.html",
+        account=account,
+        errors={},
+        all_roles=_all_roles(),
+        open_sessions=sessions.open_sessions(account.id),
+    )
 
 
 def _all_roles():

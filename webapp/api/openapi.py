@@ -64,7 +64,8 @@ def openapi_document():
         "/api/v1/audit/verify",
         operations={
             "get": _op(
-                "Verify the audit trail's hash chain",
+                "Verify the audit trail's hash chain against its checkpoint (finds edited, missing, "
+                "reordered events and events cut off the end)",
                 response={
                     "type": "object",
                     "properties": {
@@ -73,6 +74,16 @@ def openapi_document():
                         "first_bad_seq": {"type": "integer", "nullable": True},
                         "first_bad_id": {"type": "integer", "nullable": True},
                         "problem": {"type": "string", "nullable": True},
+                        "checkpoint": {
+                            "type": "object",
+                            "nullable": True,
+                            "properties": {
+                                "seq": {"type": "integer"},
+                                "hash": {"type": "string"},
+                                "events": {"type": "integer"},
+                                "at": {"type": "string", "format": "date-time"},
+                            },
+                        },
                     },
                 },
                 errors=(401, 403),

@@ -1,4 +1,5 @@
-"""Audit-trail pages for QA and inspectors: filterable list, per-record trail, CSV and PDF exports."""
+"""Audit-trail pages for QA and inspectors: filterable list, per-record trail, CSV and PDF exports
+(each export carries the audit checkpoint, read before the events)."""
 
 import csv
 import io
@@ -54,9 +55,10 @@ def record(entity_type, entity_id):
 def export_csv():
     """The filtered trail as CSV (UTF-8 with BOM so spreadsheet programs read Chinese correctly)."""
     event_filter = EventFilter.from_args(request.args)
+    anchor = audit.checkpoint()  # read before the events: they include everything it names
     buffer = io.StringIO()
     buffer.write("\ufeff")
-    csv.writer(buffer).writerows(csv_rows(find_events(event_filter)))
+    csv.writer(buffer).writerows(csv_rows(find_events(event_filter), anchor))
     _exported("audit.export_csv", "audit_events", "-", request.args.to_dict())
     return Response(
         buffer.getvalue(), mimetype="text/csv", headers={"Content-Disposition": "attachment; filename=audit-trail.csv"}
@@ -67,11 +69,13 @@ def export_csv():
 def export_pdf():
     """The filtered trail as PDF for inspectors."""
     args = request.args.to_dict()
+    anchor = audit.checkpoint()
     pdf = audit_events_pdf(
         find_events(EventFilter.from_args(request.args)),
         ", ".join(f"{k}={v}" for k, v in args.items() if v),
         g.user.display_name,
         utcnow(),
+        anchor,
     )
     _exported("audit.export_pdf", "audit_events", "-", args)
     return Response(
@@ -87,6 +91,7 @@ def instance_pdf(instance_id):
         from ..errors import NotFound
 
         raise NotFound(f"no process instance {instance_id}")
+    anchor = audit.checkpoint()
     pdf = instance_record_pdf(
         instance,
         queries.instance_signatures(instance.id),
@@ -94,6 +99,7 @@ def instance_pdf(instance_id):
         queries.instance_events(instance),
         g.user.display_name,
         utcnow(),
+        anchor,
     )
     _exported("audit.export_record_pdf", "process_instance", instance.id, {})
     return Response(

@@ -34,8 +34,8 @@ def login():
 
 @bp.route("/logout", methods=["POST"])
 def logout():
-    """End the session."""
-    log_out()
+    """End the session (on the server: a copy of the cookie stops working too)."""
+    log_out(g.user)
     return redirect(url_for("auth.login"))
 
 

@@ -1,6 +1,6 @@
 """SQL tables: columns, relationships and small invariants; no Flask, no JSON shaping."""
 
-from .audit import AuditEvent
+from .audit import AuditCheckpoint, AuditEvent
 from .erp_items import Location, Lot, Material, Serial
 from .erp_ledger import Movement, Shipment, ShipmentLine, TemperatureRecord
 from .erp_parties import Customer, Supplier, SupplierCertificate, SupplierScope
@@ -10,10 +10,11 @@ from .notifications import Notification
 from .processes import BusinessKeyCounter, Deployment, HumanTaskRow, ProcessFile, ProcessInstance, ProcessVersion
 from .recalls import Recall, RecallNotice
 from .signatures import Signature
-from .users import ApiToken, PasswordHistory, Role, User, user_roles
+from .users import ApiToken, PasswordHistory, Role, User, UserSession, user_roles
 
 __all__ = [
     "ApiToken",
+    "AuditCheckpoint",
     "AuditEvent",
     "BusinessKeyCounter",
     "Customer",
@@ -43,5 +44,6 @@ __all__ = [
     "SupplierScope",
     "TemperatureRecord",
     "User",
+    "UserSession",
     "user_roles",
 ]

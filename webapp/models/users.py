@@ -1,4 +1,4 @@
-"""Users, roles and API tokens."""
+"""Users, roles, browser sessions and API tokens."""
 
 from sqlalchemy import Boolean, Column, ForeignKey, Integer, String, Table
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -62,6 +62,22 @@ class ApiToken(db.Model):
     created_at = mapped_column(UTCDateTime, default=utcnow)
     expires_at = mapped_column(UTCDateTime)
     revoked_at = mapped_column(UTCDateTime, nullable=True)
+    user: Mapped[User] = relationship()
+
+
+class UserSession(db.Model):
+    """A browser session, kept on the server: the signed cookie carries only a random session id,
+    stored here as its SHA-256. Logout, a password change or reset and an admin's "end sessions"
+    revoke it, so a copied cookie stops working; idle and absolute time limits end it too."""
+
+    __tablename__ = "user_sessions"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at = mapped_column(UTCDateTime, default=utcnow, nullable=False)
+    last_seen_at = mapped_column(UTCDateTime, default=utcnow, nullable=False)
+    revoked_at = mapped_column(UTCDateTime, nullable=True)
+    revoked_reason: Mapped[str | None] = mapped_column(String(40), nullable=True)
     user: Mapped[User] = relationship()
 
 

@@ -113,8 +113,18 @@ def _document(title, blocks):
     return buffer.getvalue()
 
 
-def instance_record_pdf(instance, signatures, verify, events, generated_by, generated_at):
-    """The record of one process instance: data, signatures and audit trail."""
+def checkpoint_text(checkpoint):
+    """The audit checkpoint line every audit export carries."""
+    if checkpoint is None:
+        return "audit checkpoint: MISSING"
+    return (
+        f"audit checkpoint: seq {checkpoint['seq']} · {checkpoint['events']} events · "
+        f"head hash {checkpoint['hash']} · at {checkpoint['at']}"
+    )
+
+
+def instance_record_pdf(instance, signatures, verify, events, generated_by, generated_at, checkpoint=None):
+    """The record of one process instance: data, signatures and audit trail (with the checkpoint)."""
     st = _styles()
     blocks = [
         _p(f"{instance.business_key} · {instance.version.name} v{instance.version.version}", st["Title"]),
@@ -135,12 +145,14 @@ def instance_record_pdf(instance, signatures, verify, events, generated_by, gene
         _table(SIGNATURE_HEADER, signature_rows(signatures, verify), st, SIGNATURE_WIDTHS),
         _p("Audit trail", st["Heading2"]),
         _table(EVENT_HEADER, event_rows(events), st, EVENT_WIDTHS),
+        _p(checkpoint_text(checkpoint), st["Normal"]),
     ]
     return _document(instance.business_key, blocks)
 
 
-def audit_events_pdf(events, filters_text, generated_by, generated_at):
-    """A filtered audit trail; signing events show the signer's printed name and meaning."""
+def audit_events_pdf(events, filters_text, generated_by, generated_at, checkpoint=None):
+    """A filtered audit trail; signing events show the signer's printed name and meaning; the
+    audit checkpoint follows the table."""
     st = _styles()
     blocks = [
         _p("Audit trail", st["Title"]),
@@ -151,5 +163,6 @@ def audit_events_pdf(events, filters_text, generated_by, generated_at):
         ),
         Spacer(1, 4 * mm),
         _table(EVENT_HEADER, event_rows(events), st, EVENT_WIDTHS),
+        _p(checkpoint_text(checkpoint), st["Normal"]),
     ]
     return _document("Audit trail", blocks)

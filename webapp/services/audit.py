@@ -4,6 +4,17 @@ Each event stores the hash of its predecessor (by `seq`) and the SHA-256 of its 
 content (which includes that predecessor hash). Editing an event breaks its own hash, deleting one
 breaks its successor's link, and reordering breaks the links around it, so `verify_chain` finds
 the first event whose content, presence or order was tampered with.
+
+Events cut off the *end* leave a chain that still links up, so the chain is anchored by a
+checkpoint kept in a table of its own (`audit_checkpoint`, one row: head seq, head hash, number of
+events, time), moved forward by every append in the same transaction and under the same lock as
+the event; the next event links to the checkpoint's head, so a cut end stays a gap in the chain
+once the trail grows again. One row updated per append rather than a periodic checkpoint row: it
+is exact (a periodic checkpoint misses whatever was cut after its last row), costs one UPDATE of
+a row the chain lock already serializes, and needs no scheduler. Triggers refuse UPDATE and DELETE of
+events and refuse deleting the checkpoint or moving it backwards (on SQLite and PostgreSQL).
+Someone able to bypass those triggers could rewrite both tables consistently; every export
+therefore carries the checkpoint, and a copy held outside the database anchors the trail too.
 """
 
 import hashlib
@@ -11,10 +22,10 @@ import json
 from dataclasses import dataclass
 
 from flask import g, has_request_context, request
-from sqlalchemy import select
+from sqlalchemy import insert, select, update
 
 from ..extensions import db
-from ..models import AuditEvent
+from ..models import AuditCheckpoint, AuditEvent
 from ..models._types import utcnow
 from .uow import serialized
 
@@ -60,7 +71,14 @@ def _request_facts():
 
 
 def _chain_head(session):
+    """(seq, hash) of the head the next event links to: the checkpoint's, so after events were cut
+    off the end the next event still follows the last one the checkpoint knew and the gap stays in
+    the chain; the last event when the checkpoint row is missing; None for an empty trail."""
     serialized(session, "audit.chain")  # appends to the chain one transaction at a time
+    table = AuditCheckpoint.__table__
+    head = session.execute(select(table.c.head_seq, table.c.head_hash).where(table.c.id == 1)).first()
+    if head is not None:
+        return head if head.head_seq else None
     return session.execute(select(AuditEvent.seq, AuditEvent.hash).order_by(AuditEvent.seq.desc()).limit(1)).first()
 
 
@@ -70,8 +88,8 @@ def record(actor, action, entity_type, entity_id, before=None, after=None, reaso
     request_id, client_addr = _request_facts()
     head = _chain_head(session)
     event = AuditEvent(
-        seq=(head.seq + 1) if head else 1,
-        prev_hash=head.hash if head else GENESIS,
+        seq=(head[0] + 1) if head else 1,
+        prev_hash=head[1] if head else GENESIS,
         at=utcnow(),
         actor_id=getattr(actor, "id", None),
         actor_name=getattr(actor, "username", "system"),
@@ -86,7 +104,33 @@ def record(actor, action, entity_type, entity_id, before=None, after=None, reaso
     )
     event.hash = event_hash(event)
     session.add(event)  # flushed with the change it describes; the next head query autoflushes it
+    _advance_checkpoint(session, event)
     return event
+
+
+def _advance_checkpoint(session, event):
+    """Move the checkpoint to `event` (the chain lock is held). A missing row (it can only have
+    been deleted past the trigger) is recreated counting from this event, so verification keeps
+    reporting that the count does not match the trail."""
+    moved = session.execute(
+        update(AuditCheckpoint)
+        .where(AuditCheckpoint.id == 1)
+        .values(head_seq=event.seq, head_hash=event.hash, events=AuditCheckpoint.events + 1, at=event.at)
+        .execution_options(synchronize_session=False)
+    )
+    if moved.rowcount == 0:
+        session.execute(
+            insert(AuditCheckpoint).values(id=1, head_seq=event.seq, head_hash=event.hash, events=1, at=event.at)
+        )
+
+
+def checkpoint():
+    """The checkpoint as a dict (seq, hash, events, at), or None when the row is missing."""
+    table = AuditCheckpoint.__table__
+    row = db.session.execute(select(table).where(table.c.id == 1)).first()
+    if row is None:
+        return None
+    return {"seq": row.head_seq, "hash": row.head_hash, "events": row.events, "at": row.at.isoformat()}
 
 
 def diff(before, after):
@@ -98,13 +142,15 @@ def diff(before, after):
 
 @dataclass(frozen=True)
 class ChainReport:
-    """The outcome of verifying the chain: intact, or the first tampered event and how."""
+    """The outcome of verifying the chain: intact, or the first tampered event and how; with the
+    checkpoint it was compared to."""
 
     intact: bool
     events: int
     first_bad_seq: int | None = None
     first_bad_id: int | None = None
     problem: str | None = None
+    checkpoint: dict | None = None
 
     def as_dict(self):
         """JSON-ready form."""
@@ -114,29 +160,56 @@ class ChainReport:
             "first_bad_seq": self.first_bad_seq,
             "first_bad_id": self.first_bad_id,
             "problem": self.problem,
+            "checkpoint": self.checkpoint,
         }
+
+    @property
+    def truncated(self):
+        """True when events were cut off the end (the chain ends before the checkpoint)."""
+        return bool(self.problem) and self.problem.startswith("truncated")
 
 
 def verify_chain(batch=5000):
-    """Walk every event in `seq` order and report the first whose content, presence or order is off."""
+    """Walk every event in `seq` order and report the first whose content, presence or order is off;
+    then compare the chain with the checkpoint, so events cut off the end are reported too. The
+    checkpoint is read first: events appended meanwhile lie beyond it and are walked as well."""
+    anchor = checkpoint()
+    head_seq = anchor["seq"] if anchor else None
+    at_head = (GENESIS, 0) if head_seq == 0 else None  # (hash, events) of the chain at the checkpoint's seq
     previous_hash, previous_seq, count = GENESIS, 0, 0
-    last_seq = 0
+    table = AuditEvent.__table__
     while True:
-        table = AuditEvent.__table__
         events = db.session.execute(
-            select(table).where(table.c.seq > last_seq).order_by(table.c.seq).limit(batch)
+            select(table).where(table.c.seq > previous_seq).order_by(table.c.seq).limit(batch)
         ).all()
         if not events:
-            return ChainReport(True, count)
+            break
         for event in events:
             count += 1
             if event_hash(event) != event.hash:
-                return ChainReport(False, count, event.seq, event.id, "content altered")
+                return ChainReport(False, count, event.seq, event.id, "content altered", anchor)
             if event.prev_hash != previous_hash:
                 problem = "event missing before this one" if event.seq != previous_seq + 1 else "order altered"
-                return ChainReport(False, count, event.seq, event.id, problem)
+                return ChainReport(False, count, event.seq, event.id, problem, anchor)
             previous_hash, previous_seq = event.hash, event.seq
-        last_seq = events[-1].seq
+            if event.seq == head_seq:
+                at_head = (event.hash, count)
+    return _against_checkpoint(anchor, previous_seq, at_head, count)
+
+
+def _against_checkpoint(anchor, last_seq, at_head, count):
+    if anchor is None:
+        return ChainReport(False, count, None, None, "the audit checkpoint is missing", None)
+    if last_seq < anchor["seq"]:
+        problem = f"truncated: the trail ends at seq {last_seq} but the checkpoint says {anchor['seq']}"
+        return ChainReport(False, count, last_seq + 1, None, problem, anchor)
+    if at_head is None or at_head[0] != anchor["hash"]:
+        problem = f"the event at seq {anchor['seq']} is not the one the checkpoint names"
+        return ChainReport(False, count, anchor["seq"], None, problem, anchor)
+    if at_head[1] != anchor["events"]:
+        problem = f"the checkpoint counts {anchor['events']} events up to seq {anchor['seq']} but the trail holds {at_head[1]}"
+        return ChainReport(False, count, anchor["seq"], None, problem, anchor)
+    return ChainReport(True, count, checkpoint=anchor)
 
 
 def record_export(actor, action, entity_type, entity_id, filters):

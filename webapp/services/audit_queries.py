@@ -80,8 +80,13 @@ CSV_HEADER = [
 ]
 
 
-def csv_rows(events):
-    """Rows for the CSV export (JSON text for before/after), header first."""
+CHECKPOINT_HEADER = ["checkpoint_seq", "checkpoint_hash", "checkpoint_events", "checkpoint_at_utc"]
+
+
+def csv_rows(events, checkpoint=None):
+    """Rows for the CSV export (JSON text for before/after), header first; after the events, an
+    empty row and the audit checkpoint read before them (header and values), which anchors the
+    copy: a later trail that ends before this seq, or differs at it, was cut."""
     from .audit import canonical_json
 
     yield CSV_HEADER
@@ -101,3 +106,7 @@ def csv_rows(events):
             e.prev_hash,
             e.hash,
         ]
+    if checkpoint is not None:
+        yield []
+        yield CHECKPOINT_HEADER
+        yield [checkpoint["seq"], checkpoint["hash"], checkpoint["events"], checkpoint["at"]]

@@ -16,7 +16,7 @@ from ..errors import AuthenticationFailed, InvalidInput, NotFound
 from ..extensions import db
 from ..models import ApiToken, PasswordHistory, Role, User
 from ..models._types import utcnow
-from . import audit
+from . import audit, sessions
 from .uow import transaction
 
 _PRODUCTION_HASHER = PasswordHasher()
@@ -244,26 +244,42 @@ def password_change_required(user):
 
 
 def change_password(user, current, new):
-    """The user's own password change: checks the current one and the policy, keeps history."""
+    """The user's own password change: checks the current one and the policy, keeps history; every
+    session of the user ends (the caller starts a fresh one for the browser that changed it)."""
     if not _matches(user.password_hash, current):
         _fail_login(user, user.username, "auth.password_change_failed")
     check_password_policy(new, user)
     with transaction() as session:
         session.add(PasswordHistory(user_id=user.id, password_hash=user.password_hash))
         user.password_hash, user.password_changed_at, user.must_change_password = hash_password(new), utcnow(), False
-        audit.record(user, "auth.password_change", "user", user.id)
+        ended = sessions.revoke_all(user.id, "password change")
+        audit.record(user, "auth.password_change", "user", user.id, after={"sessions_ended": ended})
 
 
 def reset_password(admin, user_id):
-    """Admin reset: a random one-time password the user must replace at the next login."""
+    """Admin reset: a random one-time password the user must replace at the next login; the user's
+    sessions end."""
     temporary = secrets.token_urlsafe(12)
     with transaction() as session:
         user = _get(session, user_id)
         session.add(PasswordHistory(user_id=user.id, password_hash=user.password_hash))
         user.password_hash, user.must_change_password = hash_password(temporary), True
         user.failed_logins, user.locked_at = 0, None
-        audit.record(admin, "user.password_reset", "user", user.id, reason="admin reset; change forced at next login")
+        ended = sessions.revoke_all(user.id, "password reset")
+        audit.record(
+            admin,
+            "user.password_reset",
+            "user",
+            user.id,
+            after={"sessions_ended": ended},
+            reason="admin reset; change forced at next login",
+        )
     return temporary
+
+
+def get_user(user_id):
+    """The user with this id; NotFound otherwise."""
+    return _get(db.session, user_id)
 
 
 def _get(session, user_id):
