@@ -13,6 +13,7 @@ def test_task_completion_benchmark_runs():
         sys.path.pop(0)
     raw, raw_sizes = bench.bench_raw(1)
     lean, lean_sizes = bench.bench_lean(1)
-    plain, signed = bench.bench_service(1)
+    plain, signed, statements = bench.bench_service(1)
     assert len(raw) == len(lean) == len(plain) + len(signed) == 7
     assert max(lean_sizes) < min(raw_sizes)
+    assert len(statements) == len(plain) and min(statements) > 0

@@ -1,6 +1,7 @@
 """Diagrams saved by Camunda Modeler and bundles exported from SpiffArena deploy and run to completion."""
 
 import io
+import json
 import zipfile
 
 from tests.conftest import ROOT
@@ -20,7 +21,31 @@ def _deploy(api, files):
 def test_camunda_modeler_diagram_deploys_and_runs(app):
     admin = Api(app, "admin")
     path = MODELERS / "camunda_purchase_review.bpmn"
-    _deploy(admin, [(io.BytesIO(path.read_bytes()), path.name)])
+    # Camunda's embedded forms are not ours: the tasks declare their data with a form schema each
+    # (a task without a form takes no data), the diagram is otherwise as Camunda Modeler saved it.
+    text = path.read_text(encoding="utf-8")
+    forms = {
+        "Activity_request": {"type": "object", "properties": {"item": {"type": "string"}}},
+        "Activity_review": {"type": "object", "properties": {"approved": {"type": "boolean"}}},
+    }
+    for task in forms:
+        start = text.index(f'<bpmn:userTask id="{task}"')
+        close = text.index(">", start) + 1
+        text = (
+            text[:close]
+            + '<bpmn:extensionElements><spiffworkflow:properties><spiffworkflow:property name="formJsonSchemaFilename" '
+            + f'value="{task}-schema.json" /></spiffworkflow:properties></bpmn:extensionElements>'
+            + text[close:]
+        )
+    if "xmlns:spiffworkflow" not in text:
+        text = text.replace(
+            "<bpmn:definitions ",
+            '<bpmn:definitions xmlns:spiffworkflow="http://spiffworkflow.org/bpmn/schema/1.0/core" ',
+            1,
+        )
+    files = [(io.BytesIO(text.encode()), path.name)]
+    files += [(io.BytesIO(json.dumps(schema).encode()), f"{task}-schema.json") for task, schema in forms.items()]
+    _deploy(admin, files)
     requester, qa = Api(app, "requester"), Api(app, "qa")
     instance = requester.post("/api/v1/process-instances", {"process_key": "purchase_review"}).get_json()
     for worker, bpmn_id, data in (
