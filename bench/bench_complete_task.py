@@ -85,9 +85,7 @@ def bench_service(instances):
 
 
 def _version():
-    bundle = ProcessBundle.from_paths(
-        ROOT / "processes" / "change_control.bpmn", ROOT / "rules" / "change_classification.dmn", ROOT / "forms"
-    )
+    bundle = ProcessBundle.from_paths(ROOT / "processes" / "change_control")
     compiled = next(c for c in compile_bundle(bundle) if c.key == "change_control")
     return VersionRef(compiled.content_hash, compiled.spec_json, {f.name: f.text for f in compiled.files})
 

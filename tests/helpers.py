@@ -213,3 +213,13 @@ def loop_form():
 
     path = Path(__file__).resolve().parent / "fixtures" / "rework_loop-schema.json"
     return SourceFile(path.name, path.read_text(encoding="utf-8"))
+
+
+def shipped_paths():
+    """The folders `traceflow deploy` deploys: one per process under processes/, rules/ and forms/."""
+    from pathlib import Path
+
+    from webapp.cli import shipped_folders
+
+    root = Path(__file__).resolve().parent.parent
+    return shipped_folders(root / "processes", root / "rules", root / "forms")

@@ -17,9 +17,9 @@ from webapp.services.deployments import deploy_bundle
 
 FIXTURES = ROOT / "tests" / "fixtures"
 CC_FILES = [
-    ROOT / "processes" / "change_control.bpmn",
-    ROOT / "rules" / "change_classification.dmn",
-    *sorted((ROOT / "forms").glob("*.json")),
+    ROOT / "processes" / "change_control" / "change_control.bpmn",
+    ROOT / "processes" / "change_control" / "change_classification.dmn",
+    *sorted((ROOT / "processes" / "change_control").glob("*.json")),
 ]
 
 

@@ -23,7 +23,7 @@ DI = "http://www.omg.org/spec/DD/20100524/DI"
 SVG = "http://www.w3.org/2000/svg"
 NS = {"bpmn": BPMN, "dc": DC, "di": DI, "svg": SVG}
 FIXTURES = ROOT / "tests" / "fixtures" / "diagrams"
-CHANGE_CONTROL = (ROOT / "processes" / "change_control.bpmn").read_text(encoding="utf-8")
+CHANGE_CONTROL = (ROOT / "processes" / "change_control" / "change_control.bpmn").read_text(encoding="utf-8")
 V1 = (FIXTURES / "purchase_v1.bpmn").read_text(encoding="utf-8")
 V2 = (FIXTURES / "purchase_v2.bpmn").read_text(encoding="utf-8")
 CAMUNDA = (FIXTURES / "camunda_order.bpmn").read_text(encoding="utf-8")

@@ -22,7 +22,7 @@ from engine import (
 from engine.sandbox import script_engine
 from engine.serializer import full_serializer, spec_serializer
 from tests.conftest import ROOT
-from tests.helpers import DATA_BY_TASK, MAJOR_IMPACT, loop_form
+from tests.helpers import DATA_BY_TASK, MAJOR_IMPACT, loop_form, shipped_paths
 
 FIXTURES = ROOT / "tests" / "fixtures"
 
@@ -53,7 +53,7 @@ def _operations():
 
 @pytest.fixture(scope="module")
 def change_control():
-    bundle = ProcessBundle.from_paths(ROOT / "processes", ROOT / "rules", ROOT / "forms")
+    bundle = ProcessBundle.from_paths(*shipped_paths())
     [compiled] = [c for c in compile_bundle(bundle, operations=_operations()) if c.key == "change_control"]
     return _ref(compiled)
 
@@ -99,7 +99,7 @@ def test_lane_names_map_to_roles(lane, role):
 
 
 def test_change_control_declares_its_lanes_and_files(change_control):
-    bundle = ProcessBundle.from_paths(ROOT / "processes", ROOT / "rules", ROOT / "forms")
+    bundle = ProcessBundle.from_paths(*shipped_paths())
     compiled = next(c for c in compile_bundle(bundle, operations=_operations()) if c.key == "change_control")
     assert set(compiled.roles) == {"requester", "qa", "change_board", "regulatory"}
     names = {f.name for f in compiled.files}
@@ -276,11 +276,14 @@ def test_unsafe_or_broken_xml_is_refused(text, message):
 
 
 def test_missing_form_is_reported():
-    bpmn = (ROOT / "processes" / "change_control.bpmn").read_text()
+    bpmn = (ROOT / "processes" / "change_control" / "change_control.bpmn").read_text()
     bundle = ProcessBundle(
         [
             SourceFile("change_control.bpmn", bpmn),
-            SourceFile("change_classification.dmn", (ROOT / "rules" / "change_classification.dmn").read_text()),
+            SourceFile(
+                "change_classification.dmn",
+                (ROOT / "processes" / "change_control" / "change_classification.dmn").read_text(),
+            ),
         ]
     )
     with pytest.raises(BundleError) as info:

@@ -1,4 +1,4 @@
-"""CAPA (processes/capa.bpmn, rules/capa_risk.dmn, forms/capa_*) through the REST API, along every
+"""CAPA (processes/capa/capa.bpmn, processes/capa/capa_risk.dmn, forms/capa_*) through the REST API, along every
 gateway branch to the signed closure; timers fired with run_due at a controlled `now`; the lot hold,
 the escalation notice and the change request opened by a CAPA action asserted in the database."""
 
@@ -11,7 +11,7 @@ from engine import Engine, ProcessBundle, VersionRef, compile_bundle
 from engine.operations import OperationRegistry
 from tests.conftest import ROOT
 from tests.erp_world import build_world, receive, released_stock
-from tests.helpers import Api, Browser, signature_for
+from tests.helpers import Api, Browser, shipped_paths, signature_for
 from webapp.extensions import db
 from webapp.models import Lot, Notification, OutboxMessage, ProcessInstance, User
 from webapp.models._types import utcnow
@@ -153,7 +153,7 @@ class Capa:
 MATRIX = {5: "MHHHH", 4: "MMHHH", 3: "LMMHH", 2: "LLMMH", 1: "LLLMM"}
 TARGETS = {"H": ("high", 30, 14, 90), "M": ("medium", 60, 21, 90), "L": ("low", 90, 30, 60)}
 CELLS = [(s, o, TARGETS[MATRIX[s][o - 1]]) for s in range(5, 0, -1) for o in range(1, 6)]
-# One cell per DMN rule (Rule_<id> in rules/capa_risk.dmn): every row of the table is hit.
+# One cell per DMN rule (Rule_<id> in processes/capa/capa_risk.dmn): every row of the table is hit.
 RULE_CELLS = {
     "S5_O2_5": (5, 2),
     "S4_O3_5": (4, 3),
@@ -172,7 +172,7 @@ RULE_CELLS = {
 
 @pytest.fixture(scope="module")
 def capa_ref():
-    bundle = ProcessBundle.from_paths(ROOT / "processes", ROOT / "rules", ROOT / "forms")
+    bundle = ProcessBundle.from_paths(*shipped_paths())
     registry = OperationRegistry()
     register_operations(registry)
     [compiled] = [c for c in compile_bundle(bundle, operations=registry.definitions()) if c.key == "capa"]
@@ -190,7 +190,7 @@ def _assess(ref, severity, occurrence):
 
 
 def test_the_dmn_has_one_rule_per_listed_cell_group():
-    text = (ROOT / "rules" / "capa_risk.dmn").read_text(encoding="utf-8")
+    text = (ROOT / "processes" / "capa" / "capa_risk.dmn").read_text(encoding="utf-8")
     assert sorted(RULE_CELLS) == sorted(part.split('"')[0] for part in text.split('<rule id="Rule_')[1:])
     assert 'hitPolicy="UNIQUE"' in text
 
@@ -513,7 +513,7 @@ def test_the_capa_and_change_control_files_validate_cleanly():
     registry = OperationRegistry()
     register_operations(registry)
     report = validate_bundle(
-        ProcessBundle.from_paths(ROOT / "processes", ROOT / "rules", ROOT / "forms"),
+        ProcessBundle.from_paths(*shipped_paths()),
         operations=registry.definitions(),
         known_roles={"qa", "qa_manager", "requester", "change_board", "regulatory"},
     )
@@ -527,7 +527,7 @@ def test_escalate_to_a_role_that_does_not_exist_is_a_warning():
 
     registry = OperationRegistry()
     register_operations(registry)
-    bundle = ProcessBundle.from_paths(ROOT / "processes", ROOT / "rules", ROOT / "forms")
+    bundle = ProcessBundle.from_paths(*shipped_paths())
     roles = {"qa", "requester", "change_board", "regulatory"}  # no qa_manager
     report = validate_bundle(bundle, operations=registry.definitions(), known_roles=roles)
     warned = [w for w in report.warnings if w.get("file") == "capa.bpmn" and "escalateTo" in w["message"]]

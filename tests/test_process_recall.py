@@ -1,4 +1,4 @@
-"""The recall process (processes/recall.bpmn) through the REST API, on SQLite and PostgreSQL.
+"""The recall process (processes/recall/recall.bpmn) through the REST API, on SQLite and PostgreSQL.
 
 The ERP world: tubing lot TUBE/T1 is consumed into kit lots KIT/K1 and KIT/K2 and into the
 serialized monitor lot BPM/B1 (serials S1–S4); the products ship to three customers and stock
@@ -835,9 +835,9 @@ def test_the_recall_files_validate_without_errors_or_warnings(app):
     from webapp.services.deployments import validate
 
     files = [
-        ROOT / "processes" / "recall.bpmn",
-        ROOT / "rules" / "recall_classification.dmn",
-        *sorted((ROOT / "forms").glob("rc_*.json")),
+        ROOT / "processes" / "recall" / "recall.bpmn",
+        ROOT / "processes" / "recall" / "recall_classification.dmn",
+        *sorted((ROOT / "processes" / "recall").glob("rc_*.json")),
     ]
     with app.app_context():
         report = validate(ProcessBundle.from_paths(*files))

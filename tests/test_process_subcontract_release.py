@@ -399,7 +399,10 @@ def decide(decision, **inputs):
             ProcessBundle(
                 [
                     SourceFile("probe.bpmn", PROBE.replace("DECISION", decision)),
-                    SourceFile(f"{decision}.dmn", (ROOT / "rules" / f"{decision}.dmn").read_text(encoding="utf-8")),
+                    SourceFile(
+                        f"{decision}.dmn",
+                        (ROOT / "processes" / "subcontract_release" / f"{decision}.dmn").read_text(encoding="utf-8"),
+                    ),
                 ]
             )
         )

@@ -10,7 +10,7 @@ from sqlalchemy import select
 from engine import Engine, ProcessBundle, SourceFile, compile_bundle
 from tests.conftest import ROOT
 from tests.erp_world import build_world, days
-from tests.helpers import PASSWORD, Api, signature_for
+from tests.helpers import PASSWORD, Api, shipped_paths, signature_for
 from webapp.extensions import db
 from webapp.models import AuditEvent, ProcessInstance, Supplier, SupplierCertificate
 from webapp.models._types import utcnow
@@ -530,7 +530,7 @@ PROBE = """<?xml version="1.0" encoding="UTF-8"?>
 def decide(decision, **inputs):
     from engine.runtime import VersionRef
 
-    dmn = (ROOT / "rules" / f"{decision}.dmn").read_text()
+    dmn = (ROOT / "processes" / "supplier_qualification" / f"{decision}.dmn").read_text()
     [compiled] = compile_bundle(
         ProcessBundle([SourceFile("probe.bpmn", PROBE.format(decision=decision)), SourceFile(f"{decision}.dmn", dmn)])
     )
@@ -589,9 +589,7 @@ def test_the_bundle_validates_without_errors():
 
     registry = OperationRegistry()
     register(registry)
-    report = validate_bundle(
-        ProcessBundle.from_paths(ROOT / "processes", ROOT / "rules", ROOT / "forms"), operations=registry.definitions()
-    )
+    report = validate_bundle(ProcessBundle.from_paths(*shipped_paths()), operations=registry.definitions())
     assert list(report.errors) == []
     assert KEY in [c.key for c in report.processes]
 

@@ -32,9 +32,7 @@ def _last_action():
 
 def _bundle(text_replace=None):
     """Change control's files (processes/ holds other processes too)."""
-    bundle = ProcessBundle.from_paths(
-        ROOT / "processes" / "change_control.bpmn", ROOT / "rules" / "change_classification.dmn", ROOT / "forms"
-    )
+    bundle = ProcessBundle.from_paths(ROOT / "processes" / "change_control")
     if text_replace:
         from engine import SourceFile
 

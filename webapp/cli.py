@@ -63,11 +63,19 @@ def init_command():
         click.echo(f"roles created: {', '.join(created)}")
 
 
+def shipped_folders(processes_dir, rules_dir, forms_dir):
+    """The folders of the shipped processes: one per process under `processes_dir` (its BPMN, DMN and
+    forms), then the shared rules and forms."""
+    own = sorted(p for p in Path(processes_dir).iterdir() if p.is_dir() and not p.name.startswith((".", "_")))
+    return [*own, Path(rules_dir), Path(forms_dir)]
+
+
 def _bundle(paths):
     """The bundle in `paths` (folders, files or zip archives), or the configured process folders."""
-    folders = [Path(p) for p in paths] or [
-        Path(current_app.config[k]) for k in ("PROCESSES_DIR", "RULES_DIR", "FORMS_DIR")
-    ]
+    config = current_app.config
+    folders = [Path(p) for p in paths] or shipped_folders(
+        config["PROCESSES_DIR"], config["RULES_DIR"], config["FORMS_DIR"]
+    )
     uploads = []
     for folder in folders:
         for path in sorted(folder.glob("*")) if folder.is_dir() else [folder]:

@@ -1,4 +1,4 @@
-"""Service-task operations of the recall process (processes/recall.bpmn). Each runs as the acting
+"""Service-task operations of the recall process (processes/recall/recall.bpmn). Each runs as the acting
 user inside the task-completion (or timer) transaction and keeps the recall record of the running
 instance through services/recalls.py, which uses the ERP services (trace, lot status, ledger)."""
 

@@ -1,4 +1,4 @@
-"""Service-task operations of the subcontract release process (委外加工放行, processes/subcontract_release.bpmn).
+"""Service-task operations of the subcontract release process (委外加工放行, processes/subcontract_release/subcontract_release.bpmn).
 
 Each runs as the acting user inside the task-completion transaction and goes through the ERP services
 (ledger, lots, guards, audit); the ledger reference of every movement is the business key of the
