@@ -137,7 +137,7 @@ def test_a_recall_notice_prints_without_the_app_around_it(app, live_server, brow
     _qa, instance = _initiate(app)
     business_key = instance["business_key"]
     with app.app_context():
-        from webapp.services.recalls import get_notice
+        from webapp.processes.recall.records import get_notice
 
         udis = [line["udi"] for line in get_notice(business_key, "HOSP").lines]
     _login(browser, live_server, "sales")

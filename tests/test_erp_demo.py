@@ -6,7 +6,8 @@ from sqlalchemy import select
 from tests.helpers import Api, user
 from webapp.errors import GuardRefused
 from webapp.extensions import db
-from webapp.models import HumanTaskRow, ProcessInstance, ProcessVersion, Recall, Shipment
+from webapp.models import HumanTaskRow, ProcessInstance, ProcessVersion, Shipment
+from webapp.processes.recall.models import Recall
 from webapp.services import queries
 from webapp.services.erp import parties, shipments, trace
 from webapp.services.erp import queries as erp_queries

@@ -27,11 +27,11 @@ from webapp.models import (
     Movement,
     Notification,
     ProcessInstance,
-    Recall,
     Serial,
     User,
 )
 from webapp.models._types import utcnow
+from webapp.processes.recall.models import Recall
 from webapp.services.erp import ledger, lots, materials, parties, shipments
 from webapp.services.erp.common import by_code
 from webapp.services.erp.udi import parse_udi
@@ -848,7 +848,7 @@ def test_the_recall_files_validate_without_errors_or_warnings(app):
 def test_the_service_refuses_stock_changes_for_a_drill_and_unscoped_lots(world):
     from webapp.errors import Conflict, InvalidInput
     from webapp.models import ProcessInstance
-    from webapp.services import recalls
+    from webapp.processes.recall import records as recalls
 
     _qa_api, instance = _initiate(world, drill=True)
     with world.app_context():

@@ -79,7 +79,9 @@ def register(registry):
         optional={"role": text, "user": text, "body": text, "kind": text},
     )
     operations_subcontract.register(registry)
-    from . import operations_recall  # imported late: services.recalls imports the ERP services
+    from .processes import packages  # each process package registers its own operations
 
-    operations_recall.register(registry)
+    for package in packages():
+        if package.register_operations is not None:
+            package.register_operations(registry)
     operations_supplier.register(registry)

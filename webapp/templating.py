@@ -9,8 +9,18 @@ from markupsafe import Markup, escape
 from .models._types import utcnow
 
 
+def _add_package_templates(app):
+    """Each process package's templates/ folder, after the app's own."""
+    from jinja2 import ChoiceLoader, FileSystemLoader
+
+    from .processes import template_folders
+
+    app.jinja_loader = ChoiceLoader([app.jinja_loader, *(FileSystemLoader(str(f)) for f in template_folders())])
+
+
 def init_app(app):
     """Register the filters and globals."""
+    _add_package_templates(app)
     app.jinja_env.filters["markdown"] = render_markdown
     app.jinja_env.filters["present"] = present
     app.jinja_env.filters["changes"] = changes

@@ -49,4 +49,9 @@ def attempt(call, back):
     return redirect(back)
 
 
-from . import inventory, master, recalls, shipping, tracing  # noqa: E402,F401  (register the views on bp)
+from ..processes import packages  # noqa: E402
+from . import inventory, master, shipping, tracing  # noqa: E402,F401  (register the views on bp)
+
+for _package in packages():  # the process packages' own pages under /erp
+    if _package.add_pages is not None:
+        _package.add_pages(bp)

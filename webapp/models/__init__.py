@@ -8,7 +8,6 @@ from .incidents import Incident
 from .messages import MessageSubscription, OutboxMessage
 from .notifications import Notification
 from .processes import BusinessKeyCounter, Deployment, HumanTaskRow, ProcessFile, ProcessInstance, ProcessVersion
-from .recalls import Recall, RecallNotice
 from .signatures import Signature
 from .users import ApiToken, PasswordHistory, Role, User, UserSession, user_roles
 
@@ -32,8 +31,6 @@ __all__ = [
     "ProcessFile",
     "ProcessInstance",
     "ProcessVersion",
-    "Recall",
-    "RecallNotice",
     "Role",
     "Serial",
     "Shipment",

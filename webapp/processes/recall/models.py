@@ -5,10 +5,9 @@ transaction that drives the recall, each change with an audit event."""
 from sqlalchemy import JSON, Boolean, ForeignKey, Integer, String, Text, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ..extensions import db
-from ._types import UTCDateTime, utcnow
-from .erp_parties import Customer
-from .processes import ProcessInstance
+from ...extensions import db
+from ...models import Customer, ProcessInstance
+from ...models._types import UTCDateTime, utcnow
 
 
 class Recall(db.Model):

@@ -17,17 +17,18 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
-from ..errors import Conflict, InvalidInput, NotFound
-from ..extensions import db
-from ..models import Customer, Location, Lot, Material, Movement, Recall, RecallNotice, Serial
-from ..models._types import utcnow
-from . import audit
-from .erp import ledger, trace
-from .erp import lots as lot_service
-from .erp.common import by_code, find_lot
-from .erp.stock import not_reversed
-from .erp.udi import compose_hri
-from .uow import transaction
+from ...errors import Conflict, InvalidInput, NotFound
+from ...extensions import db
+from ...models import Customer, Location, Lot, Material, Movement, Serial
+from ...models._types import utcnow
+from ...services import audit
+from ...services.erp import ledger, trace
+from ...services.erp import lots as lot_service
+from ...services.erp.common import by_code, find_lot
+from ...services.erp.stock import not_reversed
+from ...services.erp.udi import compose_hri
+from ...services.uow import transaction
+from .models import Recall, RecallNotice
 
 HOLDABLE = ("released", "quarantine")
 

@@ -1,10 +1,10 @@
 """Service-task operations of the recall process (processes/recall/recall.bpmn). Each runs as the acting
 user inside the task-completion (or timer) transaction and keeps the recall record of the running
-instance through services/recalls.py, which uses the ERP services (trace, lot status, ledger)."""
+instance through records.py, which uses the ERP services (trace, lot status, ledger)."""
 
-from .errors import InvalidInput
-from .services import recalls
-from .services.acting import acting_instance, acting_user
+from ...errors import InvalidInput
+from ...services.acting import acting_instance, acting_user
+from . import records as recalls
 
 
 def _context():

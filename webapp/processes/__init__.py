@@ -1,0 +1,52 @@
+"""Process packages: what one process needs beyond its BPMN, DMN and forms (processes/<key>/).
+
+Each subpackage of webapp/processes holds one process's glue — its service-task operations, its
+records (models and services), its pages, API routes and templates — and exposes `PACKAGE`, a
+ProcessPackage saying what to register. The app finds them by discovery: adding a process is
+adding one package, with no edit to central files.
+
+Layering: process packages use the core services (driver, audit, ERP services) and models; the
+web layer (blueprints, CLI) uses them. A package's pages and routes are functions it registers on
+the blueprint it is handed, so it imports no web-layer module.
+"""
+
+import importlib
+import pkgutil
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+
+@dataclass(frozen=True)
+class ProcessPackage:
+    """What a process package contributes; every part is optional."""
+
+    key: str
+    models: ModuleType | None = None  # imported so its tables are part of the metadata
+    register_operations: Callable[[Any], None] | None = None
+    add_pages: Callable[[Any], None] | None = None  # called with the ERP blueprint (/erp)
+    add_api: Callable[[Any], None] | None = None  # called with the API blueprint (/api/v1)
+    templates: Path | None = None
+
+
+@cache
+def packages() -> tuple[ProcessPackage, ...]:
+    """Every process package under webapp/processes, by name."""
+    found = []
+    for info in sorted(pkgutil.iter_modules(__path__), key=lambda i: i.name):
+        if info.ispkg:
+            module = importlib.import_module(f"{__name__}.{info.name}")
+            package = module.PACKAGE
+            folder = Path(module.__file__).parent / "templates"
+            if package.templates is None and folder.is_dir():
+                package = ProcessPackage(**{**package.__dict__, "templates": folder})
+            found.append(package)
+    return tuple(found)
+
+
+def template_folders() -> list[Path]:
+    """The template folders of the packages (for the app's Jinja loader)."""
+    return [p.templates for p in packages() if p.templates is not None]
