@@ -627,7 +627,7 @@ def test_the_task_pages_render_and_take_the_forms(api):
 def test_the_operations_are_guarded_by_the_erp_permissions(api):
     from tests.helpers import user
     from webapp.errors import PermissionDenied
-    from webapp.operations_supplier import add_certificates, set_supplier_scope
+    from webapp.processes.supplier_qualification.operations import add_certificates, set_supplier_scope
     from webapp.services.acting import acting_as
 
     cert = certificates("G")["certificates"][:1]

@@ -5,7 +5,6 @@ the engine (services.acting), inside that same transaction: if anything fails, t
 workflow state and the audit events are all rolled back and the failure becomes an incident.
 """
 
-from . import operations_subcontract, operations_supplier
 from .services.acting import operation_actor
 from .services.erp import ledger, lots, parties, trace
 from .services.erp.common import by_code, lot_by_codes
@@ -78,10 +77,8 @@ def register(registry):
         required={"subject": text},
         optional={"role": text, "user": text, "body": text, "kind": text},
     )
-    operations_subcontract.register(registry)
     from .processes import packages  # each process package registers its own operations
 
     for package in packages():
         if package.register_operations is not None:
             package.register_operations(registry)
-    operations_supplier.register(registry)

@@ -1,5 +1,5 @@
 """Recalls: the record of one recall process instance and its notices, kept by the recall's service
-tasks (webapp/operations_recall.py) inside the task-completion transaction, each change audited.
+tasks (operations.py beside it) inside the task-completion transaction, each change audited.
 
 - scope: the union of the forward traces of every affected lot (services/erp/trace.py): lots with
   their depth and status, serials, shipments, customers with the quantities shipped, stock per

@@ -9,11 +9,11 @@ refusal rolls the completion back and leaves an incident naming the reason.
 
 from datetime import date
 
-from .errors import InvalidInput, PermissionDenied
-from .permissions import has_permission
-from .services.acting import operation_actor
-from .services.erp import parties, scorecard
-from .services.erp.common import business_date, by_code
+from ...errors import InvalidInput, PermissionDenied
+from ...permissions import has_permission
+from ...services.acting import operation_actor
+from ...services.erp import parties, scorecard
+from ...services.erp.common import business_date, by_code
 
 
 def _actor(permission):

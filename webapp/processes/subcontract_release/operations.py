@@ -5,12 +5,12 @@ Each runs as the acting user inside the task-completion transaction and goes thr
 instance being driven (services.acting), so the lot's ledger shows which subcontract order moved it.
 """
 
-from .errors import InvalidInput
-from .services.acting import acting_business_key, operation_actor
-from .services.erp import ledger, lots
-from .services.erp.common import business_date, by_code, lot_by_codes, refusals_audited
-from .services.erp.guards import check_subcontractor
-from .services.erp.stock import quantity_at
+from ...errors import InvalidInput
+from ...services.acting import acting_business_key, operation_actor
+from ...services.erp import ledger, lots
+from ...services.erp.common import business_date, by_code, lot_by_codes, refusals_audited
+from ...services.erp.guards import check_subcontractor
+from ...services.erp.stock import quantity_at
 
 SHIPPABLE_TO_SUBCONTRACTOR = ("quarantine", "hold", "released")
 
