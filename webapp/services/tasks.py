@@ -115,8 +115,9 @@ def complete_task(actor, task_id, data, signature=None, username_required=False,
         _reauthenticate(actor, req, signature, username_required)
 
     def complete(step: Drive) -> AuditEntry | None:
-        step.session.refresh(row)
-        _require_open(row)
+        # The instance was just locked and loaded fresh: if a concurrent completion got there first,
+        # its workflow no longer has this task ready (TaskNotReady → 409), so the task row needs no
+        # reload of its own.
         task = engine().human_task(step.workflow, step.ref, row.task_id)
         forms.validate(record_choices.fill(task.form["schema"]) if task.form else None, data)
         if req is not None and not _sign(step.session, actor, step.instance, row, req, data):

@@ -1,8 +1,9 @@
 """Writing an engine snapshot back to the instance row and the human-task index."""
 
+from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, update
 
 from ..models import HumanTaskRow, MessageSubscription, OutboxMessage, User
 from ..models._types import utcnow
@@ -10,7 +11,20 @@ from . import notifications
 from .deployments import uses_messages
 
 
-def apply_snapshot(session, instance, snapshot):
+@dataclass(frozen=True)
+class Before:
+    """What the instance's rows hold before a step, as its workflow said when it was loaded: one open
+    task row per ready human task and one subscription per name it waited for. The step's writes
+    are the difference to the snapshot, so an ordinary completion reads neither table again."""
+
+    ready: frozenset = frozenset()
+    waiting_for: frozenset = frozenset()
+
+
+NOTHING_BEFORE = Before()  # a new instance
+
+
+def apply_snapshot(session, instance, snapshot, before=NOTHING_BEFORE):
     """Store status, data and state; add rows for new ready tasks, close rows no longer ready."""
     now = utcnow()
     instance.state_json = snapshot.state_json
@@ -21,17 +35,22 @@ def apply_snapshot(session, instance, snapshot):
     if snapshot.status == "completed":
         instance.completed_at = now
     if snapshot.thrown or uses_messages(instance.version):
-        _route_messages(session, instance, snapshot)
-    ready = {t.id: t for t in snapshot.ready_tasks}
-    open_rows = session.scalars(
-        select(HumanTaskRow).where(HumanTaskRow.instance_id == instance.id, HumanTaskRow.completed_at.is_(None))
-    ).all()
-    known = {row.task_id for row in open_rows}
-    for row in open_rows:
-        if row.task_id not in ready:
-            row.state, row.completed_at = "cancelled", now
+        _route_messages(session, instance, snapshot, before)
+    ready = {t.id for t in snapshot.ready_tasks}
+    gone = before.ready - ready
+    if gone:  # no longer ready (cancelled by a boundary event, a gateway, the instance's end)
+        session.execute(
+            update(HumanTaskRow)
+            .where(
+                HumanTaskRow.instance_id == instance.id,
+                HumanTaskRow.task_id.in_(sorted(gone)),
+                HumanTaskRow.completed_at.is_(None),
+            )
+            .values(state="cancelled", completed_at=now)
+            .execution_options(synchronize_session="fetch")
+        )
     for task in snapshot.ready_tasks:
-        if task.id not in known:
+        if task.id not in before.ready:
             row = HumanTaskRow(
                 instance_id=instance.id,
                 task_id=task.id,
@@ -69,7 +88,7 @@ def _assignee_id(session, task):
     return session.scalar(select(User.id).where(User.username == task.assign_to, User.active.is_(True)))
 
 
-def _route_messages(session, instance, snapshot):
+def _route_messages(session, instance, snapshot, before):
     """Queue what the instance threw (same transaction) and record what it now waits for."""
     for message in snapshot.thrown:
         session.add(
@@ -77,7 +96,13 @@ def _route_messages(session, instance, snapshot):
                 source_instance_id=instance.id, name=message["name"], kind=message["kind"], event=message["event"]
             )
         )
-    session.execute(delete(MessageSubscription).where(MessageSubscription.instance_id == instance.id))
-    if snapshot.status == "running":
-        for name in snapshot.waiting_for:
-            session.add(MessageSubscription(instance_id=instance.id, name=name))
+    waiting = set(snapshot.waiting_for) if snapshot.status == "running" else set()
+    dropped = before.waiting_for - waiting
+    if dropped:
+        session.execute(
+            delete(MessageSubscription).where(
+                MessageSubscription.instance_id == instance.id, MessageSubscription.name.in_(sorted(dropped))
+            )
+        )
+    for name in sorted(waiting - before.waiting_for):
+        session.add(MessageSubscription(instance_id=instance.id, name=name))
