@@ -282,6 +282,6 @@ def _compile_process(parser: SpiffBpmnParser, trees: Trees, bundle: ProcessBundl
         spec_json=spec_serializer.dumps(spec, specs),
         roles=tuple(roles),
         start_roles=start_roles,
-        business_key_prefix=props.get("businessKeyPrefix", ""),  # type: ignore[arg-type]
+        business_key_prefix=props.get("businessKeyPrefix") or "",
         start_messages=tuple(start_names(spec)),
     )
