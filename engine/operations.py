@@ -81,9 +81,10 @@ class OperationRegistry:
         """{name: Operation}, for bundle validation."""
         return {name: item.operation for name, item in self._items.items()}
 
-    def call(self, name: str, params: Mapping[str, Any]) -> str:
-        """Run the operation; its result as JSON text (what SpiffWorkflow stores in the result variable)."""
-        item = self._items.get(name)
+    def call(self, name: str | None, params: Mapping[str, Any]) -> str:
+        """Run the operation; its result as JSON text (what SpiffWorkflow stores in the result variable).
+        No name (the sandbox's call_service defaults to none) is not registered either."""
+        item = self._items.get(name) if name is not None else None
         if item is None:
             raise ServiceError(name, "not registered")
         values = {key: param.get("value") if isinstance(param, dict) else param for key, param in params.items()}
@@ -97,7 +98,7 @@ class OperationRegistry:
         return json.dumps(result, default=str, ensure_ascii=False)
 
 
-def _check_types(name: str, operation: Operation, values: Mapping[str, Any]) -> None:
+def _check_types(name: str | None, operation: Operation, values: Mapping[str, Any]) -> None:
     """ServiceError naming the first parameter whose value is not of its declared type (None passes
     for an optional parameter)."""
     for param, wanted in operation.types:
