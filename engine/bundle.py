@@ -1,19 +1,26 @@
 """A process bundle: the BPMN, DMN and form files that make up deployable processes."""
 
+from __future__ import annotations
+
 import hashlib
 import io
+import os
 import re
 import zipfile
 import zlib
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
+from typing import Literal, Self
 
-from .errors import BundleError
+from .errors import BundleError, Problem
 
 BPMN_SUFFIX, DMN_SUFFIX, FORM_SUFFIX = ".bpmn", ".dmn", ".json"
 # Files SpiffArena exports next to the diagrams that carry nothing to deploy.
 IGNORED_NAMES = {"process_model.json", "process_group.json"}
 MAX_ZIP_FILES, MAX_UNPACKED_BYTES = 500, 50 * 1024 * 1024
+
+FileKind = Literal["bpmn", "dmn", "form", "other"]
 
 
 @dataclass(frozen=True)
@@ -24,7 +31,7 @@ class SourceFile:
     text: str
 
     @property
-    def kind(self):
+    def kind(self) -> FileKind:
         """'bpmn', 'dmn' or 'form', from the file name."""
         if self.name.endswith(BPMN_SUFFIX):
             return "bpmn"
@@ -38,13 +45,13 @@ class SourceFile:
 class ProcessBundle:
     """An immutable set of source files addressed by name."""
 
-    def __init__(self, files):
-        self.files = {f.name: f for f in files}
+    def __init__(self, files: Iterable[SourceFile]) -> None:
+        self.files: dict[str, SourceFile] = {f.name: f for f in files}
 
     @classmethod
-    def from_paths(cls, *paths):
+    def from_paths(cls, *paths: str | os.PathLike[str]) -> Self:
         """Collect *.bpmn, *.dmn and *.json files from the given files and folders (not recursive)."""
-        files = []
+        files: list[SourceFile] = []
         for given in map(Path, paths):
             for path in sorted(given.glob("*")) if given.is_dir() else [given]:
                 if path.suffix in (BPMN_SUFFIX, DMN_SUFFIX, FORM_SUFFIX) and path.is_file():
@@ -54,11 +61,12 @@ class ProcessBundle:
     from_directories = from_paths
 
     @classmethod
-    def from_uploads(cls, uploads):
+    def from_uploads(cls, uploads: Iterable[tuple[str, bytes]]) -> Self:
         """Build from uploaded (filename, bytes) pairs; .zip archives are unpacked (folders flattened).
         Raises BundleError for undecodable files, duplicate names, oversized or damaged archives and
         names that are not plain relative paths (absolute, `..`, backslashes, drive letters)."""
-        files, problems = {}, []
+        files: dict[str, SourceFile] = {}
+        problems: list[Problem] = []
         for filename, data in uploads:
             unsafe = unsafe_name(filename)
             if unsafe:
@@ -88,16 +96,16 @@ class ProcessBundle:
             raise BundleError(problems)
         return cls(files.values())
 
-    def of_kind(self, kind):
+    def of_kind(self, kind: FileKind) -> list[SourceFile]:
         """The files of one kind, sorted by name."""
         return [f for name, f in sorted(self.files.items()) if f.kind == kind]
 
-    def get(self, name):
+    def get(self, name: str) -> SourceFile | None:
         """The file called `name`, or None."""
         return self.files.get(name)
 
 
-def content_hash(files):
+def content_hash(files: Iterable[SourceFile]) -> str:
     """SHA-256 over the names and texts of `files`, independent of their order."""
     digest = hashlib.sha256()
     for f in sorted(files, key=lambda f: f.name):
@@ -108,7 +116,7 @@ def content_hash(files):
 _DRIVE = re.compile(r"^[A-Za-z]:")
 
 
-def unsafe_name(name):
+def unsafe_name(name: str) -> str | None:
     """Why `name` (an uploaded file or zip member) is not a plain relative path, or None when it is."""
     if not name or any(ord(c) < 32 for c in name):
         return "empty or with control characters"
@@ -123,11 +131,11 @@ def unsafe_name(name):
     return None
 
 
-def _problem(file, message):
+def _problem(file: str | None, message: str) -> Problem:
     return {"file": file, "line": None, "element": None, "message": message}
 
 
-def _unzip(filename, data, problems):
+def _unzip(filename: str, data: bytes, problems: list[Problem]) -> list[tuple[str, bytes]]:
     """The members of a zip archive, refusing archives too large once unpacked (zip bombs), members
     named outside the archive's own folder and members whose data does not match their header."""
     try:
@@ -145,7 +153,7 @@ def _unzip(filename, data, problems):
         return []
     if unsafe:
         return []
-    entries = []
+    entries: list[tuple[str, bytes]] = []
     for member in members:
         try:
             content = archive.read(member)

@@ -5,20 +5,28 @@ spec is stored per deployed version, never per instance), the exact files it dep
 content hash, so that the same content is recognised as the same version.
 """
 
-import json
-from dataclasses import dataclass, field
+from __future__ import annotations
 
+import json
+from collections.abc import Container, Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from lxml import etree
 from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 from SpiffWorkflow.spiff.parser.process import VALIDATOR, SpiffBpmnParser
 
-from .bundle import content_hash
-from .errors import BundleError
+from .bundle import ProcessBundle, SourceFile, content_hash
+from .errors import BundleError, Problem
 from .messages import start_names
 from .roles import lane_to_role
 from .serializer import spec_serializer
-from .validation import Findings, check_bpmn, check_dmn
+from .validation import Findings, Operation, check_bpmn, check_dmn
 from .xml_safety import parse_xml
+
+if TYPE_CHECKING:
+    from SpiffWorkflow.bpmn.specs.bpmn_process_spec import BpmnProcessSpec
 
 SPIFF_NS = "http://spiffworkflow.org/bpmn/schema/1.0/core"
 BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
@@ -34,20 +42,20 @@ class CompiledProcess:
     key: str
     name: str
     content_hash: str
-    files: tuple = field(repr=False)
+    files: tuple[SourceFile, ...] = field(repr=False)
     spec_json: str = field(repr=False)
-    roles: tuple = ()
-    start_roles: tuple = ()
+    roles: tuple[str, ...] = ()
+    start_roles: tuple[str, ...] = ()
     business_key_prefix: str = ""
-    start_messages: tuple = ()
+    start_messages: tuple[str, ...] = ()
 
 
-def _problem(exc, default_file):
+def _problem(exc: Exception, default_file: str) -> Problem:
     """Turn a SpiffWorkflow validation exception into a report row."""
-    line = getattr(exc, "line_number", None) or None
+    line = str(getattr(exc, "line_number", None) or "")
     return {
         "file": getattr(exc, "file_name", None) or default_file,
-        "line": int(line) if str(line or "").isdigit() else None,
+        "line": int(line) if line.isdigit() else None,
         "element": getattr(exc, "id", None) or None,
         "message": str(getattr(exc, "error_msg", None) or exc),
     }
@@ -58,16 +66,21 @@ class ValidationReport:
     """The outcome of validating a bundle: compiled processes (only when there are no errors),
     errors that block a deployment and warnings that do not."""
 
-    processes: tuple = ()
-    errors: tuple = ()
-    warnings: tuple = ()
+    processes: tuple[CompiledProcess, ...] = ()
+    errors: tuple[Problem, ...] = ()
+    warnings: tuple[Problem, ...] = ()
 
 
-def _load_parser(bundle, library):
+Trees = dict[str, etree._ElementTree]  # parsed source files by file name
+
+
+def _load_parser(bundle: ProcessBundle, library: ProcessBundle | None) -> tuple[SpiffBpmnParser, Trees, Trees]:
     """Feed every BPMN and DMN file of the bundle into a validating Spiff parser, then the files of
     `library` (already deployed) that the bundle does not replace, so references can resolve."""
     parser = SpiffBpmnParser(validator=VALIDATOR)
-    trees, dmn_trees, problems = {}, {}, []
+    trees: Trees = {}
+    dmn_trees: Trees = {}
+    problems: list[Problem] = []
     for source in bundle.of_kind("dmn") + bundle.of_kind("bpmn"):
         try:
             tree = parse_xml(source.text, source.name)
@@ -87,7 +100,7 @@ def _load_parser(bundle, library):
     return parser, trees, dmn_trees
 
 
-def _add_library(parser, bundle, library):
+def _add_library(parser: SpiffBpmnParser, bundle: ProcessBundle, library: ProcessBundle | None) -> None:
     """Deployed DMN and BPMN files the bundle lacks; skipped where they would redefine its ids."""
     if library is None:
         return
@@ -107,12 +120,12 @@ def _add_library(parser, bundle, library):
                 known |= ids
 
 
-def _process_node(tree, process_id):
+def _process_node(tree: etree._ElementTree, process_id: str) -> etree._Element | None:
     nodes = tree.xpath(f"//bpmn:process[@id='{process_id}']", namespaces=NS)
     return nodes[0] if nodes else None
 
 
-def _properties(node):
+def _properties(node: etree._Element) -> dict[str | None, str | None]:
     """The spiffworkflow:properties directly on `node`, as a dict."""
     return {
         p.get("name"): p.get("value")
@@ -120,7 +133,7 @@ def _properties(node):
     }
 
 
-def _referenced_forms(node):
+def _referenced_forms(node: etree._Element) -> list[str]:
     return sorted(
         {
             p.get("value")
@@ -130,17 +143,21 @@ def _referenced_forms(node):
     )
 
 
-def _referenced_decisions(node):
+def _referenced_decisions(node: etree._Element) -> list[str]:
     return sorted(
         {(e.text or "").strip() for e in node.xpath(".//spiffworkflow:calledDecisionId", namespaces=NS)} - {""}
     )
 
 
-def _dependencies(parser, trees, bundle, process_id):
+def _dependencies(
+    parser: SpiffBpmnParser, trees: Trees, bundle: ProcessBundle, process_id: str
+) -> tuple[dict[str, BpmnProcessSpec], list[str], list[str]]:
     """The source files process `process_id` needs: its BPMN, called processes, DMN and forms."""
     specs = {process_id: parser.get_spec(process_id)}
     specs.update(parser.get_subprocess_specs(process_id))
-    names, problems, roles = set(), [], set()
+    names: set[str] = set()
+    problems: list[Problem] = []
+    roles: set[str] = set()
     for pid in specs:
         pparser = parser.get_process_parser(pid)
         names.add(pparser.filename)
@@ -179,12 +196,12 @@ def _dependencies(parser, trees, bundle, process_id):
     return specs, sorted(names - {None}), sorted(roles)
 
 
-def _check_forms(bundle, names):
-    problems = []
+def _check_forms(bundle: ProcessBundle, names: Iterable[str]) -> None:
+    problems: list[Problem] = []
     for name in names:
         if name.endswith(".json"):
             try:
-                json.loads(bundle.get(name).text)
+                json.loads(bundle.files[name].text)
             except ValueError as exc:
                 problems.append(
                     {
@@ -198,7 +215,12 @@ def _check_forms(bundle, names):
         raise BundleError(problems)
 
 
-def validate_bundle(bundle, library=None, operations=None, known_roles=None):
+def validate_bundle(
+    bundle: ProcessBundle,
+    library: ProcessBundle | None = None,
+    operations: Mapping[str, Operation] | None = None,
+    known_roles: Container[str] | None = None,
+) -> ValidationReport:
     """Validate `bundle` completely and compile its executable processes; never raises for content."""
     from .bundle import ProcessBundle
 
@@ -212,7 +234,7 @@ def validate_bundle(bundle, library=None, operations=None, known_roles=None):
         check_bpmn(name, tree, findings, operations, known_roles)
     for name, tree in dmn_trees.items():
         check_dmn(name, tree, findings)
-    compiled = []
+    compiled: list[CompiledProcess] = []
     for process_id in sorted(parser.get_process_ids()):
         pparser = parser.get_process_parser(process_id)
         if not pparser.process_executable or pparser.filename not in trees:
@@ -232,7 +254,9 @@ def validate_bundle(bundle, library=None, operations=None, known_roles=None):
     )
 
 
-def compile_bundle(bundle, library=None, operations=None):
+def compile_bundle(
+    bundle: ProcessBundle, library: ProcessBundle | None = None, operations: Mapping[str, Operation] | None = None
+) -> list[CompiledProcess]:
     """Parse and validate `bundle`; return one CompiledProcess per executable process or raise
     BundleError with every problem found."""
     report = validate_bundle(bundle, library, operations)
@@ -241,12 +265,12 @@ def compile_bundle(bundle, library=None, operations=None):
     return list(report.processes)
 
 
-def _compile_process(parser, trees, bundle, process_id):
+def _compile_process(parser: SpiffBpmnParser, trees: Trees, bundle: ProcessBundle, process_id: str) -> CompiledProcess:
     """One executable process: its specs, dependency files and properties."""
     pparser = parser.get_process_parser(process_id)
     specs, names, roles = _dependencies(parser, trees, bundle, process_id)
     _check_forms(bundle, names)
-    files = tuple(bundle.get(n) for n in names)
+    files = tuple(bundle.files[n] for n in names)  # _dependencies found every one of them
     props = _properties(_process_node(trees[pparser.filename], process_id))
     start_roles = tuple(r.strip() for r in (props.get(START_ROLES_PROPERTY) or "").split(",") if r.strip())
     spec = specs.pop(process_id)
@@ -258,6 +282,6 @@ def _compile_process(parser, trees, bundle, process_id):
         spec_json=spec_serializer.dumps(spec, specs),
         roles=tuple(roles),
         start_roles=start_roles,
-        business_key_prefix=props.get("businessKeyPrefix", ""),
+        business_key_prefix=props.get("businessKeyPrefix") or "",
         start_messages=tuple(start_names(spec)),
     )

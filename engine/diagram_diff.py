@@ -4,7 +4,13 @@ Only what changes behaviour or what people read counts: type, name, lane, connec
 scripts, instructions, SpiffWorkflow properties and other definitions. Moving a shape does not.
 """
 
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
+from typing import TypeAlias
+
+from lxml import etree
 
 from .diagram_model import MODEL, SPIFF, element_name, find_process, is_model, local_name, tag
 
@@ -25,6 +31,11 @@ _SEPARATE = {
 }
 _SEPARATE_EXTENSIONS = {"properties", "instructionsForEndUser", "preScript", "postScript"}
 
+# An element subtree as a comparable value: tag, sorted attributes, trimmed text, children.
+Normalised: TypeAlias = tuple[str, tuple[tuple[str, str], ...], str, tuple["Normalised", ...]]
+# What else defines an element: its other attributes, then normalised children and extensions.
+Detail: TypeAlias = tuple[str, str] | Normalised
+
 
 @dataclass(frozen=True)
 class ElementInfo:
@@ -34,18 +45,18 @@ class ElementInfo:
     type: str
     name: str
     lane: str | None = None
-    incoming: tuple = ()
-    outgoing: tuple = ()
+    incoming: tuple[str, ...] = ()
+    outgoing: tuple[str, ...] = ()
     source: str | None = None
     target: str | None = None
     condition: str | None = None
-    properties: tuple = ()
-    scripts: tuple = ()
+    properties: tuple[tuple[str, str], ...] = ()
+    scripts: tuple[tuple[str, str], ...] = ()
     instructions: str | None = None
-    details: tuple = ()
+    details: tuple[Detail, ...] = ()
 
 
-def is_flow_element(element):
+def is_flow_element(element: etree._Element) -> bool:
     """True for flow nodes, sequence flows and data references: what a process diff compares."""
     if not is_model(element):
         return False
@@ -59,7 +70,7 @@ def is_flow_element(element):
     )
 
 
-def _flow_elements(container):
+def _flow_elements(container: etree._Element) -> Iterator[etree._Element]:
     """Flow elements of a process or sub-process, including those nested in sub-processes."""
     for child in container:
         if is_flow_element(child):
@@ -68,25 +79,26 @@ def _flow_elements(container):
                 yield from _flow_elements(child)
 
 
-def _text(element):
+def _text(element: etree._Element | None) -> str | None:
     if element is None or element.text is None:
         return None
-    return element.text.replace("\r\n", "\n").strip()
+    text: str = element.text
+    return text.replace("\r\n", "\n").strip()
 
 
-def _normalised(element):
+def _normalised(element: etree._Element) -> Normalised:
     """A comparable value for an element subtree: tag, attributes, trimmed text, children."""
     attributes = tuple(sorted((key, value) for key, value in element.attrib.items()))
     children = tuple(_normalised(child) for child in element if isinstance(child.tag, str))
     return element.tag, attributes, _text(element) or "", children
 
 
-def _extensions(element):
+def _extensions(element: etree._Element) -> list[etree._Element]:
     found = element.find(tag(MODEL, "extensionElements"))
     return [] if found is None else [child for child in found if isinstance(child.tag, str)]
 
 
-def _properties(element):
+def _properties(element: etree._Element) -> tuple[tuple[str, str], ...]:
     return tuple(
         sorted(
             (prop.get("name", ""), prop.get("value", ""))
@@ -97,7 +109,7 @@ def _properties(element):
     )
 
 
-def _scripts(element):
+def _scripts(element: etree._Element) -> tuple[tuple[str, str], ...]:
     found = [("script", _text(element.find(tag(MODEL, "script"))))]
     found += [
         (local_name(ext), _text(ext))
@@ -107,11 +119,11 @@ def _scripts(element):
     return tuple((kind, text) for kind, text in found if text)
 
 
-def _instructions(element):
+def _instructions(element: etree._Element) -> str | None:
     return next((_text(ext) for ext in _extensions(element) if ext.tag == tag(SPIFF, "instructionsForEndUser")), None)
 
 
-def _details(element):
+def _details(element: etree._Element) -> tuple[Detail, ...]:
     """Everything else that defines the element: attributes, event definitions, other extensions."""
     attributes = tuple(
         sorted(
@@ -131,16 +143,16 @@ def _details(element):
     return attributes + children + extensions
 
 
-def _lanes(process):
+def _lanes(process: etree._Element) -> dict[str, str]:
     """The name of the innermost lane each flow node is in, by node id."""
-    lanes = {}
+    lanes: dict[str, str] = {}
     for lane in process.iter(tag(MODEL, "lane")):  # document order: nested lanes come later
         for ref in lane.findall(tag(MODEL, "flowNodeRef")):
             lanes[(ref.text or "").strip()] = element_name(lane)
     return lanes
 
 
-def _info(element, flows, lanes):
+def _info(element: etree._Element, flows: list[etree._Element], lanes: Mapping[str, str]) -> ElementInfo:
     element_id = element.get("id")
     return ElementInfo(
         id=element_id,
@@ -159,7 +171,7 @@ def _info(element, flows, lanes):
     )
 
 
-def elements_of(root, process_id=None):
+def elements_of(root: etree._Element, process_id: str | None = None) -> dict[str, ElementInfo]:
     """ElementInfo of every flow element of the process, by id, in document order."""
     process = find_process(root, process_id)
     elements = [el for el in _flow_elements(process) if el.get("id")]
@@ -168,9 +180,9 @@ def elements_of(root, process_id=None):
     return {el.get("id"): _info(el, flows, lanes) for el in elements}
 
 
-def compare(old, new):
+def compare(old: Mapping[str, ElementInfo], new: Mapping[str, ElementInfo]) -> dict[str, str]:
     """{id: 'added' | 'removed' | 'changed'} between two ElementInfo mappings; equal ones left out."""
-    changes = {}
+    changes: dict[str, str] = {}
     for element_id, info in new.items():
         if element_id not in old:
             changes[element_id] = "added"

@@ -4,16 +4,21 @@ Markers do not take the colour of the line that uses them (context-stroke is not
 so each highlight variant gets its own coloured copy and only the copies used are written.
 """
 
-import math
+from __future__ import annotations
 
-from .diagram_model import MODEL, Bounds, tag
+import math
+from collections.abc import Iterable, Sequence
+
+from lxml import etree
+
+from .diagram_model import MODEL, Bounds, Edge, Point, tag
 from .diagram_shapes import external_label
 from .diagram_text import EXTERNAL_LABEL_WIDTH, LABEL_FONT, LINE_HEIGHT, add, num, text_block, wrap
 
 CORNER = 5  # radius of the rounded bends, as bpmn.io draws connections
 
 # name: (path, refX, refY, fill style, marker size); all drawn in a 20x20 box like bpmn.io's.
-MARKERS = {
+MARKERS: dict[str, tuple[str, float, float, str, int]] = {
     "arrow": ("M 1 5 L 11 10 L 1 15 Z", 11, 10, "solid", 15),
     "default": ("M 6 4 L 10 16", 0, 10, "line", 15),
     "conditional": ("M 0 10 L 8 6 L 16 10 L 8 14 Z", -1, 10, "open", 15),
@@ -23,12 +28,12 @@ MARKERS = {
 }
 
 
-def marker_id(name, variant):
+def marker_id(name: str, variant: str) -> str:
     """The id of the `variant` ('plain', 'taken', 'diff-added', …) copy of a marker."""
     return f"tf-{name}" if variant == "plain" else f"tf-{name}-{variant}"
 
 
-def write_markers(defs, used):
+def write_markers(defs: etree._Element, used: Iterable[tuple[str, str]]) -> None:
     """One <marker> per (name, variant) pair in `used`, into <defs>."""
     for name, variant in sorted(used):
         path, ref_x, ref_y, fill, size = MARKERS[name]
@@ -47,18 +52,18 @@ def write_markers(defs, used):
         add(marker, "path", d=path, class_=f"mk mk-{variant} mk-{fill}")
 
 
-def _is_default(edge):
+def _is_default(edge: Edge) -> bool:
     return edge.source is not None and edge.source.get("default") == edge.id
 
 
-def _is_conditional(edge):
+def _is_conditional(edge: Edge) -> bool:
     """A condition on a flow leaving an activity (not a gateway) gets the diamond marker."""
     if edge.element.find(tag(MODEL, "conditionExpression")) is None or edge.source is None:
         return False
     return not edge.source.tag.endswith("Gateway")
 
 
-def edge_markers(edge):
+def edge_markers(edge: Edge) -> tuple[str | None, str | None, str | None]:
     """(start marker, end marker, line style class) for an edge of this kind."""
     if edge.kind == "sequenceFlow":
         start = "default" if _is_default(edge) else "conditional" if _is_conditional(edge) else None
@@ -72,7 +77,7 @@ def edge_markers(edge):
     return None, "open-arrow", "dotted"  # data input/output associations
 
 
-def _towards(point, target, distance):
+def _towards(point: Point, target: Point, distance: float) -> Point:
     length = math.dist(point, target)
     if length == 0:
         return point
@@ -80,7 +85,7 @@ def _towards(point, target, distance):
     return point[0] + (target[0] - point[0]) * ratio, point[1] + (target[1] - point[1]) * ratio
 
 
-def path_data(points):
+def path_data(points: Sequence[Point]) -> str:
     """SVG path data through `points`, bends rounded like bpmn.io's connections."""
     parts = [f"M {num(points[0][0])} {num(points[0][1])}"]
     for before, corner, after in zip(points, points[1:], points[2:]):
@@ -93,7 +98,7 @@ def path_data(points):
     return " ".join(parts)
 
 
-def midpoint(points):
+def midpoint(points: Sequence[Point]) -> tuple[Point, bool]:
     """The point halfway along the polyline, and whether the segment there is horizontal."""
     lengths = [math.dist(a, b) for a, b in zip(points, points[1:])]
     remaining = sum(lengths) / 2
@@ -105,7 +110,7 @@ def midpoint(points):
     return points[0], True
 
 
-def _flow_label(g, edge, name):
+def _flow_label(g: etree._Element, edge: Edge, name: str) -> Bounds | None:
     """A flow's name: at its DI label bounds, else beside the middle of the line."""
     if not name:
         return None
@@ -119,7 +124,9 @@ def _flow_label(g, edge, name):
     return text_block(g, lines, x + 6, y - height / 2, LABEL_FONT, anchor="start", css="label halo")
 
 
-def draw_edge(g, edge, name, variant, used_markers):
+def draw_edge(
+    g: etree._Element, edge: Edge, name: str, variant: str, used_markers: set[tuple[str, str]]
+) -> list[Bounds]:
     """Draw the line, its markers (recorded in `used_markers`) and its name; returns boxes covered."""
     start, end, style = edge_markers(edge)
     if style:

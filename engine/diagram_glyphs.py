@@ -4,26 +4,39 @@ Each icon is drawn once in its own small coordinate box and placed with a transf
 with the shape it sits in.
 """
 
+from __future__ import annotations
+
 import math
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING
+
+from lxml import etree
 
 from .diagram_text import add, num
+
+if TYPE_CHECKING:
+    from .diagram_model import Bounds
 
 EVENT_BOX = 18  # event glyphs are drawn for a circle of radius 18, centred at 0,0
 GATEWAY_BOX = 25  # gateway glyphs for a diamond of half-width 25, centred at 0,0
 ICON_SIZE = 16  # task-type icons are 16x16, 6px in from the task's top-left corner
 
+# An event glyph draws into its placed <g>, filled for throw events; an icon just draws.
+EventGlyph = Callable[[etree._Element, bool], None]
+Icon = Callable[[etree._Element], None]
 
-def _placed(parent, x, y, scale=1.0, css="glyph"):
+
+def _placed(parent: etree._Element, x: float, y: float, scale: float = 1.0, css: str = "glyph") -> etree._Element:
     transform = f"translate({num(x)} {num(y)})" + (f" scale({num(scale)})" if scale != 1 else "")
     return add(parent, "g", class_=css, transform=transform)
 
 
-def _message(g, filled):
+def _message(g: etree._Element, filled: bool) -> None:
     add(g, "rect", x=-8, y=-5.5, width=16, height=11, class_="fill" if filled else "paper")
     add(g, "path", d="M -8 -5.5 L 0 1 L 8 -5.5", class_="cut" if filled else None)
 
 
-def _timer(g, filled):
+def _timer(g: etree._Element, filled: bool) -> None:
     add(g, "circle", r=10.5, class_="paper")
     for hour in range(12):
         angle = math.radians(hour * 30)
@@ -39,27 +52,27 @@ def _timer(g, filled):
     add(g, "path", d="M 0 0 L 2.5 -7 M 0 0 L 6 1")
 
 
-def _polygon(points):
-    def draw(g, filled):
+def _polygon(points: str) -> EventGlyph:
+    def draw(g: etree._Element, filled: bool) -> None:
         add(g, "polygon", points=points, class_="fill" if filled else None)
 
     return draw
 
 
-def _terminate(g, filled):
+def _terminate(g: etree._Element, filled: bool) -> None:
     add(g, "circle", r=10, class_="fill")
 
 
-def _conditional(g, filled):
+def _conditional(g: etree._Element, filled: bool) -> None:
     add(g, "rect", x=-6.5, y=-8.5, width=13, height=17, class_="paper")
     add(g, "path", d="M -4 -5 H 4 M -4 -1.7 H 4 M -4 1.7 H 4 M -4 5 H 4", class_="hair")
 
 
-def _cancel(g, filled):
+def _cancel(g: etree._Element, filled: bool) -> None:
     add(g, "path", d="M -7 -7 L 7 7 M 7 -7 L -7 7", class_="heavy")
 
 
-EVENT_GLYPHS = {
+EVENT_GLYPHS: dict[str, EventGlyph] = {
     "messageEventDefinition": _message,
     "timerEventDefinition": _timer,
     "errorEventDefinition": _polygon("-8,8 -3.5,-7 1.5,2 7,-8 3,7.5 -1.5,-1.5"),
@@ -74,7 +87,9 @@ EVENT_GLYPHS = {
 }
 
 
-def event_glyph(parent, definitions, cx, cy, radius, filled):
+def event_glyph(
+    parent: etree._Element, definitions: Sequence[str], cx: float, cy: float, radius: float, filled: bool
+) -> None:
     """Draw the glyph of the event's definitions (a pentagon for several); filled for throw events."""
     if not definitions:
         return
@@ -84,8 +99,8 @@ def event_glyph(parent, definitions, cx, cy, radius, filled):
         drawer(_placed(parent, cx, cy, radius / EVENT_BOX), filled)
 
 
-def _gear(g):
-    points = []
+def _gear(g: etree._Element) -> None:
+    points: list[str] = []
     for step in range(32):
         radius = 7.5 if step % 4 in (0, 1) else 5.6
         angle = math.radians(step * 360 / 32)
@@ -94,12 +109,12 @@ def _gear(g):
     add(g, "circle", cx=8, cy=8, r=2.4, class_="paper thin")
 
 
-def _user(g):
+def _user(g: etree._Element) -> None:
     add(g, "path", d="M 1.5 16 C 1.5 10.5 4.5 9.2 8 9.2 C 11.5 9.2 14.5 10.5 14.5 16 Z", class_="paper")
     add(g, "circle", cx=8, cy=5, r=3.6, class_="paper")
 
 
-def _manual(g):
+def _manual(g: etree._Element) -> None:
     add(
         g,
         "path",
@@ -110,7 +125,7 @@ def _manual(g):
     )
 
 
-def _script(g):
+def _script(g: etree._Element) -> None:
     add(
         g,
         "path",
@@ -120,21 +135,21 @@ def _script(g):
     add(g, "path", d="M 4.5 4.5 H 11.5 M 4 7.5 H 11 M 3.5 10.5 H 10", class_="hair")
 
 
-def _business_rule(g):
+def _business_rule(g: etree._Element) -> None:
     add(g, "rect", x=0.5, y=2, width=15, height=12, class_="paper thin")
     add(g, "rect", x=0.5, y=2, width=15, height=3.5, class_="fill thin")
     add(g, "path", d="M 0.5 9.5 H 15.5 M 5 5.5 V 14", class_="hair")
 
 
-def _envelope(filled):
-    def draw(g):
+def _envelope(filled: bool) -> Icon:
+    def draw(g: etree._Element) -> None:
         add(g, "rect", x=0.5, y=3, width=15, height=10.5, class_="fill thin" if filled else "paper thin")
         add(g, "path", d="M 0.5 3 L 8 9 L 15.5 3", class_="cut thin" if filled else "thin")
 
     return draw
 
 
-TASK_MARKERS = {
+TASK_MARKERS: dict[str, Icon] = {
     "userTask": _user,
     "manualTask": _manual,
     "serviceTask": _gear,
@@ -145,14 +160,14 @@ TASK_MARKERS = {
 }
 
 
-def task_marker(parent, kind, bounds):
+def task_marker(parent: etree._Element, kind: str, bounds: Bounds) -> None:
     """The task-type icon in the top-left corner of a task (none for plain tasks)."""
     drawer = TASK_MARKERS.get(kind)
     if drawer:
         drawer(_placed(parent, bounds.x + 6, bounds.y + 6))
 
 
-def _loop_marks(kind, g):
+def _loop_marks(kind: str, g: etree._Element) -> None:
     if kind == "collapsed":
         add(g, "rect", x=0, y=0, width=14, height=14, class_="paper thin")
         add(g, "path", d="M 7 3 V 11 M 3 7 H 11")
@@ -168,7 +183,7 @@ def _loop_marks(kind, g):
         add(g, "polygon", points="7,3 1,7 7,11 7,7 13,11 13,3 7,7", class_="thin")
 
 
-def bottom_markers(parent, kinds, bounds):
+def bottom_markers(parent: etree._Element, kinds: Sequence[str], bounds: Bounds) -> None:
     """Loop, multi-instance, collapsed '+', ad-hoc and compensation markers centred at the bottom."""
     width = 14 * len(kinds) + 3 * (len(kinds) - 1)
     x = bounds.cx - width / 2
@@ -177,29 +192,29 @@ def bottom_markers(parent, kinds, bounds):
         x += 17
 
 
-def _exclusive(g):
+def _exclusive(g: etree._Element) -> None:
     add(g, "path", d="M -7.5 -9.5 L 7.5 9.5 M 7.5 -9.5 L -7.5 9.5")
 
 
-def _parallel(g):
+def _parallel(g: etree._Element) -> None:
     add(g, "path", d="M 0 -12 V 12 M -12 0 H 12")
 
 
-def _inclusive(g):
+def _inclusive(g: etree._Element) -> None:
     add(g, "circle", r=9, class_="bold")
 
 
-def _complex(g):
+def _complex(g: etree._Element) -> None:
     add(g, "path", d="M 0 -12 V 12 M -12 0 H 12 M -8.5 -8.5 L 8.5 8.5 M 8.5 -8.5 L -8.5 8.5", class_="heavy")
 
 
-def _event_based(g):
+def _event_based(g: etree._Element) -> None:
     add(g, "circle", r=12, class_="thin")
     add(g, "circle", r=9.5, class_="thin")
     add(g, "polygon", points="0,-6 5.7,-1.9 3.5,4.9 -3.5,4.9 -5.7,-1.9", class_="thin")
 
 
-GATEWAY_GLYPHS = {
+GATEWAY_GLYPHS: dict[str, Icon] = {
     "exclusiveGateway": _exclusive,
     "parallelGateway": _parallel,
     "inclusiveGateway": _inclusive,
@@ -208,14 +223,14 @@ GATEWAY_GLYPHS = {
 }
 
 
-def gateway_glyph(parent, kind, bounds):
+def gateway_glyph(parent: etree._Element, kind: str, bounds: Bounds) -> None:
     """The kind mark inside a gateway diamond: X, +, O, * or the event-based circle and pentagon."""
     drawer = GATEWAY_GLYPHS.get(kind)
     if drawer:
         drawer(_placed(parent, bounds.cx, bounds.cy, min(bounds.width, bounds.height) / 2 / GATEWAY_BOX))
 
 
-def _badge_mark(g, state):
+def _badge_mark(g: etree._Element, state: str) -> None:
     if state == "completed":
         add(g, "path", d="M -4 0.3 L -1.3 3 L 4 -2.8", class_="badge-mark")
     elif state == "active":
@@ -228,7 +243,7 @@ def _badge_mark(g, state):
         add(g, "path", d="M -3.3 -3.3 L 3.3 3.3 M 3.3 -3.3 L -3.3 3.3", class_="badge-mark")
 
 
-def state_badge(parent, state, x, y):
+def state_badge(parent: etree._Element, state: str, x: float, y: float) -> None:
     """A round badge with a state glyph (tick, play, clock, !, ×) so states do not rely on colour."""
     g = _placed(parent, x, y, css=f"badge badge-{state}")
     add(g, "circle", r=8)

@@ -4,8 +4,14 @@ Each drawer writes into the element's <g> and returns the boxes it covered (shap
 the caller can size the viewBox to what is really drawn.
 """
 
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from lxml import etree
+
 from .diagram_glyphs import ICON_SIZE, TASK_MARKERS, bottom_markers, event_glyph, gateway_glyph, task_marker
-from .diagram_model import MODEL, Bounds, is_model, local_name, tag
+from .diagram_model import MODEL, Bounds, Edge, Point, Shape, is_model, local_name, tag
 from .diagram_text import (
     EXTERNAL_LABEL_WIDTH,
     LABEL_FONT,
@@ -26,8 +32,12 @@ TASK_RADIUS = 10
 NAME_BAND = 30  # width of the name band of pools and lanes, as bpmn.io draws it
 INTERMEDIATE = {"intermediateCatchEvent", "intermediateThrowEvent", "boundaryEvent"}
 
+# A drawer writes one shape into its <g> (with its display name) and returns the boxes it covered;
+# None stands for a label that was not drawn.
+Drawer = Callable[[etree._Element, Shape, str], list[Bounds | None]]
 
-def category(kind):
+
+def category(kind: str) -> str:
     """The drawing family of a model element kind: event, gateway, activity, data or the kind itself."""
     if kind.endswith("Event"):
         return "event"
@@ -40,23 +50,23 @@ def category(kind):
     return kind
 
 
-def is_expanded(shape):
+def is_expanded(shape: Shape) -> bool:
     """True for a sub-process drawn open with its content (BPMNShape isExpanded)."""
     return shape.kind in CONTAINERS and shape.di.get("isExpanded") == "true"
 
 
-def is_horizontal(shape):
+def is_horizontal(shape: Shape) -> bool:
     """Pools and lanes are horizontal unless the DI says otherwise."""
-    return shape.di.get("isHorizontal") != "false"
+    value: str | None = shape.di.get("isHorizontal")
+    return value != "false"
 
 
-def _interrupting(shape):
-    if shape.kind == "boundaryEvent":
-        return shape.element.get("cancelActivity") != "false"
-    return shape.element.get("isInterrupting") != "false"
+def _interrupting(shape: Shape) -> bool:
+    value: str | None = shape.element.get("cancelActivity" if shape.kind == "boundaryEvent" else "isInterrupting")
+    return value != "false"
 
 
-def shape_classes(shape):
+def shape_classes(shape: Shape) -> list[str]:
     """CSS classes describing how the shape is drawn, beyond its kind."""
     classes = [category(shape.kind)]
     if shape.kind in INTERMEDIATE:
@@ -70,7 +80,9 @@ def shape_classes(shape):
     return classes
 
 
-def external_label(g, shape_or_edge, name, default_centre):
+def external_label(
+    g: etree._Element, shape_or_edge: Shape | Edge, name: str, default_centre: Point | None
+) -> Bounds | None:
     """A name outside its shape: at the DI label bounds, else centred below `default_centre`."""
     if not name:
         return None
@@ -78,19 +90,20 @@ def external_label(g, shape_or_edge, name, default_centre):
     label = shape_or_edge.label
     if label is not None and label.width > 0:
         return text_block(g, lines, label.cx, label.y, LABEL_FONT, css="label halo")
+    assert default_centre is not None, "only a shape or edge with label bounds comes without a default centre"
     x, top = default_centre
     return text_block(g, lines, x, top, LABEL_FONT, css="label halo")
 
 
-def _below(bounds):
+def _below(bounds: Bounds) -> Point:
     return bounds.cx, bounds.bottom + 5
 
 
-def _event_definitions(element):
+def _event_definitions(element: etree._Element) -> list[str]:
     return [local_name(child) for child in element if is_model(child) and local_name(child).endswith("EventDefinition")]
 
 
-def draw_event(g, shape, name):
+def draw_event(g: etree._Element, shape: Shape, name: str) -> list[Bounds | None]:
     """A circle: thin for start, double for intermediate/boundary, thick for end; glyph inside."""
     b = shape.bounds
     radius = min(b.width, b.height) / 2
@@ -102,8 +115,8 @@ def draw_event(g, shape, name):
     return [b, external_label(g, shape, name, _below(b))]
 
 
-def _loop_kinds(shape):
-    kinds = []
+def _loop_kinds(shape: Shape) -> list[str]:
+    kinds: list[str] = []
     for child in shape.element:
         if child.tag == tag(MODEL, "standardLoopCharacteristics"):
             kinds.append("loop")
@@ -112,7 +125,7 @@ def _loop_kinds(shape):
     return kinds
 
 
-def _bottom_kinds(shape):
+def _bottom_kinds(shape: Shape) -> list[str]:
     kinds = _loop_kinds(shape)
     if shape.kind in CONTAINERS and not is_expanded(shape):
         kinds.append("collapsed")
@@ -123,7 +136,7 @@ def _bottom_kinds(shape):
     return kinds
 
 
-def _activity_name(g, shape, name):
+def _activity_name(g: etree._Element, shape: Shape, name: str) -> Bounds | None:
     b = shape.bounds
     if not name:
         return None
@@ -135,7 +148,7 @@ def _activity_name(g, shape, name):
     return text_block(g, lines, b.cx, _name_top(shape, lines), TASK_FONT)
 
 
-def _name_top(shape, lines):
+def _name_top(shape: Shape, lines: list[str]) -> float:
     """Centred, unless a long first line would run into the type icon: then just below the icon."""
     b = shape.bounds
     height = LINE_HEIGHT[TASK_FONT] * len(lines)
@@ -149,7 +162,7 @@ def _name_top(shape, lines):
     return max(top, min(icon_bottom, lowest))
 
 
-def draw_activity(g, shape, name):
+def draw_activity(g: etree._Element, shape: Shape, name: str) -> list[Bounds | None]:
     """A rounded rectangle with the type icon, the name inside and loop/collapsed markers below."""
     b = shape.bounds
     add(g, "rect", x=b.x, y=b.y, width=b.width, height=b.height, rx=TASK_RADIUS, class_="shape")
@@ -169,7 +182,7 @@ def draw_activity(g, shape, name):
     return [b, _activity_name(g, shape, name)]
 
 
-def draw_gateway(g, shape, name):
+def draw_gateway(g: etree._Element, shape: Shape, name: str) -> list[Bounds | None]:
     """A diamond with its kind mark; an exclusive gateway's X unless the DI hides it."""
     b = shape.bounds
     points = [(b.cx, b.y), (b.right, b.cy), (b.cx, b.bottom), (b.x, b.cy)]
@@ -179,7 +192,7 @@ def draw_gateway(g, shape, name):
     return [b, external_label(g, shape, name, _below(b))]
 
 
-def _page(g, b):
+def _page(g: etree._Element, b: Bounds) -> None:
     fold = min(12, b.width * 0.3)
     add(
         g,
@@ -193,7 +206,7 @@ def _page(g, b):
     add(g, "path", class_="fold", d=(f"M {num(b.right - fold)} {num(b.y)} V {num(b.y + fold)} H {num(b.right)}"))
 
 
-def _cylinder(g, b):
+def _cylinder(g: etree._Element, b: Bounds) -> None:
     ry = min(8, b.height * 0.15)
     rx = b.width / 2
     body = (
@@ -207,7 +220,7 @@ def _cylinder(g, b):
         add(g, "path", class_="fold", d=f"M {num(b.x)} {num(y)} A {num(rx)} {num(ry)} 0 0 0 {num(b.right)} {num(y)}")
 
 
-def draw_data(g, shape, name):
+def draw_data(g: etree._Element, shape: Shape, name: str) -> list[Bounds | None]:
     """A page with a folded corner for data objects, a cylinder for data stores; name below."""
     b = shape.bounds
     if shape.kind == "dataStoreReference":
@@ -217,7 +230,7 @@ def draw_data(g, shape, name):
     return [b, external_label(g, shape, name, _below(b))]
 
 
-def draw_annotation(g, shape, name):
+def draw_annotation(g: etree._Element, shape: Shape, name: str) -> list[Bounds | None]:
     """An open bracket on the left with the annotation text beside it."""
     b = shape.bounds
     arm = min(15, b.width)
@@ -231,14 +244,14 @@ def draw_annotation(g, shape, name):
     return [b, text_block(g, lines, b.x + 5, b.y + 5, TASK_FONT, anchor="start") if lines else None]
 
 
-def draw_group(g, shape, name):
+def draw_group(g: etree._Element, shape: Shape, name: str) -> list[Bounds | None]:
     """A dash-dotted rounded frame with its name at the label bounds or inside the top edge."""
     b = shape.bounds
     add(g, "rect", x=b.x, y=b.y, width=b.width, height=b.height, rx=TASK_RADIUS, class_="shape")
     return [b, external_label(g, shape, name, (b.cx, b.y + 5))]
 
 
-def _band_name(g, band, name, horizontal, css):
+def _band_name(g: etree._Element, band: Bounds, name: str, horizontal: bool, css: str) -> None:
     """The name of a pool or lane inside its band, turned to read upwards in horizontal ones."""
     if not name:
         return
@@ -250,13 +263,13 @@ def _band_name(g, band, name, horizontal, css):
     centred_block(holder, lines, band, TASK_FONT, css=f"label {css}")
 
 
-def _band(b, horizontal):
+def _band(b: Bounds, horizontal: bool) -> Bounds:
     if horizontal:
         return Bounds(b.x, b.y, min(NAME_BAND, b.width), b.height)
     return Bounds(b.x, b.y, b.width, min(NAME_BAND, b.height))
 
 
-def draw_swimlane(g, shape, name):
+def draw_swimlane(g: etree._Element, shape: Shape, name: str) -> list[Bounds | None]:
     """A pool or lane: its frame, a name band along the left (top when vertical) and the name."""
     b = shape.bounds
     horizontal = is_horizontal(shape)
@@ -268,7 +281,7 @@ def draw_swimlane(g, shape, name):
     return [b]
 
 
-DRAWERS = {
+DRAWERS: dict[str, Drawer] = {
     "event": draw_event,
     "activity": draw_activity,
     "gateway": draw_gateway,
@@ -280,7 +293,7 @@ DRAWERS = {
 }
 
 
-def draw_shape(g, shape, name):
+def draw_shape(g: etree._Element, shape: Shape, name: str) -> list[Bounds]:
     """Draw `shape` into `g`; unknown kinds become plain rectangles. Returns the boxes covered."""
     drawer = DRAWERS.get(category(shape.kind))
     if drawer is None:
@@ -290,7 +303,7 @@ def draw_shape(g, shape, name):
     return [box for box in drawer(g, shape, name) if box is not None]
 
 
-def badge_anchor(shape):
+def badge_anchor(shape: Shape) -> Point | None:
     """Where a state badge sits: the top-right of the shape's outline; None for non-flow shapes."""
     b = shape.bounds
     family = category(shape.kind)

@@ -5,6 +5,8 @@ State and diff colours differ in more than hue (border width, dash pattern, a ba
 they stay distinguishable without colour vision.
 """
 
+from __future__ import annotations
+
 from .diagram_text import LABEL_FONT, TASK_FONT
 
 FONT_FAMILY = (
@@ -87,7 +89,7 @@ _STATE_EXTRA = {
 }
 
 
-def _state_rules(name, stroke, fill):
+def _state_rules(name: str, stroke: str, fill: str) -> str:
     return (
         f".bpmn-diagram .state-{name} .shape {{ fill: {fill}; stroke: {stroke}; {_STATE_EXTRA.get(name, '')} }}\n"
         f".bpmn-diagram .state-{name} .flow-line {{ stroke: {stroke}; }}\n"
@@ -95,7 +97,7 @@ def _state_rules(name, stroke, fill):
     )
 
 
-def _diff_rules(name, stroke, fill):
+def _diff_rules(name: str, stroke: str, fill: str) -> str:
     return (
         f".bpmn-diagram .diff-{name} .shape {{ fill: {fill}; stroke: {stroke}; stroke-width: 3px; }}\n"
         f".bpmn-diagram .diff-{name} .flow-line {{ stroke: {stroke}; stroke-width: 2.5px; }}\n"
@@ -103,7 +105,7 @@ def _diff_rules(name, stroke, fill):
     )
 
 
-def _marker_rules():
+def _marker_rules() -> str:
     return "".join(
         f".bpmn-diagram .mk-{variant} {{ stroke: {colour}; }}\n"
         f".bpmn-diagram .mk-{variant}.mk-solid {{ fill: {colour}; }}\n"
@@ -111,7 +113,7 @@ def _marker_rules():
     )
 
 
-def diagram_css():
+def diagram_css() -> str:
     """The stylesheet text, also usable as a same-origin .css file when the SVG is inlined."""
     return (
         _BASE

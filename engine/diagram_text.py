@@ -4,7 +4,11 @@ There are no font metrics on the server, so widths are estimated: a CJK characte
 Latin letters about half. Wrapping breaks between CJK characters and between Latin words.
 """
 
+from __future__ import annotations
+
 import re
+from collections.abc import Iterable, Sequence
+from typing import Literal
 
 from lxml import etree
 
@@ -24,12 +28,16 @@ _TOKEN = re.compile(
 )
 
 
-def num(value):
+# How a text block sits on its x: centred on it, or starting at it.
+Anchor = Literal["middle", "start"]
+
+
+def num(value: float) -> str:
     """A coordinate as compact text: at most two decimals, no trailing zeros."""
     return f"{round(value, 2):g}"
 
 
-def add(parent, name, text=None, **attrs):
+def add(parent: etree._Element, name: str, text: str | None = None, **attrs: str | float | None) -> etree._Element:
     """Append an SVG element; `class_` sets class, other underscores become hyphens, numbers compact."""
     element = etree.SubElement(parent, f"{{{SVG_NS}}}{name}")
     for key, value in attrs.items():
@@ -42,7 +50,7 @@ def add(parent, name, text=None, **attrs):
     return element
 
 
-def _char_width(char, size):
+def _char_width(char: str, size: int) -> float:
     if _WIDE.match(char):
         return size
     if char.isspace():
@@ -54,14 +62,15 @@ def _char_width(char, size):
     return size * 0.54
 
 
-def text_width(text, size):
+def text_width(text: str, size: int) -> float:
     """The estimated width of `text` at font size `size`, in px."""
     return sum(_char_width(char, size) for char in text)
 
 
-def _split_long(token, width, size):
+def _split_long(token: str, width: float, size: int) -> list[str]:
     """Break a token wider than a line into pieces that fit."""
-    pieces, current = [], ""
+    pieces: list[str] = []
+    current = ""
     for char in token:
         if current and text_width(current + char, size) > width:
             pieces.append(current)
@@ -70,8 +79,9 @@ def _split_long(token, width, size):
     return pieces + [current]
 
 
-def _wrap_tokens(tokens, width, size):
-    lines, current = [], ""
+def _wrap_tokens(tokens: Iterable[str], width: float, size: int) -> list[str]:
+    lines: list[str] = []
+    current = ""
     for token in tokens:
         candidate = current + token
         if not current or text_width(candidate.rstrip(), size) <= width:
@@ -84,7 +94,7 @@ def _wrap_tokens(tokens, width, size):
     return [piece for line in lines for piece in _split_long(line, width, size)]
 
 
-def _tokens(paragraph, width, size):
+def _tokens(paragraph: str, width: float, size: int) -> list[str]:
     """Words when every word fits and that costs no extra line ('关闭变更 Close change'), else CJK characters."""
     by_char = _TOKEN.findall(paragraph)
     words = re.findall(r"\S+\s*", paragraph)
@@ -95,7 +105,7 @@ def _tokens(paragraph, width, size):
     return by_char
 
 
-def _balanced(paragraph, width, size):
+def _balanced(paragraph: str, width: float, size: int) -> list[str]:
     """Greedy lines, then narrowed as far as the line count allows, so no last line is a lone word."""
     tokens = _tokens(paragraph, width, size)
     lines = _wrap_tokens(tokens, width, size)
@@ -111,7 +121,7 @@ def _balanced(paragraph, width, size):
     return _wrap_tokens(tokens, high, size)
 
 
-def wrap(text, width, size, max_lines=None):
+def wrap(text: str, width: float, size: int, max_lines: int | None = None) -> list[str]:
     """`text` broken into balanced lines no wider than `width`; extra lines are cut, marked '…'."""
     lines = [line for paragraph in text.splitlines() for line in _balanced(paragraph.strip(), width, size)]
     if max_lines is None or len(lines) <= max_lines:
@@ -123,7 +133,15 @@ def wrap(text, width, size, max_lines=None):
     return kept[:-1] + [last.rstrip() + "…"]
 
 
-def text_block(parent, lines, x, top, size, anchor="middle", css="label"):
+def text_block(
+    parent: etree._Element,
+    lines: Sequence[str],
+    x: float,
+    top: float,
+    size: int,
+    anchor: Anchor = "middle",
+    css: str = "label",
+) -> Bounds:
     """Write `lines` as one <text>, first line box at `top`; returns the estimated Bounds covered."""
     line_height = LINE_HEIGHT.get(size, round(size * 1.2))
     anchor_class = {"middle": "centre", "start": "left"}[anchor]
@@ -137,7 +155,7 @@ def text_block(parent, lines, x, top, size, anchor="middle", css="label"):
     return Bounds(left, top, width, line_height * len(lines))
 
 
-def centred_block(parent, lines, box, size, css="label"):
+def centred_block(parent: etree._Element, lines: Sequence[str], box: Bounds, size: int, css: str = "label") -> Bounds:
     """Write `lines` centred in `box` (horizontally and vertically)."""
     height = LINE_HEIGHT[size] * len(lines)
     return text_block(parent, lines, box.cx, box.cy - height / 2, size, css=css)

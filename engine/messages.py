@@ -4,16 +4,34 @@ Thrown events leave the engine as plain dicts (SpiffWorkflow's own event seriali
 web layer can keep them in an outbox table in the same transaction as the state that threw them.
 """
 
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, Literal, TypedDict
+
 from SpiffWorkflow.bpmn.specs.event_definitions import MessageEventDefinition, SignalEventDefinition
 from SpiffWorkflow.bpmn.specs.mixins.events.start_event import StartEvent
 
 from .serializer import spec_serializer
 
+if TYPE_CHECKING:
+    from SpiffWorkflow.bpmn.specs.bpmn_process_spec import BpmnProcessSpec
+
+    from .workflow import TraceflowWorkflow
+
 ROUTED = (MessageEventDefinition, SignalEventDefinition)
 ROUTED_NAMES = {"MessageEventDefinition", "SignalEventDefinition"}
 
 
-def thrown(workflow):
+class ThrownEvent(TypedDict):
+    """A message or signal on its way between instances: its name, its kind and SpiffWorkflow's
+    serialization of the event (BpmnEvent with its payload)."""
+
+    name: str
+    kind: Literal["message", "signal"]
+    event: dict[str, Any]
+
+
+def thrown(workflow: TraceflowWorkflow) -> list[ThrownEvent]:
     """The messages and signals the workflow threw that nothing inside it caught (drains them). An
     unnamed one (deployment warns of it) keeps the name "": nothing subscribes to that."""
     return [
@@ -27,13 +45,13 @@ def thrown(workflow):
     ]
 
 
-def waiting_for(workflow):
+def waiting_for(workflow: TraceflowWorkflow) -> list[str]:
     """The names of the messages and signals the workflow is waiting for. An unnamed event can only
     be triggered inside its own instance, so it is not a subscription."""
     return sorted({p.name for p in workflow.waiting_events() if p.event_type in ROUTED_NAMES and p.name})
 
 
-def start_names(spec):
+def start_names(spec: BpmnProcessSpec) -> list[str]:
     """Message/signal names that start the process (message or signal start events)."""
     return sorted(
         {
@@ -46,7 +64,7 @@ def start_names(spec):
     )
 
 
-def start_with(workflow, message):
+def start_with(workflow: TraceflowWorkflow, message: ThrownEvent) -> int:
     """Open only the start events that catch `message` and hand it to them; the number that caught it.
 
     SpiffWorkflow readies every start event of a new workflow; a plain start event would run at
@@ -71,13 +89,14 @@ def start_with(workflow, message):
     return deliver(workflow, message)
 
 
-def deliver(workflow, message):
+def deliver(workflow: TraceflowWorkflow, message: ThrownEvent) -> int:
     """Hand a thrown event (as produced by `thrown`) to the workflow; how many tasks caught it."""
     event = spec_serializer.registry.restore(message["event"])
-    return workflow.event_manager.catch(event, internal=False)
+    caught: int = workflow.event_manager.catch(event, internal=False)
+    return caught
 
 
-def message_from_outside(name, payload):
+def message_from_outside(name: str, payload: Any) -> ThrownEvent:
     """A message with `payload` thrown by no workflow (a scheduled job), in the shape `thrown` returns,
     for starting a process through its message start event (`Engine.start(..., message=...)`)."""
     from SpiffWorkflow.bpmn.util.event import BpmnEvent

@@ -6,10 +6,21 @@ connections alone (its `inputs`/`outputs`, e.g. when a task is inserted after it
 finished tasks keep their history, and ready or waiting branches are re-predicted on migration.
 """
 
+from __future__ import annotations
+
+from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from SpiffWorkflow.bpmn.util.diff import SpecDiff, diff_workflow, migrate_workflow
 from SpiffWorkflow.util.task import TaskState
+
+if TYPE_CHECKING:
+    from SpiffWorkflow.bpmn.serializer.helpers.registry import DefaultRegistry
+    from SpiffWorkflow.bpmn.specs.bpmn_process_spec import BpmnProcessSpec
+    from SpiffWorkflow.specs.base import TaskSpec
+
+    from .workflow import TraceflowWorkflow
 
 CONNECTION_KEYS = {"inputs", "outputs"}
 TOUCHED = TaskState.COMPLETED | TaskState.READY | TaskState.STARTED | TaskState.WAITING | TaskState.ERROR
@@ -20,26 +31,31 @@ class MigrationCheck:
     """Whether an instance can move to a version, why not, and what differs (BPMN ids)."""
 
     safe: bool
-    reasons: tuple
-    added: tuple
-    removed: tuple
-    changed: tuple
+    reasons: tuple[str, ...]
+    added: tuple[str, ...]
+    removed: tuple[str, ...]
+    changed: tuple[str, ...]
 
 
-def _bpmn_id(spec):
+def _bpmn_id(spec: TaskSpec) -> str | None:
     return getattr(spec, "bpmn_id", None)
 
 
-def _significant(changes):
+def _significant(changes: Iterable[str]) -> list[str]:
     return sorted(set(changes) - CONNECTION_KEYS)
 
 
-def check(registry, workflow, new_spec, new_subprocess_specs):
+def check(
+    registry: DefaultRegistry,
+    workflow: TraceflowWorkflow,
+    new_spec: BpmnProcessSpec,
+    new_subprocess_specs: dict[str, BpmnProcessSpec],
+) -> MigrationCheck:
     """Compare the instance with the new spec and decide whether migrating it is safe."""
     diff = SpecDiff(registry, workflow.spec, new_spec)
     removed = set(diff.removed)
     changed = {spec: _significant(keys) for spec, keys in diff.changed.items() if _significant(keys)}
-    reasons = []
+    reasons: list[str] = []
     for task in workflow.tasks.values():
         if not task.state & TOUCHED or _bpmn_id(task.task_spec) is None:
             continue
@@ -65,7 +81,12 @@ def check(registry, workflow, new_spec, new_subprocess_specs):
     )
 
 
-def migrate(registry, workflow, new_spec, new_subprocess_specs):
+def migrate(
+    registry: DefaultRegistry,
+    workflow: TraceflowWorkflow,
+    new_spec: BpmnProcessSpec,
+    new_subprocess_specs: dict[str, BpmnProcessSpec],
+) -> None:
     """Re-point the workflow (and its running subprocesses) at the new specs."""
     top_diff, sub_diffs = diff_workflow(registry, workflow, new_spec, new_subprocess_specs)
     migrate_workflow(top_diff, workflow, new_spec)

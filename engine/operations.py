@@ -6,8 +6,12 @@ task. A handler runs inside the caller's transaction, so its changes commit or r
 with the workflow state.
 """
 
+from __future__ import annotations
+
 import json
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from .errors import EngineError
 from .validation import Operation
@@ -16,14 +20,14 @@ from .validation import Operation
 class ServiceError(EngineError):
     """A service-task operation failed; `operation` names it."""
 
-    def __init__(self, operation, message):
+    def __init__(self, operation: str | None, message: str) -> None:
         super().__init__(f"service operation {operation} failed: {message}")
         self.operation = operation
         self.reason = message
 
 
 # How a parameter's value is checked before the handler runs (bool is not an int here).
-TYPE_CHECKS = {
+TYPE_CHECKS: dict[str, Callable[[Any], bool]] = {
     "str": lambda v: isinstance(v, str),
     "int": lambda v: isinstance(v, int) and not isinstance(v, bool),
     "float": lambda v: isinstance(v, (int, float)) and not isinstance(v, bool),
@@ -33,7 +37,13 @@ TYPE_CHECKS = {
 }
 
 
-def _split(spec):
+# A handler takes the evaluated parameters and returns a JSON-serializable result.
+Handler = Callable[[dict[str, Any]], Any]
+# Parameters are declared as names, or as {name: type}.
+Parameters = Iterable[str] | dict[str, str]
+
+
+def _split(spec: Parameters) -> tuple[tuple[str, ...], dict[str, str]]:
     """(names, {name: type}) of a parameter spec: a tuple of names, or a dict of name → type."""
     if isinstance(spec, dict):
         unknown = sorted(t for t in spec.values() if t not in TYPE_CHECKS)
@@ -48,16 +58,16 @@ class Registered:
     """A handler with its parameter declaration."""
 
     operation: Operation
-    handler: object
+    handler: Handler
 
 
 class OperationRegistry:
     """Operations by name."""
 
-    def __init__(self):
-        self._items = {}
+    def __init__(self) -> None:
+        self._items: dict[str, Registered] = {}
 
-    def register(self, name, handler, required=(), optional=()):
+    def register(self, name: str, handler: Handler, required: Parameters = (), optional: Parameters = ()) -> None:
         """Register `handler(params: dict) -> JSON-serializable result` under `name`. `required` and
         `optional` name the parameters; as dicts ({name: "str" | "int" | "float" | "bool" | "list" |
         "dict"}) they type them too: the BPMN's declared type is checked at deploy time and the
@@ -67,13 +77,14 @@ class OperationRegistry:
         types = tuple(sorted({**required_types, **optional_types}.items()))
         self._items[name] = Registered(Operation(name, required, optional, types), handler)
 
-    def definitions(self):
+    def definitions(self) -> dict[str, Operation]:
         """{name: Operation}, for bundle validation."""
         return {name: item.operation for name, item in self._items.items()}
 
-    def call(self, name, params):
-        """Run the operation; its result as JSON text (what SpiffWorkflow stores in the result variable)."""
-        item = self._items.get(name)
+    def call(self, name: str | None, params: Mapping[str, Any]) -> str:
+        """Run the operation; its result as JSON text (what SpiffWorkflow stores in the result variable).
+        No name (the sandbox's call_service defaults to none) is not registered either."""
+        item = self._items.get(name) if name is not None else None
         if item is None:
             raise ServiceError(name, "not registered")
         values = {key: param.get("value") if isinstance(param, dict) else param for key, param in params.items()}
@@ -87,7 +98,7 @@ class OperationRegistry:
         return json.dumps(result, default=str, ensure_ascii=False)
 
 
-def _check_types(name, operation, values):
+def _check_types(name: str | None, operation: Operation, values: Mapping[str, Any]) -> None:
     """ServiceError naming the first parameter whose value is not of its declared type (None passes
     for an optional parameter)."""
     for param, wanted in operation.types:

@@ -5,10 +5,14 @@ sandboxed script environment to every workflow it starts or loads, because Spiff
 serialize the script engine.
 """
 
+from __future__ import annotations
+
 import threading
 from collections import OrderedDict
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import ClassVar
+from datetime import datetime
+from typing import TYPE_CHECKING, Any, ClassVar, TypeAlias
 from uuid import UUID
 
 from SpiffWorkflow.exceptions import SpiffWorkflowException
@@ -18,8 +22,19 @@ from . import messages, migration, timers
 from .errors import EngineError, ScriptError, TaskNotReady
 from .sandbox import script_engine
 from .serializer import spec_serializer, state_serializer
-from .tasks import describe, is_human
+from .tasks import HumanTask, describe, is_human
 from .workflow import TraceflowWorkflow, unfinished_tasks
+
+if TYPE_CHECKING:
+    from SpiffWorkflow.bpmn.specs.bpmn_process_spec import BpmnProcessSpec
+    from SpiffWorkflow.task import Task
+
+    from .messages import ThrownEvent
+    from .migration import MigrationCheck
+    from .operations import OperationRegistry
+
+# A deployed version's restored specs: the process and its called processes by name.
+Specs: TypeAlias = "tuple[BpmnProcessSpec, dict[str, BpmnProcessSpec]]"
 
 
 @dataclass(frozen=True)
@@ -28,7 +43,7 @@ class VersionRef:
 
     content_hash: str
     spec_json: str
-    files: dict
+    files: dict[str, str]  # file name → text
 
 
 @dataclass(frozen=True)
@@ -37,12 +52,12 @@ class InstanceSnapshot:
     time the next timer is due (None without waiting timers)."""
 
     status: str
-    data: dict
-    ready_tasks: tuple
+    data: dict[str, Any]
+    ready_tasks: tuple[HumanTask, ...]
     state_json: str
-    next_timer_at: object = None
-    thrown: tuple = ()
-    waiting_for: tuple = ()
+    next_timer_at: datetime | None = None
+    thrown: tuple[ThrownEvent, ...] = ()
+    waiting_for: tuple[str, ...] = ()
 
 
 class Engine:
@@ -52,15 +67,20 @@ class Engine:
     deployed version, and the same hash always restores the same specs (SpiffWorkflow does not
     mutate a spec while running it), so no entry can go stale."""
 
-    _specs: ClassVar["OrderedDict[str, tuple]"] = OrderedDict()
+    _specs: ClassVar[OrderedDict[str, Specs]] = OrderedDict()
     _lock = threading.Lock()
 
-    def __init__(self, cache_size=64, script_globals=None, operations=None):
+    def __init__(
+        self,
+        cache_size: int = 64,
+        script_globals: dict[str, Any] | None = None,
+        operations: OperationRegistry | None = None,
+    ) -> None:
         self._cache_size = cache_size
         self._script_globals = script_globals or {}
         self.operations = operations
 
-    def _specs_for(self, version):
+    def _specs_for(self, version: VersionRef) -> Specs:
         with self._lock:
             if version.content_hash in self._specs:
                 self._specs.move_to_end(version.content_hash)
@@ -72,11 +92,13 @@ class Engine:
                 self._specs.popitem(last=False)
         return specs
 
-    def _attach(self, workflow):
+    def _attach(self, workflow: TraceflowWorkflow) -> TraceflowWorkflow:
         workflow.script_engine = script_engine(self._script_globals, self.operations)
         return workflow
 
-    def start(self, version, data=None, message=None):
+    def start(
+        self, version: VersionRef, data: Mapping[str, Any] | None = None, message: ThrownEvent | None = None
+    ) -> TraceflowWorkflow:
         """Create a workflow for `version`, seed its data and run it to the first wait state.
 
         With `message` (a thrown event as `messages.thrown` returns it) the workflow starts through
@@ -99,27 +121,27 @@ class Engine:
         self._advance(workflow)
         return workflow
 
-    def load(self, version, state_json):
+    def load(self, version: VersionRef, state_json: str) -> TraceflowWorkflow:
         """Restore a workflow of `version` from lean state JSON."""
         spec, subprocess_specs = self._specs_for(version)
         return self._attach(state_serializer.loads(state_json, spec, subprocess_specs))
 
-    def dump(self, workflow):
+    def dump(self, workflow: TraceflowWorkflow) -> str:
         """Lean state JSON of `workflow` (no spec inside)."""
         return state_serializer.dumps(workflow)
 
-    def ready_human_tasks(self, workflow, version):
+    def ready_human_tasks(self, workflow: TraceflowWorkflow, version: VersionRef) -> list[HumanTask]:
         """The READY user and manual tasks of `workflow`, as HumanTask values."""
         tasks = [t for t in workflow.tasks.values() if t.state == TaskState.READY and is_human(t.task_spec)]
         for sub in workflow.subprocesses.values():
             tasks.extend(t for t in sub.tasks.values() if t.state == TaskState.READY and is_human(t.task_spec))
         return [describe(t, version.files) for t in sorted(tasks, key=lambda t: t.last_state_change)]
 
-    def human_task(self, workflow, version, task_id):
+    def human_task(self, workflow: TraceflowWorkflow, version: VersionRef, task_id: str | UUID) -> HumanTask:
         """The READY human task `task_id` as a HumanTask; TaskNotReady when it is not ready."""
         return describe(self._ready_human_task(workflow, task_id), version.files)
 
-    def complete_task(self, workflow, task_id, data):
+    def complete_task(self, workflow: TraceflowWorkflow, task_id: str | UUID, data: Mapping[str, Any] | None) -> None:
         """Merge `data` into the READY human task `task_id`, run it and the engine steps after it."""
         task = self._ready_human_task(workflow, task_id)
         task.data.update(data or {})
@@ -129,7 +151,7 @@ class Engine:
             raise _unwrap(exc) from exc
         self._advance(workflow)
 
-    def _ready_human_task(self, workflow, task_id):
+    def _ready_human_task(self, workflow: TraceflowWorkflow, task_id: str | UUID) -> Task:
         try:
             task = workflow.get_task_from_id(UUID(str(task_id)))
         except (ValueError, SpiffWorkflowException, KeyError):
@@ -138,18 +160,19 @@ class Engine:
             raise TaskNotReady(f"task {task_id} is not ready")
         return task
 
-    def _advance(self, workflow):
+    def _advance(self, workflow: TraceflowWorkflow) -> None:
         try:
             workflow.do_engine_steps()
         except (SpiffWorkflowException, ArithmeticError, TypeError, ValueError, MemoryError) as exc:
             raise _unwrap(exc) from exc
         check_consistent(workflow)
 
-    def element_states(self, workflow):
+    def element_states(self, workflow: TraceflowWorkflow) -> tuple[dict[str, str], set[tuple[str, str]]]:
         """BPMN id → 'completed' | 'active' | 'waiting' | 'failed' | 'cancelled' for the diagram, and the
         (source, target) BPMN id pairs of the flows the instance has taken."""
         rank = {"completed": 1, "cancelled": 1, "waiting": 2, "active": 3, "failed": 4}
-        states, pairs = {}, set()
+        states: dict[str, str] = {}
+        pairs: set[tuple[str, str]] = set()
         tasks = list(workflow.tasks.values())
         for sub in workflow.subprocesses.values():
             tasks.extend(sub.tasks.values())
@@ -158,7 +181,7 @@ class Engine:
             bpmn_id = getattr(task.task_spec, "bpmn_id", None)
             if state is None or bpmn_id is None:
                 continue
-            if rank[state] >= rank.get(states.get(bpmn_id), 0):
+            if rank[state] >= rank.get(states.get(bpmn_id, ""), 0):
                 states[bpmn_id] = state
             parent = task.parent
             while parent is not None and getattr(parent.task_spec, "bpmn_id", None) is None:
@@ -167,29 +190,31 @@ class Engine:
                 pairs.add((parent.task_spec.bpmn_id, bpmn_id))
         return states, pairs
 
-    def migration_check(self, workflow, new_version):
+    def migration_check(self, workflow: TraceflowWorkflow, new_version: VersionRef) -> MigrationCheck:
         """Whether `workflow` can safely move to `new_version` (a MigrationCheck)."""
         spec, subprocess_specs = self._specs_for(new_version)
         return migration.check(spec_serializer.registry, workflow, spec, subprocess_specs)
 
-    def migrate(self, workflow, new_version):
+    def migrate(self, workflow: TraceflowWorkflow, new_version: VersionRef) -> None:
         """Move `workflow` to `new_version`'s specs and run the engine steps that follow."""
         spec, subprocess_specs = self._specs_for(new_version)
         migration.migrate(spec_serializer.registry, workflow, spec, subprocess_specs)
         self._advance(workflow)
 
-    def status(self, workflow):
+    def status(self, workflow: TraceflowWorkflow) -> str:
         """'completed' or 'running'."""
         return "completed" if workflow.is_completed() else "running"
 
-    def data(self, workflow):
+    def data(self, workflow: TraceflowWorkflow) -> dict[str, Any]:
         """The instance's current data: final data when completed, else the latest completed task's."""
         if workflow.is_completed():
             return dict(workflow.data)
         last = workflow.last_task
         return dict(last.data) if last is not None else dict(workflow.task_tree.data)
 
-    def snapshot(self, workflow, version, now=None):
+    def snapshot(
+        self, workflow: TraceflowWorkflow, version: VersionRef, now: datetime | None = None
+    ) -> InstanceSnapshot:
         """Status, data, ready tasks, next timer and lean state of `workflow`, as plain values."""
         next_timer_at = timers.next_due(workflow, now)
         thrown = tuple(messages.thrown(workflow))
@@ -203,14 +228,14 @@ class Engine:
             waiting_for=tuple(messages.waiting_for(workflow)),
         )
 
-    def deliver(self, workflow, message):
+    def deliver(self, workflow: TraceflowWorkflow, message: ThrownEvent) -> int:
         """Deliver a thrown message or signal and run the steps it triggers; how many tasks caught it."""
         caught = messages.deliver(workflow, message)
         if caught:
             self._advance(workflow)
         return caught
 
-    def fire_timers(self, workflow, now):
+    def fire_timers(self, workflow: TraceflowWorkflow, now: datetime) -> int:
         """Fire the timers due at `now` and run the engine steps that follow; the number fired."""
         fired = timers.fire_due(workflow, now)
         if fired:
@@ -218,7 +243,7 @@ class Engine:
         return fired
 
 
-def _unwrap(exc):
+def _unwrap(exc: Exception) -> EngineError:
     """SpiffWorkflow wraps errors raised in tasks; a service operation's error is kept as it is, any
     other becomes a ScriptError naming the element, the line and the error."""
     cause = exc if isinstance(exc, EngineError) else (exc.__cause__ or exc.__context__)
@@ -248,7 +273,7 @@ _DIAGRAM_STATE = {
 }
 
 
-def check_consistent(workflow):
+def check_consistent(workflow: TraceflowWorkflow) -> None:
     """Raise EngineError when SpiffWorkflow says completed while any task is still unfinished."""
     if workflow.completed or workflow.is_completed():
         pending = [

@@ -20,13 +20,21 @@ import sys
 import time
 import traceback
 import types
+from collections.abc import Callable
 from functools import lru_cache
+from typing import TYPE_CHECKING, Any
 
 from SpiffWorkflow.bpmn.exceptions import WorkflowTaskException
 from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine, TaskDataEnvironment
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 
 from .errors import ScriptError
+
+if TYPE_CHECKING:
+    from _typeshed import TraceFunction
+    from SpiffWorkflow.task import Task
+
+    from .operations import OperationRegistry
 
 TIME_LIMIT_SECONDS = 1.0
 CHECK_EVERY = 256
@@ -70,7 +78,7 @@ SAFE_BUILTIN_NAMES = (
 )
 
 
-def _namespace(module, names):
+def _namespace(module: types.ModuleType, names: tuple[str, ...]) -> types.SimpleNamespace:
     """Only the listed members of a module: the module object itself (and its imports, such as
     `datetime.sys`) stays out of reach."""
     return types.SimpleNamespace(**{name: getattr(module, name) for name in names})
@@ -142,14 +150,14 @@ FORBIDDEN_ATTRIBUTES = {
 class _Guard(ast.NodeTransformer):
     """Routes `**`, `*` and `range` through the bounded helpers."""
 
-    def visit_BinOp(self, node):
+    def visit_BinOp(self, node: ast.BinOp) -> ast.expr:
         self.generic_visit(node)
         helper = {ast.Pow: "__tf_pow", ast.Mult: "__tf_mul"}.get(type(node.op))
         if helper is None:
             return node
         return ast.copy_location(ast.Call(ast.Name(helper, ast.Load()), [node.left, node.right], []), node)
 
-    def visit_AugAssign(self, node):
+    def visit_AugAssign(self, node: ast.AugAssign) -> ast.stmt:
         self.generic_visit(node)
         if isinstance(node.op, (ast.Pow, ast.Mult)):
             target = ast.Name(node.target.id, ast.Load()) if isinstance(node.target, ast.Name) else None
@@ -159,7 +167,7 @@ class _Guard(ast.NodeTransformer):
         return node
 
 
-def _safe_pow(base, exponent):
+def _safe_pow(base: Any, exponent: Any) -> Any:
     if (
         isinstance(exponent, int)
         and isinstance(base, int)
@@ -170,14 +178,14 @@ def _safe_pow(base, exponent):
     return base**exponent
 
 
-def _safe_mul(left, right):
+def _safe_mul(left: Any, right: Any) -> Any:
     for seq, count in ((left, right), (right, left)):
         if isinstance(seq, (str, bytes, list, tuple)) and isinstance(count, int) and len(seq) * count > MAX_SEQUENCE:
             raise ScriptError("sequence too large for a process script")
     return left * right
 
 
-def _safe_range(*args):
+def _safe_range(*args: int) -> range:
     result = range(*args)
     if len(result) > MAX_RANGE:
         raise ScriptError(f"range longer than {MAX_RANGE} in a process script")
@@ -189,7 +197,7 @@ SAFE_BUILTINS["range"] = _safe_range
 HELPERS = {"__tf_pow": _safe_pow, "__tf_mul": _safe_mul}
 
 
-def check_source(source, mode):
+def check_source(source: str, mode: str) -> ast.AST:
     """Raise ScriptError if `source` cannot compile or uses anything the sandbox forbids; return the tree."""
     try:
         tree = ast.parse(source, mode=mode)
@@ -215,12 +223,12 @@ SCRIPT_FILENAME = "<bpmn script>"
 
 
 @lru_cache(maxsize=2048)
-def _compiled(source, mode):
+def _compiled(source: str, mode: str) -> types.CodeType:
     tree = ast.fix_missing_locations(_Guard().visit(check_source(source, mode)))
     return compile(tree, SCRIPT_FILENAME, mode)
 
 
-def _run_limited(func):
+def _run_limited(func: Callable[[], Any]) -> Any:
     """Run `func()` with a limit on the CPU time it uses, enforced by a trace function on every line,
     call and opcode. CPU time of this thread, not the wall clock: scripts cannot wait on anything (no
     I/O is in reach), so only their own work counts, and a busy machine descheduling the thread does
@@ -228,7 +236,7 @@ def _run_limited(func):
     deadline = time.thread_time() + TIME_LIMIT_SECONDS
     events = 0
 
-    def tracer(frame, event, arg):
+    def tracer(frame: types.FrameType, event: str, arg: Any) -> "TraceFunction":
         nonlocal events
         # Opcode events: a one-line `while True: pass` produces no further line events.
         frame.f_trace_opcodes = True
@@ -245,14 +253,22 @@ def _run_limited(func):
         sys.settrace(previous)
 
 
-class SandboxedEnvironment(TaskDataEnvironment):
+class SandboxedEnvironment(TaskDataEnvironment):  # type: ignore[misc]  # SpiffWorkflow ships no type hints: its classes are Any
     """TaskDataEnvironment whose code is checked, bounded and run with whitelisted builtins only."""
 
-    def __init__(self, extra_globals=None, operations=None):
+    def __init__(
+        self, extra_globals: dict[str, Any] | None = None, operations: "OperationRegistry | None" = None
+    ) -> None:
         super().__init__({**SAFE_GLOBALS, **(extra_globals or {}), "__builtins__": SAFE_BUILTINS})
         self.operations = operations
 
-    def call_service(self, context, operation_name=None, operation_params=None, **kwargs):
+    def call_service(
+        self,
+        context: dict[str, Any],
+        operation_name: str | None = None,
+        operation_params: dict[str, Any] | None = None,
+        **kwargs: Any,
+    ) -> str:
         """Run a registered service-task operation (see engine.operations)."""
         from .operations import ServiceError
 
@@ -260,7 +276,7 @@ class SandboxedEnvironment(TaskDataEnvironment):
             raise ServiceError(operation_name, "no operations are available")
         return self.operations.call(operation_name, operation_params or {})
 
-    def evaluate(self, expression, context, external_context=None):
+    def evaluate(self, expression: str, context: dict[str, Any], external_context: dict[str, Any] | None = None) -> Any:
         """Evaluate a condition or expression against task data."""
         code = _compiled(expression.strip(), "eval")
         my_globals = dict(self.globals)
@@ -270,7 +286,7 @@ class SandboxedEnvironment(TaskDataEnvironment):
         my_globals["__builtins__"] = SAFE_BUILTINS
         return _run_limited(lambda: eval(code, my_globals))
 
-    def execute(self, script, context, external_context=None):
+    def execute(self, script: str, context: dict[str, Any], external_context: dict[str, Any] | None = None) -> bool:
         """Run a script task or pre/post script; its assignments land in the task data."""
         code = _compiled(script, "exec")
         self.check_for_overwrite(context, external_context or {})
@@ -287,14 +303,14 @@ class SandboxedEnvironment(TaskDataEnvironment):
         return True
 
 
-class TraceflowScriptEngine(PythonScriptEngine):
+class TraceflowScriptEngine(PythonScriptEngine):  # type: ignore[misc]  # SpiffWorkflow ships no type hints: its classes are Any
     """Calls services without SpiffWorkflow's wrapper, which loses the error (it names an undefined
     variable); our ServiceError reaches the caller intact."""
 
-    def call_service(self, task, **kwargs):
+    def call_service(self, task: "Task", **kwargs: Any) -> Any:
         return self.environment.call_service(task.data, **kwargs)
 
-    def get_error_line_number_and_content(self, script, err):
+    def get_error_line_number_and_content(self, script: str | None, err: BaseException) -> tuple[int, str]:
         """The failing line of the script: SpiffWorkflow looks for frames named '<string>', ours
         are compiled as '<bpmn script>'."""
         line = err.lineno or 0 if isinstance(err, SyntaxError) else 0
@@ -304,7 +320,7 @@ class TraceflowScriptEngine(PythonScriptEngine):
         lines = script.splitlines() if script else []
         return line, lines[line - 1].strip() if 0 < line <= len(lines) else ""
 
-    def create_task_exec_exception(self, task, script, err):
+    def create_task_exec_exception(self, task: "Task", script: str | None, err: Exception) -> WorkflowTaskException:
         """SpiffWorkflow's own version appends `err.args[0]` to a string and fails with a TypeError
         when that is not text (decimal's Overflow carries a list): format every error safely."""
         if isinstance(err, SpiffWorkflowException):
@@ -317,6 +333,8 @@ class TraceflowScriptEngine(PythonScriptEngine):
         return WorkflowTaskException(detail, task=task, exception=err, line_number=line_number, error_line=error_line)
 
 
-def script_engine(extra_globals=None, operations=None):
+def script_engine(
+    extra_globals: dict[str, Any] | None = None, operations: "OperationRegistry | None" = None
+) -> TraceflowScriptEngine:
     """A fresh script engine over the sandboxed environment."""
     return TraceflowScriptEngine(environment=SandboxedEnvironment(extra_globals, operations))

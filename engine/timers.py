@@ -9,7 +9,10 @@ computed from the caller's clock (a start date in the expression is kept) and ad
 interval per firing; a wake-up long overdue fires one occurrence, the next sweep the next.
 """
 
+from __future__ import annotations
+
 from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, TypedDict
 
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import (
     CycleTimerEventDefinition,
@@ -19,10 +22,23 @@ from SpiffWorkflow.bpmn.specs.event_definitions.timer import (
 )
 from SpiffWorkflow.util.task import TaskState
 
+if TYPE_CHECKING:
+    from SpiffWorkflow.task import Task
+
+    from .workflow import TraceflowWorkflow
+
 _BASED = "traceflow_timer_based"
 
 
-def waiting_timers(workflow):
+class CycleValue(TypedDict):
+    """A cycle timer's state as SpiffWorkflow keeps it in the task's internal data."""
+
+    cycles: int  # occurrences left, -1: unbounded
+    next: str  # ISO date-time of the next occurrence
+    duration: float  # seconds between occurrences
+
+
+def waiting_timers(workflow: TraceflowWorkflow) -> list[Task]:
     """WAITING duration, date and cycle timer tasks of the workflow and its subprocesses."""
     tasks = list(workflow.tasks.values())
     for sub in workflow.subprocesses.values():
@@ -38,10 +54,10 @@ def waiting_timers(workflow):
     ]
 
 
-def _cycle(task, now):
+def _cycle(task: Task, now: datetime) -> CycleValue:
     """The cycle timer's state {cycles left (-1: unbounded), next (ISO), duration (s)}, based on `now`
     the first time; the same structure SpiffWorkflow keeps, so its own cycle logic reads it."""
-    value = task._get_internal_data("event_value")
+    value: CycleValue | None = task._get_internal_data("event_value")
     if value is None or not task._get_internal_data(_BASED):
         expression = task.workflow.script_engine.evaluate(task, task.task_spec.event_definition.expression)
         cycles, start, duration = TimerEventDefinition.parse_iso_recurring_interval(expression)
@@ -52,7 +68,7 @@ def _cycle(task, now):
     return value
 
 
-def _due(task, now):
+def _due(task: Task, now: datetime) -> datetime | None:
     """The task's due time, computing (and storing) it from `now` the first time; None for a cycle
     timer with no occurrence left."""
     definition = task.task_spec.event_definition
@@ -68,23 +84,25 @@ def _due(task, now):
     if value is None:
         value = task.workflow.script_engine.evaluate(task, definition.expression)
         task._set_internal_data(event_value=value)
-    return (
+    due_at: datetime = (
         TimerEventDefinition.parse_time_or_duration(value)
         if isinstance(definition, TimeDateEventDefinition)
         else TimerEventDefinition.get_datetime(value)
     )
+    return due_at
 
 
-def next_due(workflow, now=None):
+def next_due(workflow: TraceflowWorkflow, now: datetime | None = None) -> datetime | None:
     """The earliest due time among waiting timers (UTC), or None."""
     now = now or datetime.now(UTC)
     times = [due for due in (_due(task, now) for task in waiting_timers(workflow)) if due is not None]
     return min(times) if times else None
 
 
-def fire_due(workflow, now):
+def fire_due(workflow: TraceflowWorkflow, now: datetime) -> int:
     """Mark every timer due at `now` fired and let SpiffWorkflow act on it; the number fired."""
-    fired, cycles = 0, []
+    fired = 0
+    cycles: list[tuple[Task, datetime]] = []
     for task in waiting_timers(workflow):
         due = _due(task, now)
         if due is None or due > now:
@@ -103,7 +121,7 @@ def fire_due(workflow, now):
     return fired
 
 
-def _fire_cycle(task, due):
+def _fire_cycle(task: Task, due: datetime) -> tuple[Task, datetime]:
     """Make SpiffWorkflow's wall-clock check see the occurrence as passed; (task, the occurrence after it)."""
     value = task._get_internal_data("event_value")
     value["next"] = (datetime.now(UTC) - timedelta(seconds=1)).isoformat()

@@ -3,10 +3,15 @@ expression compiles in the sandbox, every signature step names a valid meaning, 
 names a registered operation with its parameters. Each problem names file, line and element.
 """
 
+from __future__ import annotations
+
 import re
+from collections.abc import Container, Mapping
 from dataclasses import dataclass, field
 
-from .errors import ScriptError
+from lxml import etree
+
+from .errors import Problem, ScriptError
 from .sandbox import check_source
 
 SPIFF_NS = "http://spiffworkflow.org/bpmn/schema/1.0/core"
@@ -35,20 +40,20 @@ class Operation:
     their types as the BPMN spells them (`str`, `int`, `float`, `bool`, `list`, `dict`)."""
 
     name: str
-    required: tuple = ()
-    optional: tuple = ()
-    types: tuple = ()  # ((parameter, type), ...): a tuple, so the dataclass stays hashable
+    required: tuple[str, ...] = ()
+    optional: tuple[str, ...] = ()
+    types: tuple[tuple[str, str], ...] = ()  # ((parameter, type), ...): a tuple, so the dataclass stays hashable
 
 
 @dataclass
 class Findings:
     """Errors (block the deployment) and warnings (reported only)."""
 
-    errors: list = field(default_factory=list)
-    warnings: list = field(default_factory=list)
+    errors: list[Problem] = field(default_factory=list)
+    warnings: list[Problem] = field(default_factory=list)
 
 
-def _row(filename, element, message):
+def _row(filename: str, element: etree._Element, message: str) -> Problem:
     owner = element
     while owner is not None and owner.get("id") is None:
         owner = owner.getparent()
@@ -60,14 +65,20 @@ def _row(filename, element, message):
     }
 
 
-def _compile(text, mode, what, filename, element, findings):
+def _compile(text: str, mode: str, what: str, filename: str, element: etree._Element, findings: Findings) -> None:
     try:
         check_source(text.strip(), mode)
     except ScriptError as exc:
         findings.errors.append(_row(filename, element, f"{what} does not compile in the sandbox: {exc}"))
 
 
-def check_bpmn(filename, tree, findings, operations=None, known_roles=None):
+def check_bpmn(
+    filename: str,
+    tree: etree._ElementTree,
+    findings: Findings,
+    operations: Mapping[str, Operation] | None = None,
+    known_roles: Container[str] | None = None,
+) -> None:
     """Expressions, signature meanings, service operations and lane roles of one BPMN file."""
     from .roles import lane_to_role
 
@@ -109,7 +120,7 @@ def check_bpmn(filename, tree, findings, operations=None, known_roles=None):
             )
 
 
-def _check_event_names(filename, tree, findings):
+def _check_event_names(filename: str, tree: etree._ElementTree, findings: Findings) -> None:
     """A message or signal event without a name (no messageRef/signalRef, or a message with no name)
     cannot reach or be reached from another instance: it works only inside its own instance (a
     boundary event a user triggers, SpiffArena's signal buttons), which deserves a warning."""
@@ -129,7 +140,9 @@ def _check_event_names(filename, tree, findings):
                 )
 
 
-def _check_operation(operator, operations, filename, findings):
+def _check_operation(
+    operator: etree._Element, operations: Mapping[str, Operation], filename: str, findings: Findings
+) -> None:
     name = operator.get("id")
     operation = operations.get(name)
     if operation is None:
@@ -156,7 +169,7 @@ def _check_operation(operator, operations, filename, findings):
             _compile(param.get("value"), "eval", f"parameter '{param.get('id')}'", filename, param, findings)
 
 
-def check_dmn(filename, tree, findings):
+def check_dmn(filename: str, tree: etree._ElementTree, findings: Findings) -> None:
     """Input expressions, input cells (SpiffWorkflow's `?` and implicit `==` forms) and output cells."""
     for element in tree.iter("{*}inputExpression"):
         for text_el in element.iter("{*}text"):
@@ -171,7 +184,7 @@ def check_dmn(filename, tree, findings):
                 _compile(text_el.text, "eval", "DMN output cell", filename, text_el, findings)
 
 
-def _check_input_cell(text_el, filename, findings):
+def _check_input_cell(text_el: etree._Element, filename: str, findings: Findings) -> None:
     text = (text_el.text or "").strip()
     if not text or text == "-":
         return

@@ -1,11 +1,13 @@
 """Parse untrusted XML without DTDs, entity expansion or network access (XXE, billion laughs)."""
 
+from __future__ import annotations
+
 from lxml import etree
 
 from .errors import BundleError
 
 
-def _parser():
+def _parser() -> etree.XMLParser:
     return etree.XMLParser(
         resolve_entities=False,
         no_network=True,
@@ -16,7 +18,7 @@ def _parser():
     )
 
 
-def parse_xml(source, filename):
+def parse_xml(source: str | bytes, filename: str) -> etree._ElementTree:
     """Parse `source` (str or bytes) to an element tree, refusing any DOCTYPE."""
     data = source.encode("utf-8") if isinstance(source, str) else source
     try:

@@ -297,6 +297,20 @@ def test_same_content_gives_the_same_hash():
     assert a.content_hash == b.content_hash
 
 
+@pytest.mark.parametrize("prop, prefix", [('value="RW"', "RW"), ("", "")])
+def test_business_key_prefix_is_text_even_without_a_value(prop, prefix):
+    """A businessKeyPrefix property without a value gives no prefix, not None (a NOT NULL column)."""
+    properties = (
+        "<bpmn:extensionElements><spiffworkflow:properties>"
+        f'<spiffworkflow:property name="businessKeyPrefix" {prop} />'
+        "</spiffworkflow:properties></bpmn:extensionElements>"
+    )
+    bpmn = (FIXTURES / "rework_loop.bpmn").read_text()
+    bpmn = bpmn.replace('isExecutable="true">', 'isExecutable="true">' + properties, 1)
+    [compiled] = compile_bundle(ProcessBundle([SourceFile("rework_loop.bpmn", bpmn), loop_form()]))
+    assert compiled.business_key_prefix == prefix
+
+
 def test_call_activity_resolves_by_process_id_and_survives_a_reload():
     compiled = {c.key: c for c in compile_bundle(ProcessBundle.from_paths(FIXTURES / "call"))}
     assert {f.name for f in compiled["call_parent"].files} == {"parent.bpmn", "child.bpmn"}
