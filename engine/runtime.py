@@ -132,10 +132,14 @@ class Engine:
 
     def ready_human_tasks(self, workflow: TraceflowWorkflow, version: VersionRef) -> list[HumanTask]:
         """The READY user and manual tasks of `workflow`, as HumanTask values."""
-        tasks = [t for t in workflow.tasks.values() if t.state == TaskState.READY and is_human(t.task_spec)]
-        for sub in workflow.subprocesses.values():
-            tasks.extend(t for t in sub.tasks.values() if t.state == TaskState.READY and is_human(t.task_spec))
+        tasks = _ready_human(workflow)
         return [describe(t, version.files) for t in sorted(tasks, key=lambda t: t.last_state_change)]
+
+    def waiting(self, workflow: TraceflowWorkflow) -> tuple[frozenset[str], frozenset[str]]:
+        """The ids of the READY human tasks and the message/signal names `workflow` waits for, as it
+        is now (cheap: no instructions are rendered), to compare with a snapshot after a step."""
+        ready = frozenset(str(t.id) for t in _ready_human(workflow))
+        return ready, frozenset(messages.waiting_for(workflow))
 
     def human_task(self, workflow: TraceflowWorkflow, version: VersionRef, task_id: str | UUID) -> HumanTask:
         """The READY human task `task_id` as a HumanTask; TaskNotReady when it is not ready."""
@@ -241,6 +245,13 @@ class Engine:
         if fired:
             self._advance(workflow)
         return fired
+
+
+def _ready_human(workflow: TraceflowWorkflow) -> list[Any]:
+    tasks = [t for t in workflow.tasks.values() if t.state == TaskState.READY and is_human(t.task_spec)]
+    for sub in workflow.subprocesses.values():
+        tasks.extend(t for t in sub.tasks.values() if t.state == TaskState.READY and is_human(t.task_spec))
+    return tasks
 
 
 def _unwrap(exc: Exception) -> EngineError:

@@ -47,7 +47,7 @@ from .deployments import version_ref
 from .engine_access import engine
 from .incidents import record_incident
 from .uow import transaction
-from .workflow_state import apply_snapshot
+from .workflow_state import NOTHING_BEFORE, Before, apply_snapshot
 
 log = logging.getLogger(__name__)
 
@@ -86,6 +86,8 @@ class Drive:
     status: str | None = None
     snapshot: InstanceSnapshot | None = field(default=None)
     business_key: str | None = None
+    # What the rows held when the workflow was loaded (apply_snapshot writes the difference).
+    before: Before = NOTHING_BEFORE
 
 
 @dataclass(frozen=True)
@@ -157,7 +159,7 @@ def drive(
                 snapshot = state.snapshot or engine().snapshot(state.workflow, state.ref, now)
                 state.instance = _instance_for(session, state)
                 instance_id = state.instance.id
-                apply_snapshot(session, state.instance, snapshot)
+                apply_snapshot(session, state.instance, snapshot, state.before)
                 if state.status is not None:
                     state.instance.status = state.status
                 _phase("applied")
@@ -198,7 +200,11 @@ def _open(session: Session, actor: Any, target: int | NewInstance | Claim, now: 
     if instance is None:
         return None
     ref = version_ref(instance.version)
-    return Drive(session, actor, instance, engine().load(ref, instance.state_json), ref, instance.version, now)
+    workflow = engine().load(ref, instance.state_json)
+    ready, waiting = engine().waiting(workflow)
+    # A finished instance holds no open rows or subscriptions, whatever its last state says.
+    before = Before(ready, waiting) if instance.status == "running" else NOTHING_BEFORE
+    return Drive(session, actor, instance, workflow, ref, instance.version, now, before=before)
 
 
 @contextmanager

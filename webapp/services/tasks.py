@@ -7,6 +7,7 @@ as it was.
 """
 
 import json
+from dataclasses import replace
 
 from sqlalchemy import select
 
@@ -128,6 +129,7 @@ def complete_task(actor, task_id, data, signature=None, username_required=False,
         step.snapshot = engine().snapshot(step.workflow, step.ref)
         row.state, row.completed_at, row.completed_by_id = "completed", utcnow(), actor.id
         row.assignee_id, row.submitted_data = actor.id, data
+        step.before = replace(step.before, ready=step.before.ready - {row.task_id})  # closed here, not cancelled
         if resolving is not None:
             incidents.resolve(resolving, actor)
         old, new = audit.diff(before, step.snapshot.data)
