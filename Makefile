@@ -6,7 +6,7 @@ STAMP     := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -
 HOST      ?= 127.0.0.1
 PORT      ?= 5000
 
-.PHONY: run test lint install translations browser bench bench-trace clean
+.PHONY: run test lint install translations browser bench bench-load bench-trace clean
 
 install: $(STAMP)
 
@@ -52,6 +52,10 @@ test: install translations browser lint
 
 bench: install
 	$(PY) bench/bench_complete_task.py
+
+# 8 concurrent API clients for 30 s against `traceflow serve` on SQLite and PostgreSQL (not part of `make test`).
+bench-load: install
+	$(PY) bench/bench_load.py
 
 # ERP import and trace at 1,000,000 movements on SQLite and PostgreSQL (several minutes; not part of `make test`).
 bench-trace: install

@@ -83,7 +83,34 @@ def bench_service(instances):
                 (signed if meaning else timings).append((time.perf_counter() - started) * MS)
                 if not meaning:
                     statements.append(counter[0])
+        http = _bench_http(app, instances)
+    bench_service.http = http  # read by main(); the smoke test keeps the three-value return
     return timings, signed, statements
+
+
+def _bench_http(app, instances):
+    """Milliseconds per unsigned completion through the whole HTTP stack (WSGI in process: bearer
+    authentication, permission check, JSON parsing, the service call, the JSON response)."""
+    from tests.helpers import Api
+
+    clients = {}
+    timings = []
+    for _ in range(instances):
+        requester = clients.setdefault("requester", Api(app, "requester"))
+        instance = requester.post("/api/v1/process-instances", {"process_key": "change_control"}).get_json()
+        while instance["ready_tasks"]:
+            task = instance["ready_tasks"][0]
+            worker = worker_for(task["bpmn_id"], (task["candidate_role"] or "").lower())
+            api = clients.setdefault(worker, Api(app, worker))
+            body = {"data": DATA_BY_TASK[task["bpmn_id"]]}
+            if task["signature"]:
+                body["signature"] = signature_for(task["signature"]["meaning"])
+            started = time.perf_counter()
+            response = api.post(f"/api/v1/tasks/{task['id']}/complete", body)
+            if not task["signature"]:
+                timings.append((time.perf_counter() - started) * MS)
+            instance = response.get_json()["process_instance"]
+    return timings
 
 
 def _version():
@@ -158,6 +185,7 @@ def main():
         ("engine only (lean serializer, no database)", lean),
         ("service layer complete_task on SQLite", service),
         ("service layer, signature steps (argon2 re-check)", signed),
+        ("HTTP POST /api/v1/tasks/{id}/complete (WSGI, unsigned)", bench_service.http),
     ):
         p90 = statistics.quantiles(values, n=10)[-1]
         print(f"{name:<52}{statistics.median(values):>15.2f}{p90:>9.2f}{statistics.median(values) / base:>7.2f}x")

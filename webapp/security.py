@@ -17,6 +17,7 @@ from flask_babel import gettext as _
 from .errors import AuthenticationFailed, PermissionDenied
 from .permissions import has_permission, permission_for
 from .services import sessions
+from .services.request_facts import clear_request_facts, set_request_facts
 from .services.users import password_change_required, user_for_token
 
 PUBLIC_ENDPOINTS = {"auth.login", "auth.set_locale", "static", "api.issue_token", "api.openapi"}
@@ -28,6 +29,7 @@ def init_app(app):
     """Install the per-request identity and authentication hooks."""
     app.before_request(_identify)
     app.after_request(_security_headers)
+    app.teardown_request(lambda _exc: clear_request_facts())
 
 
 def is_api_request():
@@ -37,6 +39,7 @@ def is_api_request():
 
 def _identify():
     g.request_id = request.headers.get("X-Request-Id") or uuid.uuid4().hex
+    set_request_facts(g.request_id, request.remote_addr)  # what audit events record, without Flask globals
     g.user = _api_user() if is_api_request() else _session_user()
     if request.endpoint in PUBLIC_ENDPOINTS or request.endpoint is None:
         return None

@@ -21,12 +21,12 @@ import hashlib
 import json
 from dataclasses import dataclass
 
-from flask import g, has_request_context, request
 from sqlalchemy import insert, select, update
 
 from ..extensions import db
 from ..models import AuditCheckpoint, AuditEvent
 from ..models._types import utcnow
+from .request_facts import request_facts
 from .uow import serialized
 
 GENESIS = "0" * 64
@@ -65,9 +65,8 @@ def event_hash(event):
 
 
 def _request_facts():
-    if not has_request_context():
-        return None, None
-    return getattr(g, "request_id", None), request.remote_addr
+    facts = request_facts()
+    return facts.request_id, facts.client_addr
 
 
 def _chain_head(session):
