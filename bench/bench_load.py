@@ -101,6 +101,7 @@ def run(backend, seconds, clients):
                 break
             time.sleep(0.2)
         counts = {"requests": 0, "server_errors": 0, "unexpected": 0}
+        failures = []
         lock = threading.Lock()
 
         def count(status, expected):
@@ -108,6 +109,7 @@ def run(backend, seconds, clients):
                 counts["requests"] += 1
                 if status >= 500:
                     counts["server_errors"] += 1
+                    failures.append(status)
                 elif status not in expected:
                     counts["unexpected"] += 1
 
@@ -144,6 +146,9 @@ def run(backend, seconds, clients):
         server.terminate()
         server.wait(timeout=30)
         log.close()
+    if counts["server_errors"]:  # what the server logged about them
+        errors = [line for line in (Path(tmp) / "serve.log").read_text(errors="replace").splitlines() if "Error" in line]
+        print(f"  {backend}: statuses {sorted(set(failures))}; server log: {errors[-5:]}", file=sys.stderr)
     verify = subprocess.run([*TRACEFLOW, "audit", "verify"], env=env, cwd=ROOT, capture_output=True, text=True)
     chain = (verify.stdout.strip() or verify.stderr.strip()).splitlines()[-1:] or ["?"]
     if pg is not None:

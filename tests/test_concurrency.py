@@ -60,10 +60,10 @@ def test_exactly_one_of_two_simultaneous_completions_succeeds(app):
             assert instances.get_instance(inst_id).lock_version == versions[inst_id] + 1
 
 
-@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
-def test_concurrent_starts_and_refusals_on_a_sqlite_file_all_succeed_with_unique_numbers_and_an_intact_chain(app):
-    """8 threads start processes and make refused attempts at once on the default database: no
-    UNIQUE failure on the business key or the audit sequence, no lost audit event."""
+def test_concurrent_starts_and_refusals_all_succeed_with_unique_numbers_and_an_intact_chain(app):
+    """8 threads start processes and make refused attempts at once, from the first number of the
+    year on (a SQLite file and PostgreSQL): no UNIQUE failure on the business key, its counter or the
+    audit sequence, no lost audit event."""
     from sqlalchemy import func, select
 
     from webapp.errors import PermissionDenied
