@@ -119,16 +119,22 @@ def run(backend, seconds, clients):
             status, body = _call(base, "POST", "/api/v1/auth/token", body={"username": requester, "password": PASSWORD})
             count(status, (200,))
             token = (body or {}).get("token")
-            status, body = _call(base, "POST", "/api/v1/auth/token", body={"username": "warehouse", "password": PASSWORD})
+            status, body = _call(
+                base, "POST", "/api/v1/auth/token", body={"username": "warehouse", "password": PASSWORD}
+            )
             count(status, (200,))
             refused_token = (body or {}).get("token")
             deadline = time.monotonic() + seconds
             while time.monotonic() < deadline:
-                status, instance = _call(base, "POST", "/api/v1/process-instances", token, {"process_key": "change_control"})
+                status, instance = _call(
+                    base, "POST", "/api/v1/process-instances", token, {"process_key": "change_control"}
+                )
                 count(status, (201,))
                 if status == 201 and instance["ready_tasks"]:
                     task = instance["ready_tasks"][0]
-                    status, _ = _call(base, "POST", f"/api/v1/tasks/{task['id']}/complete", token, {"data": CHANGE_REQUEST})
+                    status, _ = _call(
+                        base, "POST", f"/api/v1/tasks/{task['id']}/complete", token, {"data": CHANGE_REQUEST}
+                    )
                     count(status, (200,))
                 status, _ = _call(base, "POST", "/api/v1/process-instances", refused_token, {"process_key": "capa"})
                 count(status, (403,))
@@ -147,7 +153,9 @@ def run(backend, seconds, clients):
         server.wait(timeout=30)
         log.close()
     if counts["server_errors"]:  # what the server logged about them
-        errors = [line for line in (Path(tmp) / "serve.log").read_text(errors="replace").splitlines() if "Error" in line]
+        errors = [
+            line for line in (Path(tmp) / "serve.log").read_text(errors="replace").splitlines() if "Error" in line
+        ]
         print(f"  {backend}: statuses {sorted(set(failures))}; server log: {errors[-5:]}", file=sys.stderr)
     verify = subprocess.run([*TRACEFLOW, "audit", "verify"], env=env, cwd=ROOT, capture_output=True, text=True)
     chain = (verify.stdout.strip() or verify.stderr.strip()).splitlines()[-1:] or ["?"]

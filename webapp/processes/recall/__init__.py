@@ -3,7 +3,7 @@
 - operations.py: the `recall.*` service-task operations;
 - models.py, records.py: the recall record and its notices, kept only through the operations;
 - pages.py, api.py, templates/recall/: the recall pages under /erp and GET /api/v1/recalls/<key>.
-Tests: tests/test_process_recall.py. Demo: webapp/demo_processes.py (the shared demo story).
+Tests: tests/integration/test_process_recall.py. Demo: webapp/demo_processes.py (the shared demo story).
 """
 
 from .. import ProcessPackage

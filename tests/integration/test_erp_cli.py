@@ -7,7 +7,7 @@ import json
 import pytest
 from sqlalchemy import select
 
-from tests.test_erp_import import VALID
+from tests.integration.test_erp_import import VALID
 from webapp.extensions import db
 from webapp.models import AuditEvent
 

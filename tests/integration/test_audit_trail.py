@@ -210,7 +210,7 @@ def test_audit_views_filter_and_export(trail):
 
 
 def test_instance_pdf_shows_signatures(app):
-    from tests.test_signatures import advance_to
+    from tests.integration.test_signatures import advance_to
 
     clients = {}
 

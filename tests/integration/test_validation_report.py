@@ -11,10 +11,10 @@ MATRIX = ROOT / "rules" / "validation_matrix.json"
 
 def _defined_tests():
     found = set()
-    for path in (ROOT / "tests").glob("test_*.py"):
+    for path in (ROOT / "tests").glob("**/test_*.py"):
         for node in ast.parse(path.read_text()).body:
             if isinstance(node, ast.FunctionDef) and node.name.startswith("test_"):
-                found.add(f"tests/{path.name}::{node.name}")
+                found.add(f"{path.relative_to(ROOT).as_posix()}::{node.name}")
     return found
 
 
@@ -37,9 +37,13 @@ def test_rows_pass_fail_or_stay_incomplete_from_the_last_run(tmp_path):
     results = _junit(
         tmp_path,
         [
-            ("tests.test_signatures", "test_signature_breaks_when_the_signed_content_changes[sqlite]", ""),
-            ("tests.test_signatures", "test_signature_breaks_when_the_signed_content_changes[postgresql]", ""),
-            ("tests.test_audit_trail", "test_edited_event_is_found[sqlite]", '<failure message="x"/>'),
+            ("tests.integration.test_signatures", "test_signature_breaks_when_the_signed_content_changes[sqlite]", ""),
+            (
+                "tests.integration.test_signatures",
+                "test_signature_breaks_when_the_signed_content_changes[postgresql]",
+                "",
+            ),
+            ("tests.integration.test_audit_trail", "test_edited_event_is_found[sqlite]", '<failure message="x"/>'),
         ],
     )
     rows = {r.id: r for r in build_rows(MATRIX, results)}

@@ -130,7 +130,7 @@ def test_a_recall_notice_prints_without_the_app_around_it(app, live_server, brow
     the lines keep their UDIs."""
     from selenium.webdriver.common.by import By
 
-    from tests.test_process_recall import _initiate, build_recall_world
+    from tests.integration.test_process_recall import _initiate, build_recall_world
 
     with app.app_context():
         build_recall_world()

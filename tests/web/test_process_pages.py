@@ -24,7 +24,7 @@ def _classes(svg, element_id):
 def test_instance_diagram_shows_states_and_path(app):
     requester = Browser(app, "requester")
     task_id = requester.post("/processes/change_control/start").headers["Location"].rsplit("/", 1)[-1]
-    from tests.test_web import form_fields
+    from tests.web.test_web import form_fields
 
     instance_url = requester.post(f"/tasks/{task_id}", form_fields(DATA_BY_TASK["submit_request"])).headers["Location"]
     instance_id = instance_url.rsplit("/", 1)[-1]

@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from tests.erp_world import bad_check_digit, build_world, gtin, receive, released_stock
 from tests.helpers import Browser, table_snapshot, user
-from tests.test_erp_import import VALID
+from tests.integration.test_erp_import import VALID
 from webapp.extensions import db
 from webapp.models import AuditEvent, Lot, Material
 

@@ -68,7 +68,7 @@ def test_unknown_api_path_is_a_json_404(app):
 def test_pages_escape_submitted_text_and_send_security_headers(app):
     requester = Browser(app, "requester")
     task_id = requester.post("/processes/change_control/start").headers["Location"].rsplit("/", 1)[-1]
-    from tests.test_web import form_fields
+    from tests.web.test_web import form_fields
 
     evil = {**DATA_BY_TASK["submit_request"], "title": "<script>alert(1)</script>"}
     response = requester.post(f"/tasks/{task_id}", form_fields(evil))
@@ -198,7 +198,7 @@ def test_integer_query_parameters_out_of_range_are_400_naming_the_parameter(app,
 
 def _submitted_change_request(app, title):
     """A change request submitted by `requester` with `title`; the id of QA's impact-assessment task."""
-    from tests.test_web import form_fields
+    from tests.web.test_web import form_fields
 
     requester = Browser(app, "requester")
     task_id = requester.post("/processes/change_control/start").headers["Location"].rsplit("/", 1)[-1]
