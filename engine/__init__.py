@@ -8,11 +8,11 @@ passed to the workflow explicitly.
 from .bundle import ProcessBundle, SourceFile
 from .deployment import CompiledProcess, ValidationReport, compile_bundle, validate_bundle
 from .errors import BundleError, EngineError, ScriptError, TaskNotReady
-from .operations import OperationRegistry, ServiceError
+from .operations import Operation, OperationRegistry, ServiceError
 from .roles import lane_to_role
 from .runtime import Engine, InstanceSnapshot, VersionRef, check_consistent
 from .tasks import HumanTask
-from .validation import SIGNATURE_MEANINGS, Operation
+from .validation import SIGNATURE_MEANINGS
 
 __all__ = [
     "SIGNATURE_MEANINGS",

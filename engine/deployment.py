@@ -20,9 +20,10 @@ from SpiffWorkflow.spiff.parser.process import VALIDATOR, SpiffBpmnParser
 from .bundle import ProcessBundle, SourceFile, content_hash
 from .errors import BundleError, Problem
 from .messages import start_names
+from .operations import Operation
 from .roles import lane_to_role
 from .serializer import spec_serializer
-from .validation import Findings, Operation, check_bpmn, check_dmn
+from .validation import Findings, check_bpmn, check_dmn
 from .xml_safety import parse_xml
 
 if TYPE_CHECKING:

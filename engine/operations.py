@@ -1,7 +1,7 @@
 """Service-task operations: named handlers the BPMN calls through `spiffworkflow:serviceTaskOperator`.
 
 The web layer registers the handlers (ERP actions, notifications); the engine only looks them up,
-checks their parameters at deploy time (validation.Operation) and calls them while running the
+checks their parameters at deploy time (`Operation`, below) and calls them while running the
 task. A handler runs inside the caller's transaction, so its changes commit or roll back together
 with the workflow state.
 """
@@ -14,7 +14,17 @@ from dataclasses import dataclass
 from typing import Any
 
 from .errors import EngineError
-from .validation import Operation
+
+
+@dataclass(frozen=True)
+class Operation:
+    """A service-task operation: its name, the parameters it requires or accepts and, for typed ones,
+    their types as the BPMN spells them (`str`, `int`, `float`, `bool`, `list`, `dict`)."""
+
+    name: str
+    required: tuple[str, ...] = ()
+    optional: tuple[str, ...] = ()
+    types: tuple[tuple[str, str], ...] = ()  # ((parameter, type), ...): a tuple, so the dataclass stays hashable
 
 
 class ServiceError(EngineError):

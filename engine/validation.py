@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from lxml import etree
 
 from .errors import Problem, ScriptError
+from .operations import Operation
 from .sandbox import check_source
 
 SPIFF_NS = "http://spiffworkflow.org/bpmn/schema/1.0/core"
@@ -32,17 +33,6 @@ BPMN_EXPRESSIONS = (
     (".//bpmn:loopCardinality", "eval", "loop cardinality"),
     (".//bpmn:completionCondition", "eval", "completion condition"),
 )
-
-
-@dataclass(frozen=True)
-class Operation:
-    """A service-task operation: its name, the parameters it requires or accepts and, for typed ones,
-    their types as the BPMN spells them (`str`, `int`, `float`, `bool`, `list`, `dict`)."""
-
-    name: str
-    required: tuple[str, ...] = ()
-    optional: tuple[str, ...] = ()
-    types: tuple[tuple[str, str], ...] = ()  # ((parameter, type), ...): a tuple, so the dataclass stays hashable
 
 
 @dataclass

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 from flask import current_app
-from flask.cli import FlaskGroup, with_appcontext
+from flask.cli import with_appcontext
 
 from engine import ProcessBundle
 
@@ -29,17 +29,6 @@ def init_app(app):
         timers_group,
     ):
         app.cli.add_command(command)
-
-
-def _create_app():
-    from . import create_app
-
-    return create_app()
-
-
-@click.group(cls=FlaskGroup, create_app=_create_app, add_default_commands=False)
-def main():
-    """Traceflow: compliance processes on BPMN."""
 
 
 def upgrade_schema():
@@ -181,7 +170,7 @@ def serve_command(host, port):
     """Serve the app with waitress."""
     from waitress import serve
 
-    from .services.timers import start_scheduler
+    from .services.scheduler import start_scheduler
 
     start_scheduler(current_app._get_current_object())
     click.echo(f"Traceflow on http://{host}:{port}/")

@@ -20,7 +20,7 @@ from webapp.models import AuditEvent, ProcessInstance
 from webapp.models._types import utcnow
 from webapp.services import instances, queries
 
-TRACEFLOW = [sys.executable, "-c", "from webapp.cli import main; main()"]
+TRACEFLOW = [sys.executable, "-c", "from webapp.console import main; main()"]
 
 
 def _env(app, tmp_path):

@@ -58,7 +58,7 @@ def user_edit(user_id):
             temporary = users.reset_password(g.user, user_id)
             flash(_("Password reset. One-time password (shown once): %(p)s", p=temporary), "success")
         elif action == "end_sessions":
-            ended = sessions.end_user_sessions(g.user, user_id)
+            ended = users.end_user_sessions(g.user, user_id)
             flash(_("Sessions ended: %(n)s. The user must log in again.", n=ended), "success")
         else:
             users.update_user(

@@ -10,8 +10,8 @@ from ..errors import NotFound
 from ..models import SupplierCertificate
 from ..services.erp import materials, parties, queries
 from ..services.erp.common import by_code
-from . import bp
 from . import erp_schemas as s
+from .blueprint import bp
 from .routes import _load
 
 # plural: (kind, request schema, response schema, list query, list args schema, create, update, void)

@@ -7,8 +7,8 @@ from ..errors import InvalidInput, NotFound
 from ..models import Movement, Shipment
 from ..services.erp import imports, ledger, lots, queries, receipts, shipments, trace, udi
 from ..services.erp.common import by_code, get_lot
-from . import bp
 from . import erp_schemas as s
+from .blueprint import bp
 from .erp_master_routes import page_json, query_args
 from .routes import _load
 

@@ -7,7 +7,8 @@ from ..errors import DeploymentInvalid, InvalidInput, NotFound
 from ..services import deployments, instances, messages, migrations, queries, tasks
 from ..services.audit import verify_chain
 from ..services.users import authenticate, issue_token, revoke_token
-from . import bp, presenters, schemas
+from . import presenters, schemas
+from .blueprint import bp
 from .openapi import openapi_document
 
 

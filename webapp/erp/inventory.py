@@ -11,7 +11,7 @@ from ..security import safe_next
 from ..services.erp import ledger, lots, queries, receipts, stock, trace
 from ..services.erp.receipts import material_for_gtin
 from ..services.erp.udi import parse_udi
-from . import attempt, bp, refusal_message
+from .blueprint import attempt, bp, refusal_message
 from .forms import LOT_STATUS_OPTIONS, MOVEMENT_TYPE_OPTIONS, parse
 
 

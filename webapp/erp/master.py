@@ -10,7 +10,7 @@ from ..models import SupplierCertificate
 from ..services.erp import materials, parties, queries, scorecard
 from ..services.erp.common import business_date, by_code
 from ..services.erp.rules import rule
-from . import attempt, bp
+from .blueprint import attempt, bp
 from .forms import (
     CERTIFICATE_FIELDS,
     CUSTOMER_FIELDS,

@@ -8,7 +8,7 @@ from ..errors import InvalidInput, NotFound
 from ..models import Shipment
 from ..services.erp import queries, shipments
 from ..services.erp.common import by_code
-from . import attempt, bp, refusal_message
+from .blueprint import attempt, bp, refusal_message
 
 LINE_FIELDS = ("material", "lot", "serial", "quantity", "from_location")
 

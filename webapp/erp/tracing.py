@@ -7,7 +7,7 @@ from ..errors import ImportRejected, InvalidInput, NotFound
 from ..services.erp import imports, trace, trace_export
 from ..services.erp.common import by_code, find_lot
 from ..services.erp.import_rows import HEADERS
-from . import bp
+from .blueprint import bp
 
 
 def _trace_args():

@@ -6,6 +6,7 @@ keep records per instance, e.g. the recall record)."""
 
 from contextlib import contextmanager
 from contextvars import ContextVar
+from dataclasses import dataclass
 
 _ACTOR = ContextVar("traceflow_acting_user", default=None)
 _PROCESS = ContextVar("traceflow_acting_process", default=None)
@@ -58,3 +59,16 @@ def acting_business_key():
 def acting_instance():
     """The ProcessInstance row the engine currently runs, or None (e.g. while an instance starts)."""
     return _INSTANCE.get()
+
+
+@dataclass(frozen=True)
+class Scheduler:
+    """The actor recorded for work no person started: timer wake-ups, the daily certificate check."""
+
+    id: None = None
+    username: str = "system:scheduler"
+    display_name: str = "Scheduler"
+    role_names: frozenset = frozenset()
+
+
+SCHEDULER = Scheduler()

@@ -7,11 +7,11 @@ check again for the same day (or a later one) neither blocks twice nor starts a 
 
 from ..models._types import utcnow
 from . import notifications
+from .acting import SCHEDULER
 from .erp.common import business_date
 from .erp.parties import expiring_certificates, set_supplier_status
 from .erp.rules import rule
 from .requalification import start_requalification
-from .timers import SCHEDULER
 from .uow import serialized, transaction
 
 WARN_DAYS = (90, 60, 30)

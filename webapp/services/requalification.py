@@ -20,9 +20,9 @@ from engine.messages import message_from_outside
 from ..extensions import db
 from ..models import HumanTaskRow, ProcessInstance, ProcessVersion, User
 from . import audit
+from .acting import SCHEDULER
 from .erp.rules import rule
 from .instances import cancel_instance, may_start, start_instance
-from .timers import SCHEDULER
 
 SYSTEM_ROLE = "system"
 

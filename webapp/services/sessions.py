@@ -90,17 +90,6 @@ def _revoke(condition, reason):
     return result.rowcount
 
 
-def end_user_sessions(admin, user_id):
-    """An admin ends every session of a user (a lost laptop, a leaver): audited with the count."""
-    from .users import get_user
-
-    with transaction():
-        user = get_user(user_id)
-        ended = revoke_all(user.id, "ended by an administrator")
-        audit.record(admin, "user.sessions_ended", "user", user.id, after={"sessions_ended": ended})
-    return ended
-
-
 def open_sessions(user_id):
     """How many sessions of the user are open (not revoked, within both time limits)."""
     idle, lifetime = _limits()

@@ -7,7 +7,6 @@ transaction. Anything due while the app was down fires at the next run; `now` ma
 up to an instant (drills, tests).
 """
 
-from dataclasses import dataclass
 from datetime import timedelta
 
 from sqlalchemy import select
@@ -15,23 +14,11 @@ from sqlalchemy import select
 from ..errors import IncidentRaised
 from ..models import Incident, ProcessInstance
 from ..models._types import utcnow
+from .acting import SCHEDULER
 from .driver import AuditEntry, Claim, Drive, drive
 from .engine_access import engine
 from .incidents import resolve_timer_incidents
 from .uow import independent_transaction
-
-
-@dataclass(frozen=True)
-class Scheduler:
-    """The actor recorded for timer wake-ups."""
-
-    id: None = None
-    username: str = "system:scheduler"
-    display_name: str = "Scheduler"
-    role_names: frozenset = frozenset()
-
-
-SCHEDULER = Scheduler()
 
 
 def _claim(session, now, skip):
@@ -93,47 +80,3 @@ def _postpone(instance_id, incident_id, now):
         attempts = session.get(Incident, incident_id).attempts
         delay = min(timedelta(minutes=5) * 2 ** (attempts - 1), timedelta(days=1))
         session.get(ProcessInstance, instance_id).next_timer_at = now + delay
-
-
-def start_scheduler(app, seconds=30):
-    """APScheduler inside the serving process: a sweep at start, then every `seconds`."""
-    from apscheduler.schedulers.background import BackgroundScheduler
-
-    def sweep():
-        from .messages import deliver_pending
-        from .notifications import remind_due, send_pending
-
-        with app.app_context():
-            run_due()
-            deliver_pending()
-            remind_due()
-            send_pending()
-
-    def daily():
-        from .certificates import check_certificates
-
-        with app.app_context():
-            check_certificates()
-
-    scheduler = BackgroundScheduler(timezone="UTC")
-    scheduler.add_job(
-        sweep,
-        "interval",
-        seconds=seconds,
-        next_run_time=utcnow(),
-        max_instances=1,
-        coalesce=True,
-        id="traceflow-timers",
-    )
-    scheduler.add_job(
-        daily,
-        "cron",
-        hour=22,
-        minute=0,
-        next_run_time=utcnow(),
-        max_instances=1,
-        coalesce=True,
-        id="traceflow-certificates",
-    )  # 06:00 in China
-    scheduler.start()
-    return scheduler

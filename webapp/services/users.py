@@ -277,6 +277,15 @@ def reset_password(admin, user_id):
     return temporary
 
 
+def end_user_sessions(admin, user_id):
+    """An admin ends every session of a user (a lost laptop, a leaver): audited with the count."""
+    with transaction():
+        user = get_user(user_id)
+        ended = sessions.revoke_all(user.id, "ended by an administrator")
+        audit.record(admin, "user.sessions_ended", "user", user.id, after={"sessions_ended": ended})
+    return ended
+
+
 def get_user(user_id):
     """The user with this id; NotFound otherwise."""
     return _get(db.session, user_id)
