@@ -6,8 +6,12 @@ Scripts come from process files that process owners edit, so they get:
   frames or code (`gi_frame`, `f_globals`, `format`, …), so `().__class__.__base__.__subclasses__()`
   and `"{0.__class__}".format(x)` cannot be written;
 - a whitelist of builtins (no `open`, `eval`, `exec`, `getattr`, `type`, `vars`, `globals`);
-- bounded `**`, `*` and `range`, and a wall-clock limit per evaluation (a trace function stops
-  `while True: pass`), so a script cannot hang or exhaust a web worker.
+- a CPU-time limit per evaluation (a trace function stops `while True: pass`) and size limits
+  (`sandbox_limits`): every operation one C call of which could build an arbitrarily large result
+  (`*`, `**`, `+`, `<<`, `%`, f-strings, `str()`, padding, `replace`, `join`, `range`, …) goes
+  through a helper that computes the result's size first and raises ScriptError naming the limit;
+  comprehensions count their elements; the task data after a script and an expression's value are
+  bounded as text, so a script can neither hang nor exhaust a web worker.
 The source is checked and rewritten with `ast` before it is compiled; compiled code is cached.
 """
 
@@ -28,7 +32,9 @@ from SpiffWorkflow.bpmn.exceptions import WorkflowTaskException
 from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine, TaskDataEnvironment
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 
+from . import sandbox_limits as limits
 from .errors import ScriptError
+from .sandbox_limits import MAX_DATA_CHARS, MAX_INT_BITS, MAX_SCRIPT_MEMORY, MAX_SEQUENCE  # noqa: F401
 
 if TYPE_CHECKING:
     from _typeshed import TraceFunction
@@ -39,8 +45,6 @@ if TYPE_CHECKING:
 TIME_LIMIT_SECONDS = 1.0
 CHECK_EVERY = 256
 MAX_RANGE = 1_000_000
-MAX_SEQUENCE = 1_000_000
-MAX_EXPONENT_BITS = 4_096
 
 SAFE_BUILTIN_NAMES = (
     "abs",
@@ -78,10 +82,10 @@ SAFE_BUILTIN_NAMES = (
 )
 
 
-def _namespace(module: types.ModuleType, names: tuple[str, ...]) -> types.SimpleNamespace:
-    """Only the listed members of a module: the module object itself (and its imports, such as
-    `datetime.sys`) stays out of reach."""
-    return types.SimpleNamespace(**{name: getattr(module, name) for name in names})
+def _namespace(module: types.ModuleType, names: tuple[str, ...], **replaced: Any) -> types.SimpleNamespace:
+    """Only the listed members of a module (and bounded replacements): the module object itself
+    (and its imports, such as `datetime.sys`) stays out of reach."""
+    return types.SimpleNamespace(**{name: getattr(module, name) for name in names}, **replaced)
 
 
 SAFE_GLOBALS = {
@@ -106,8 +110,8 @@ SAFE_GLOBALS = {
             "isinf",
             "trunc",
             "fsum",
-            "prod",
         ),
+        prod=limits.script_prod,
     ),
 }
 FORBIDDEN_NODES = (
@@ -147,54 +151,123 @@ FORBIDDEN_ATTRIBUTES = {
 }
 
 
+_BINARY_HELPERS = {ast.Pow: "__tf_pow", ast.Mult: "__tf_mul", ast.Add: "__tf_add", ast.LShift: "__tf_lshift"}
+_BINARY_HELPERS[ast.Mod] = "__tf_mod"
+_OPERATOR_SYMBOLS = {ast.Pow: "**", ast.Mult: "*", ast.Add: "+", ast.LShift: "<<", ast.Mod: "%"}
+
+
+def _call(helper, *args):
+    return ast.Call(ast.Name(helper, ast.Load()), list(args), [])
+
+
+def _as_expression(key):
+    """A subscript's key as an expression (a slice `a:b:c` becomes `slice(a, b, c)`)."""
+    if isinstance(key, ast.Slice):
+        parts = [part or ast.Constant(None) for part in (key.lower, key.upper, key.step)]
+        return ast.copy_location(_call("__tf_slice", *parts), key)
+    return key
+
+
 class _Guard(ast.NodeTransformer):
-    """Routes `**`, `*` and `range` through the bounded helpers."""
+    """Routes every operation whose result size a script controls through the bounded helpers of
+    `sandbox_limits` (see HELPERS): `**`, `*`, `+`, `<<`, `%` (also as `op=`, on names, items and
+    attributes), f-string fields and f-strings, the methods in `limits.METHODS`, slice assignment,
+    and the elements of comprehensions."""
 
     def visit_BinOp(self, node: ast.BinOp) -> ast.expr:
         self.generic_visit(node)
-        helper = {ast.Pow: "__tf_pow", ast.Mult: "__tf_mul"}.get(type(node.op))
+        helper = _BINARY_HELPERS.get(type(node.op))
         if helper is None:
             return node
-        return ast.copy_location(ast.Call(ast.Name(helper, ast.Load()), [node.left, node.right], []), node)
+        return ast.copy_location(_call(helper, node.left, node.right), node)
 
     def visit_AugAssign(self, node: ast.AugAssign) -> ast.stmt:
         self.generic_visit(node)
-        if isinstance(node.op, (ast.Pow, ast.Mult)):
-            target = ast.Name(node.target.id, ast.Load()) if isinstance(node.target, ast.Name) else None
-            if target is not None:
-                value = self.visit_BinOp(ast.BinOp(target, node.op, node.value))
-                return ast.copy_location(ast.Assign([node.target], value), node)
+        symbol = _OPERATOR_SYMBOLS.get(type(node.op))
+        if symbol is None:
+            return node
+        target, op = node.target, ast.Constant(symbol)
+        if isinstance(target, ast.Name):
+            value = _call("__tf_inplace", op, ast.Name(target.id, ast.Load()), node.value)
+            return ast.copy_location(ast.Assign([target], value), node)
+        if isinstance(target, ast.Subscript):
+            call = _call("__tf_augment_item", target.value, _as_expression(target.slice), op, node.value)
+        else:  # ast.Attribute
+            call = _call("__tf_augment_attribute", target.value, ast.Constant(target.attr), op, node.value)
+        return ast.copy_location(ast.Expr(call), node)
+
+    def visit_Assign(self, node):
+        self.generic_visit(node)
+        slices = [t for t in node.targets if isinstance(t, ast.Subscript) and isinstance(t.slice, ast.Slice)]
+        if not slices:
+            return node
+        if len(node.targets) > 1:
+            raise ScriptError("assign to a slice in an assignment of its own in process scripts")
+        target = node.targets[0]
+        call = _call("__tf_setitem", target.value, _as_expression(target.slice), node.value)
+        return ast.copy_location(ast.Expr(call), node)
+
+    def visit_FormattedValue(self, node):
+        self.generic_visit(node)
+        spec = node.format_spec if node.format_spec is not None else ast.Constant("")
+        return ast.copy_location(_call("__tf_format", node.value, ast.Constant(node.conversion), spec), node)
+
+    def visit_JoinedStr(self, node):
+        self.generic_visit(node)  # the fields are __tf_format calls now
+        return ast.copy_location(_call("__tf_fstring", ast.List(node.values, ast.Load())), node)
+
+    def visit_Attribute(self, node):
+        self.generic_visit(node)
+        if isinstance(node.ctx, ast.Load) and node.attr in limits.METHODS:
+            return ast.copy_location(_call("__tf_attribute", node.value, ast.Constant(node.attr)), node)
         return node
 
+    def _count_elements(self, node, *fields):
+        self.generic_visit(node)
+        for field in fields:
+            setattr(node, field, ast.copy_location(_call("__tf_item", getattr(node, field)), node))
+        return node
 
-def _safe_pow(base: Any, exponent: Any) -> Any:
-    if (
-        isinstance(exponent, int)
-        and isinstance(base, int)
-        and abs(base) > 1
-        and exponent * max(abs(base).bit_length(), 1) > MAX_EXPONENT_BITS
-    ):
-        raise ScriptError("power too large for a process script")
-    return base**exponent
+    def visit_ListComp(self, node):
+        return self._count_elements(node, "elt")
 
+    def visit_SetComp(self, node):
+        return self._count_elements(node, "elt")
 
-def _safe_mul(left: Any, right: Any) -> Any:
-    for seq, count in ((left, right), (right, left)):
-        if isinstance(seq, (str, bytes, list, tuple)) and isinstance(count, int) and len(seq) * count > MAX_SEQUENCE:
-            raise ScriptError("sequence too large for a process script")
-    return left * right
+    def visit_GeneratorExp(self, node):
+        return self._count_elements(node, "elt")
+
+    def visit_DictComp(self, node):
+        return self._count_elements(node, "key", "value")
 
 
 def _safe_range(*args: int) -> range:
     result = range(*args)
     if len(result) > MAX_RANGE:
         raise ScriptError(f"range longer than {MAX_RANGE} in a process script")
+    limits.charge(8 * len(result), "range()")  # what a list of it would hold
     return result
 
 
 SAFE_BUILTINS = {name: getattr(builtins, name) for name in SAFE_BUILTIN_NAMES}
-SAFE_BUILTINS["range"] = _safe_range
-HELPERS = {"__tf_pow": _safe_pow, "__tf_mul": _safe_mul}
+SAFE_BUILTINS.update(range=_safe_range, str=limits.ScriptStr, sum=limits.script_sum, round=limits.script_round)
+HELPERS = {
+    "__tf_pow": limits.power,
+    "__tf_mul": limits.mul,
+    "__tf_add": limits.add,
+    "__tf_lshift": limits.lshift,
+    "__tf_mod": limits.mod,
+    "__tf_inplace": limits.inplace,
+    "__tf_augment_item": limits.augment_item,
+    "__tf_augment_attribute": limits.augment_attribute,
+    "__tf_setitem": limits.setitem,
+    "__tf_slice": slice,
+    "__tf_format": limits.format_value,
+    "__tf_fstring": limits.join_fstring,
+    "__tf_attribute": limits.attribute,
+    "__tf_item": limits.item,
+}
+_UNTRACED = (limits.__file__, __file__)
 
 
 def check_source(source: str, mode: str) -> ast.AST:
@@ -236,8 +309,10 @@ def _run_limited(func: Callable[[], Any]) -> Any:
     deadline = time.thread_time() + TIME_LIMIT_SECONDS
     events = 0
 
-    def tracer(frame: types.FrameType, event: str, arg: Any) -> "TraceFunction":
+    def tracer(frame: types.FrameType, event: str, arg: Any) -> "TraceFunction | None":
         nonlocal events
+        if event == "call" and frame.f_code.co_filename in _UNTRACED:
+            return None  # the sandbox's own helpers: bounded work, not script steps
         # Opcode events: a one-line `while True: pass` produces no further line events.
         frame.f_trace_opcodes = True
         events += 1
@@ -246,11 +321,17 @@ def _run_limited(func: Callable[[], Any]) -> Any:
         return tracer
 
     previous = sys.gettrace()
-    sys.settrace(tracer)
-    try:
-        return func()
-    finally:
-        sys.settrace(previous)
+    with limits.Budget():
+        sys.settrace(tracer)
+        try:
+            return func()
+        except ScriptError:
+            raise
+        except Exception as exc:
+            limits.bound_exception(exc)
+            raise
+        finally:
+            sys.settrace(previous)
 
 
 class SandboxedEnvironment(TaskDataEnvironment):  # type: ignore[misc]  # SpiffWorkflow ships no type hints: its classes are Any
@@ -284,7 +365,9 @@ class SandboxedEnvironment(TaskDataEnvironment):  # type: ignore[misc]  # SpiffW
         my_globals.update(context)
         my_globals.update(HELPERS)
         my_globals["__builtins__"] = SAFE_BUILTINS
-        return _run_limited(lambda: eval(code, my_globals))
+        result = _run_limited(lambda: eval(code, my_globals))
+        limits.check_data(result, "the value of this expression")
+        return result
 
     def execute(self, script: str, context: dict[str, Any], external_context: dict[str, Any] | None = None) -> bool:
         """Run a script task or pre/post script; its assignments land in the task data."""
@@ -300,6 +383,7 @@ class SandboxedEnvironment(TaskDataEnvironment):  # type: ignore[misc]  # SpiffW
             for name in HELPERS:
                 context.pop(name, None)
             self._remove_globals_and_functions_from_context(context, external_context)
+        limits.check_data(context, "the task data after this script")
         return True
 
 
