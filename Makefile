@@ -19,14 +19,15 @@ $(STAMP): pyproject.toml
 translations: $(STAMP)
 	$(VENV)/bin/pybabel compile -d webapp/translations -D messages
 
-# A real browser for the page tests: Debian's chromium and chromedriver, installed when we may.
+# A real browser for the page tests: Debian's chromium and chromedriver, and a CJK font so Chinese
+# pages render as text (not boxes) in screenshots; installed when we may.
 browser:
-	@if command -v chromium >/dev/null && command -v chromedriver >/dev/null; then :; \
+	@if command -v chromium >/dev/null && command -v chromedriver >/dev/null && fc-list :lang=zh 2>/dev/null | grep -q .; then :; \
 	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
-	  echo "installing chromium and chromium-driver (Debian packages) for the browser tests"; \
-	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null) \
+	  echo "installing chromium, chromium-driver and fonts-wqy-microhei (Debian packages) for the browser tests"; \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver fonts-wqy-microhei >/dev/null) \
 	  || echo "could not install chromium: the browser tests will skip (and fail in CI)"; \
-	else echo "chromium/chromedriver not found: the browser tests will skip (apt-get install chromium chromium-driver)"; fi
+	else echo "chromium/chromedriver or a CJK font not found: the browser tests will skip (apt-get install chromium chromium-driver fonts-wqy-microhei)"; fi
 
 # The local demo deploys without QA approval (TRACEFLOW_DEPLOYMENT_APPROVAL=0); production keeps it on.
 run: export TRACEFLOW_DEPLOYMENT_APPROVAL ?= 0

@@ -231,7 +231,7 @@ def test_a_task_writes_only_its_own_forms_fields_and_a_later_change_shows_on_the
     )
     [board] = [s for s in revised["signatures"] if s["bpmn_id"] == "board_review"]
     changed = board["changed_after_signing"]
-    assert "description" in changed["fields"]
+    assert "description" in changed["fields"] and "board_decision" in changed["fields"]
     assert changed["by"] == "requester" and changed["at"]
     assert board["valid"]  # the record itself is intact; what it signed was changed afterwards, visibly
     page = Browser(app, "qa").get(f"/instances/{revised['id']}").get_data(as_text=True)

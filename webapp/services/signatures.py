@@ -151,7 +151,8 @@ def changed_after_signing(signature):
     instance = db.session.get(ProcessInstance, signature.instance_id)
     signed = {**(signature.content.get("record") or {}), **(signature.content.get("data") or {})}
     current = (instance.data or {}) if instance is not None else {}
-    fields = sorted(k for k, v in signed.items() if k in current and _plain(current[k]) != _plain(v))
+    # A value the record no longer holds (a rework resetting a decision) counts as changed too.
+    fields = sorted(k for k, v in signed.items() if k not in current or _plain(current[k]) != _plain(v))
     if not fields:
         return None
     events = db.session.scalars(
