@@ -26,7 +26,7 @@ import traceback
 import types
 from collections.abc import Callable
 from functools import lru_cache
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from SpiffWorkflow.bpmn.exceptions import WorkflowTaskException
 from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine, TaskDataEnvironment
@@ -41,6 +41,10 @@ if TYPE_CHECKING:
     from SpiffWorkflow.task import Task
 
     from .operations import OperationRegistry
+
+_T = TypeVar("_T")
+# The comprehensions whose elements _Guard counts.
+_Comprehension = TypeVar("_Comprehension", ast.ListComp, ast.SetComp, ast.GeneratorExp, ast.DictComp)
 
 TIME_LIMIT_SECONDS = 1.0
 CHECK_EVERY = 256
@@ -151,16 +155,27 @@ FORBIDDEN_ATTRIBUTES = {
 }
 
 
-_BINARY_HELPERS = {ast.Pow: "__tf_pow", ast.Mult: "__tf_mul", ast.Add: "__tf_add", ast.LShift: "__tf_lshift"}
+_BINARY_HELPERS: dict[type[ast.operator], str] = {
+    ast.Pow: "__tf_pow",
+    ast.Mult: "__tf_mul",
+    ast.Add: "__tf_add",
+    ast.LShift: "__tf_lshift",
+}
 _BINARY_HELPERS[ast.Mod] = "__tf_mod"
-_OPERATOR_SYMBOLS = {ast.Pow: "**", ast.Mult: "*", ast.Add: "+", ast.LShift: "<<", ast.Mod: "%"}
+_OPERATOR_SYMBOLS: dict[type[ast.operator], str] = {
+    ast.Pow: "**",
+    ast.Mult: "*",
+    ast.Add: "+",
+    ast.LShift: "<<",
+    ast.Mod: "%",
+}
 
 
-def _call(helper, *args):
+def _call(helper: str, *args: ast.expr) -> ast.Call:
     return ast.Call(ast.Name(helper, ast.Load()), list(args), [])
 
 
-def _as_expression(key):
+def _as_expression(key: ast.expr) -> ast.expr:
     """A subscript's key as an expression (a slice `a:b:c` becomes `slice(a, b, c)`)."""
     if isinstance(key, ast.Slice):
         parts = [part or ast.Constant(None) for part in (key.lower, key.upper, key.step)]
@@ -196,48 +211,48 @@ class _Guard(ast.NodeTransformer):
             call = _call("__tf_augment_attribute", target.value, ast.Constant(target.attr), op, node.value)
         return ast.copy_location(ast.Expr(call), node)
 
-    def visit_Assign(self, node):
+    def visit_Assign(self, node: ast.Assign) -> ast.stmt:
         self.generic_visit(node)
         slices = [t for t in node.targets if isinstance(t, ast.Subscript) and isinstance(t.slice, ast.Slice)]
         if not slices:
             return node
         if len(node.targets) > 1:
             raise ScriptError("assign to a slice in an assignment of its own in process scripts")
-        target = node.targets[0]
+        target = slices[0]  # the only target
         call = _call("__tf_setitem", target.value, _as_expression(target.slice), node.value)
         return ast.copy_location(ast.Expr(call), node)
 
-    def visit_FormattedValue(self, node):
+    def visit_FormattedValue(self, node: ast.FormattedValue) -> ast.expr:
         self.generic_visit(node)
         spec = node.format_spec if node.format_spec is not None else ast.Constant("")
         return ast.copy_location(_call("__tf_format", node.value, ast.Constant(node.conversion), spec), node)
 
-    def visit_JoinedStr(self, node):
+    def visit_JoinedStr(self, node: ast.JoinedStr) -> ast.expr:
         self.generic_visit(node)  # the fields are __tf_format calls now
         return ast.copy_location(_call("__tf_fstring", ast.List(node.values, ast.Load())), node)
 
-    def visit_Attribute(self, node):
+    def visit_Attribute(self, node: ast.Attribute) -> ast.expr:
         self.generic_visit(node)
         if isinstance(node.ctx, ast.Load) and node.attr in limits.METHODS:
             return ast.copy_location(_call("__tf_attribute", node.value, ast.Constant(node.attr)), node)
         return node
 
-    def _count_elements(self, node, *fields):
+    def _count_elements(self, node: _Comprehension, *fields: str) -> _Comprehension:
         self.generic_visit(node)
         for field in fields:
             setattr(node, field, ast.copy_location(_call("__tf_item", getattr(node, field)), node))
         return node
 
-    def visit_ListComp(self, node):
+    def visit_ListComp(self, node: ast.ListComp) -> ast.ListComp:
         return self._count_elements(node, "elt")
 
-    def visit_SetComp(self, node):
+    def visit_SetComp(self, node: ast.SetComp) -> ast.SetComp:
         return self._count_elements(node, "elt")
 
-    def visit_GeneratorExp(self, node):
+    def visit_GeneratorExp(self, node: ast.GeneratorExp) -> ast.GeneratorExp:
         return self._count_elements(node, "elt")
 
-    def visit_DictComp(self, node):
+    def visit_DictComp(self, node: ast.DictComp) -> ast.DictComp:
         return self._count_elements(node, "key", "value")
 
 
@@ -251,7 +266,7 @@ def _safe_range(*args: int) -> range:
 
 SAFE_BUILTINS = {name: getattr(builtins, name) for name in SAFE_BUILTIN_NAMES}
 SAFE_BUILTINS.update(range=_safe_range, str=limits.ScriptStr, sum=limits.script_sum, round=limits.script_round)
-HELPERS = {
+HELPERS: dict[str, Callable[..., Any]] = {
     "__tf_pow": limits.power,
     "__tf_mul": limits.mul,
     "__tf_add": limits.add,
@@ -301,7 +316,7 @@ def _compiled(source: str, mode: str) -> types.CodeType:
     return compile(tree, SCRIPT_FILENAME, mode)
 
 
-def _run_limited(func: Callable[[], Any]) -> Any:
+def _run_limited(func: Callable[[], _T]) -> _T:
     """Run `func()` with a limit on the CPU time it uses, enforced by a trace function on every line,
     call and opcode. CPU time of this thread, not the wall clock: scripts cannot wait on anything (no
     I/O is in reach), so only their own work counts, and a busy machine descheduling the thread does
@@ -391,7 +406,9 @@ class TraceflowScriptEngine(PythonScriptEngine):  # type: ignore[misc]  # SpiffW
     """Calls services without SpiffWorkflow's wrapper, which loses the error (it names an undefined
     variable); our ServiceError reaches the caller intact."""
 
-    def call_service(self, task: "Task", **kwargs: Any) -> Any:
+    environment: SandboxedEnvironment  # script_engine() builds every one over the sandbox
+
+    def call_service(self, task: "Task", **kwargs: Any) -> str:
         return self.environment.call_service(task.data, **kwargs)
 
     def get_error_line_number_and_content(self, script: str | None, err: BaseException) -> tuple[int, str]:

@@ -33,8 +33,15 @@ import re
 import reprlib
 import sys
 import threading
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import Any, Literal, Self, SupportsIndex, TypeVar
 
 from .errors import ScriptError
+
+# A script's values are any Python objects: the helpers that apply Python's own operators to them
+# take and return Any, those that only inspect them take `object`.
+_T = TypeVar("_T")
+_Text = TypeVar("_Text", str, bytes, bytearray)  # the receivers of the bounded text methods
 
 MAX_SEQUENCE = 1_000_000
 MAX_INT_BITS = 4_096
@@ -55,19 +62,19 @@ _budget = threading.local()
 class Budget:
     """MAX_SCRIPT_MEMORY for one evaluation on this thread (a context manager; nests)."""
 
-    def __enter__(self):
-        self.previous = getattr(_budget, "left", None)
+    def __enter__(self) -> Self:
+        self.previous: int | None = getattr(_budget, "left", None)
         _budget.left = MAX_SCRIPT_MEMORY
         return self
 
-    def __exit__(self, *exc):
+    def __exit__(self, *exc: object) -> Literal[False]:
         _budget.left = self.previous
         return False
 
 
-def charge(nbytes, what):
+def charge(nbytes: int, what: str) -> None:
     """Count `nbytes` against the evaluation's MAX_SCRIPT_MEMORY (outside an evaluation: nothing)."""
-    left = getattr(_budget, "left", None)
+    left: int | None = getattr(_budget, "left", None)
     if left is None:
         return
     left -= nbytes
@@ -79,7 +86,7 @@ def charge(nbytes, what):
     _budget.left = left
 
 
-def _item_bytes(sample, others=()):
+def _item_bytes(sample: object, others: Iterable[object] = ()) -> int:
     """Bytes per item of a result built from `sample` (and `others`): list slots, bytes, or the
     characters of a str (4 unless all of it is ASCII)."""
     if isinstance(sample, (list, tuple)):
@@ -94,7 +101,9 @@ def _item_bytes(sample, others=()):
     return 1
 
 
-def check_size(length, what, sample="", others=(), charged=True):
+def check_size(
+    length: int, what: str, sample: object = "", others: Iterable[object] = (), charged: bool = True
+) -> None:
     """Refuse a result of `length` items above MAX_SEQUENCE; count it against MAX_SCRIPT_MEMORY."""
     if length > MAX_SEQUENCE:
         raise ScriptError(
@@ -105,7 +114,7 @@ def check_size(length, what, sample="", others=(), charged=True):
         charge(length * _item_bytes(sample, others), what)
 
 
-def check_bits(bits, what):
+def check_bits(bits: int, what: str) -> None:
     """Refuse an integer result of more than MAX_INT_BITS bits."""
     if bits > MAX_INT_BITS:
         raise ScriptError(
@@ -114,7 +123,7 @@ def check_bits(bits, what):
         )
 
 
-def text_size(value, limit=MAX_DATA_CHARS):
+def text_size(value: object, limit: int = MAX_DATA_CHARS) -> int:
     """An upper estimate of the length of `value` as text (str() of it; inside containers, their
     repr; about its JSON), counting a shared reference each time it appears. Stops above `limit`."""
     size, stack = 0, [value]
@@ -138,7 +147,8 @@ def text_size(value, limit=MAX_DATA_CHARS):
         elif isinstance(item, int):
             size += item.bit_length() // 3 + 2
         elif isinstance(item, decimal.Decimal):
-            size += len(item.as_tuple().digits) + abs(item.as_tuple().exponent if item.is_finite() else 0) + 8
+            _sign, digits, exponent = item.as_tuple()  # the exponent is 'n', 'N' or 'F' unless finite
+            size += len(digits) + (abs(exponent) if isinstance(exponent, int) else 0) + 8
         elif isinstance(item, float):
             size += 330  # the longest fixed-point float
         else:
@@ -151,7 +161,7 @@ def text_size(value, limit=MAX_DATA_CHARS):
 # --- operators -------------------------------------------------------------------------------
 
 
-def _check_mul(left, right):
+def _check_mul(left: object, right: object) -> None:
     for seq, count in ((left, right), (right, left)):
         if isinstance(seq, SEQUENCES) and isinstance(count, int):
             check_size(len(seq) * max(count, 0), "repetition (*)", seq)
@@ -160,18 +170,18 @@ def _check_mul(left, right):
         check_bits(left.bit_length() + right.bit_length(), "multiplication (*)")
 
 
-def _check_pow(base, exponent):
+def _check_pow(base: object, exponent: object) -> None:
     if isinstance(exponent, int) and isinstance(base, int) and abs(base) > 1 and exponent > 0:
         check_bits(exponent * abs(base).bit_length(), "power (**)")
 
 
-def _check_add(left, right):
+def _check_add(left: object, right: object) -> None:
     if isinstance(left, SEQUENCES) and isinstance(right, SEQUENCES):
         length = len(left) + len(right)
         check_size(length, "concatenation (+)", left, (right,), charged=length >= CHARGE_FROM)
 
 
-def _check_lshift(left, right):
+def _check_lshift(left: object, right: object) -> None:
     if isinstance(left, int) and isinstance(right, int) and left and right > 0:
         check_bits(left.bit_length() + right, "shift (<<)")
 
@@ -181,11 +191,11 @@ _PERCENT = re.compile(
 )
 
 
-def _number(digits):
+def _number(digits: str) -> int:
     return MAX_SEQUENCE + 1 if len(digits) > 9 else int(digits)
 
 
-def percent_size(template, args):
+def percent_size(template: str | bytes | bytearray, args: object) -> int:
     """An upper estimate of the length of `template % args`: the template, every width and
     precision (also those given by `*`) and the text of every value it formats."""
     text = template.decode("latin-1") if isinstance(template, (bytes, bytearray)) else template
@@ -212,52 +222,64 @@ def percent_size(template, args):
     return size
 
 
-def _check_mod(left, right):
+def _check_mod(left: object, right: object) -> None:
     if isinstance(left, TEXT):
         check_size(percent_size(left, right), "%-formatting", left)
 
 
-_CHECKS = {"*": _check_mul, "**": _check_pow, "+": _check_add, "<<": _check_lshift, "%": _check_mod}
-_INPLACE = {"*": operator.imul, "**": operator.ipow, "+": operator.iadd, "<<": operator.ilshift, "%": operator.imod}
+_CHECKS: dict[str, Callable[[object, object], None]] = {
+    "*": _check_mul,
+    "**": _check_pow,
+    "+": _check_add,
+    "<<": _check_lshift,
+    "%": _check_mod,
+}
+_INPLACE: dict[str, Callable[[Any, Any], Any]] = {
+    "*": operator.imul,
+    "**": operator.ipow,
+    "+": operator.iadd,
+    "<<": operator.ilshift,
+    "%": operator.imod,
+}
 
 
-def mul(left, right):
+def mul(left: Any, right: Any) -> Any:
     """`left * right`, bounded."""
     _check_mul(left, right)
     return left * right
 
 
-def power(base, exponent):
+def power(base: Any, exponent: Any) -> Any:
     """`base ** exponent`, bounded."""
     _check_pow(base, exponent)
     return base**exponent
 
 
-def add(left, right):
+def add(left: Any, right: Any) -> Any:
     """`left + right`, bounded."""
     _check_add(left, right)
     return left + right
 
 
-def lshift(left, right):
+def lshift(left: Any, right: Any) -> Any:
     """`left << right`, bounded."""
     _check_lshift(left, right)
     return left << right
 
 
-def mod(left, right):
+def mod(left: Any, right: Any) -> Any:
     """`left % right` (also %-formatting), bounded."""
     _check_mod(left, right)
     return left % right
 
 
-def inplace(op, left, right):
+def inplace(op: str, left: Any, right: Any) -> Any:
     """`left op= right` (in place where Python does it in place), bounded."""
     _CHECKS[op](left, right)
     return _INPLACE[op](left, right)
 
 
-def setitem(container, key, value):
+def setitem(container: Any, key: Any, value: Any) -> None:
     """`container[key] = value`; assigning to a slice of a list may not grow it past MAX_SEQUENCE."""
     if isinstance(key, slice) and isinstance(container, list) and isinstance(value, SIZED):
         length = len(container) - len(container[key]) + len(value)
@@ -265,12 +287,12 @@ def setitem(container, key, value):
     container[key] = value
 
 
-def augment_item(container, key, op, value):
+def augment_item(container: Any, key: Any, op: str, value: Any) -> None:
     """`container[key] op= value`, evaluating container and key once."""
     setitem(container, key, inplace(op, container[key], value))
 
 
-def augment_attribute(obj, name, op, value):
+def augment_attribute(obj: object, name: str, op: str, value: Any) -> None:
     """`obj.name op= value`, evaluating obj once (names were checked: none starts with '_')."""
     setattr(obj, name, inplace(op, getattr(obj, name), value))
 
@@ -278,10 +300,10 @@ def augment_attribute(obj, name, op, value):
 # --- f-strings, str() ------------------------------------------------------------------------
 
 _DIGITS = re.compile(r"\d+")
-_CONVERSIONS = {115: str, 114: repr, 97: ascii}
+_CONVERSIONS: dict[int, Callable[[object], str]] = {115: str, 114: repr, 97: ascii}
 
 
-def format_value(value, conversion, spec):
+def format_value(value: object, conversion: int, spec: str) -> str:
     """One `{value!conversion:spec}` field of an f-string. Every number in the format spec (width,
     precision; in a date format they are literal text) counts towards the result, as does the
     value's own text, before anything is formatted."""
@@ -307,7 +329,7 @@ def format_value(value, conversion, spec):
     return format(value, spec)
 
 
-def join_fstring(parts):
+def join_fstring(parts: Sequence[str]) -> str:
     """The pieces of an f-string (literal text and formatted fields), joined once their total
     length is checked."""
     length = sum(map(len, parts))
@@ -319,19 +341,19 @@ class _ScriptStrType(type):
     """`str` as process scripts see it: isinstance and the class's methods are str's; calling it on
     a container first checks the size of the text it would build (shared references repeat)."""
 
-    def __instancecheck__(cls, value):
+    def __instancecheck__(cls, value: object) -> bool:
         return isinstance(value, str)
 
-    def __subclasscheck__(cls, klass):
+    def __subclasscheck__(cls, klass: type) -> bool:
         return issubclass(klass, str)
 
-    def __call__(cls, *args, **kwargs):
+    def __call__(cls, *args: Any, **kwargs: Any) -> str:
         if len(args) == 1 and not kwargs and not isinstance(args[0], str):
             length = text_size(args[0], MAX_SEQUENCE)
             check_size(length, "str()", charged=length >= CHARGE_FROM)
         return str(*args, **kwargs)
 
-    def __getattr__(cls, name):
+    def __getattr__(cls, name: str) -> Any:
         return getattr(str, name)
 
 
@@ -342,27 +364,28 @@ class ScriptStr(metaclass=_ScriptStrType):
 # --- methods ---------------------------------------------------------------------------------
 
 
-def _what(self, name):
+def _what(self: object, name: str) -> str:
     return f"{type(self).__name__}.{name}()"
 
 
-def _padding(name):
-    def bounded(self, width, *args):
+def _padding(name: str) -> Callable[..., Any]:
+    def bounded(self: _Text, width: SupportsIndex, *args: Any) -> _Text:
         if isinstance(width, int):
             check_size(max(len(self), width), _what(self, name), self, args)
-        return getattr(self, name)(width, *args)
+        padded: _Text = getattr(self, name)(width, *args)
+        return padded
 
     return bounded
 
 
-def _expandtabs(self, tabsize=8):
+def _expandtabs(self: _Text, tabsize: SupportsIndex = 8) -> _Text:
     columns = tabsize if isinstance(tabsize, int) else 8
     tabs = self.count("\t" if isinstance(self, str) else b"\t")
     check_size(len(self) + tabs * max(columns - 1, 0), _what(self, "expandtabs"), self)
     return self.expandtabs(tabsize)
 
 
-def _replace(self, old, new, count=-1):
+def _replace(self: _Text, old: _Text, new: _Text, count: SupportsIndex = -1) -> _Text:
     occurrences = len(self) + 1 if len(old) == 0 else self.count(old)
     if isinstance(count, int) and count >= 0:
         occurrences = min(occurrences, count)
@@ -370,7 +393,7 @@ def _replace(self, old, new, count=-1):
     return self.replace(old, new, count)
 
 
-def _join(self, iterable):
+def _join(self: _Text, iterable: Iterable[_Text]) -> _Text:
     items = iterable if isinstance(iterable, (list, tuple)) else list(iterable)
     try:
         length = sum(map(len, items)) + len(self) * max(len(items) - 1, 0)
@@ -381,7 +404,7 @@ def _join(self, iterable):
     return self.join(items)
 
 
-def _translate(self, table):
+def _translate(self: str, table: Mapping[int, str | int | None] | Sequence[str | int | None]) -> str:
     longest = ""
     values = table.values() if isinstance(table, dict) else table if isinstance(table, (list, tuple)) else ()
     for value in values:
@@ -391,20 +414,22 @@ def _translate(self, table):
     return self.translate(table)
 
 
-def _to_bytes(self, length=1, byteorder="big", *, signed=False):
+def _to_bytes(
+    self: int, length: SupportsIndex = 1, byteorder: Literal["little", "big"] = "big", *, signed: bool = False
+) -> bytes:
     if isinstance(length, int):
         check_size(length, "int.to_bytes()", b"")
     return self.to_bytes(length, byteorder, signed=signed)
 
 
-def _extend(self, iterable):
+def _extend(self: list[Any], iterable: Iterable[Any]) -> None:
     items = iterable if isinstance(iterable, SIZED) else list(iterable)
     length = len(self) + len(items)
     check_size(length, "list.extend()", self, charged=length >= CHARGE_FROM)
     self.extend(items)
 
 
-METHODS = {
+METHODS: dict[str, tuple[tuple[type, ...], Callable[..., Any]]] = {
     "ljust": (TEXT, _padding("ljust")),
     "rjust": (TEXT, _padding("rjust")),
     "center": (TEXT, _padding("center")),
@@ -418,13 +443,20 @@ METHODS = {
 }
 
 
-def _unbound(real, bounded, kinds, self, *args, **kwargs):
+def _unbound(
+    real: Callable[..., Any],
+    bounded: Callable[..., Any],
+    kinds: tuple[type, ...],
+    self: object,
+    *args: Any,
+    **kwargs: Any,
+) -> Any:
     if isinstance(self, kinds):
         return bounded(self, *args, **kwargs)
     return real(self, *args, **kwargs)  # the descriptor's own TypeError
 
 
-def attribute(obj, name):
+def attribute(obj: object, name: str) -> Any:
     """`obj.name` for the method names in METHODS: the bounded method for a str, bytes, int or list
     (or, read from the class, `str.join` and the like, a function taking the instance first)."""
     real = getattr(obj, name)
@@ -439,7 +471,7 @@ def attribute(obj, name):
 # --- builtins --------------------------------------------------------------------------------
 
 
-def script_sum(iterable, /, start=0):
+def script_sum(iterable: Iterable[Any], /, start: Any = 0) -> Any:
     """sum(); adding up lists or tuples is bounded and linear (the builtin copies at every step)."""
     if not isinstance(start, (list, tuple)):
         return sum(iterable, start)
@@ -452,7 +484,7 @@ def script_sum(iterable, /, start=0):
     return kind(itertools.chain.from_iterable(itertools.chain((start,), items)))
 
 
-def script_round(number, ndigits=None):
+def script_round(number: Any, ndigits: SupportsIndex | None = None) -> Any:
     """round(); rounding an integer to a huge negative number of digits is 0 without computing 10**n."""
     if ndigits is None:
         return round(number)
@@ -461,7 +493,7 @@ def script_round(number, ndigits=None):
     return round(number, ndigits)
 
 
-def script_prod(iterable, /, *, start=1):
+def script_prod(iterable: Iterable[Any], /, *, start: Any = 1) -> Any:
     """math.prod(), one bounded multiplication at a time (it also multiplies sequences)."""
     result = start
     for value in iterable:
@@ -469,7 +501,7 @@ def script_prod(iterable, /, *, start=1):
     return result
 
 
-def item(value):
+def item(value: _T) -> _T:
     """A comprehension's element: counted against MAX_SCRIPT_MEMORY (its slot, and its own size for
     strings, bytes and containers) as it is produced."""
     charge(8 + (sys.getsizeof(value) if isinstance(value, _MEASURED) else 0), "a comprehension")
@@ -482,7 +514,7 @@ _SHORT = reprlib.Repr()
 _SHORT.maxstring = _SHORT.maxother = 200
 
 
-def bound_exception(exc):
+def bound_exception(exc: BaseException | None) -> None:
     """Shorten the arguments of an exception a script raised when their text would exceed
     MAX_MESSAGE_CHARS (its message is rendered outside the sandbox, in error reports)."""
     for _ in range(10):
@@ -493,7 +525,7 @@ def bound_exception(exc):
         exc = exc.__cause__ or exc.__context__
 
 
-def check_data(value, what):
+def check_data(value: object, what: str) -> None:
     """Refuse task data or an expression's value whose text would exceed MAX_DATA_CHARS."""
     if text_size(value, MAX_DATA_CHARS) > MAX_DATA_CHARS:
         raise ScriptError(
