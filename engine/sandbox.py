@@ -171,6 +171,9 @@ _OPERATOR_SYMBOLS: dict[type[ast.operator], str] = {
 }
 
 
+_Display = ast.List | ast.Tuple | ast.Set
+
+
 def _call(helper: str, *args: ast.expr) -> ast.Call:
     return ast.Call(ast.Name(helper, ast.Load()), list(args), [])
 
@@ -211,8 +214,33 @@ class _Guard(ast.NodeTransformer):
             call = _call("__tf_augment_attribute", target.value, ast.Constant(target.attr), op, node.value)
         return ast.copy_location(ast.Expr(call), node)
 
+    def _sized_display(self, node: _Display) -> ast.expr:
+        self.generic_visit(node)
+        loading = isinstance(getattr(node, "ctx", ast.Load()), ast.Load)  # a set display has no ctx
+        if loading and any(isinstance(element, ast.Starred) for element in node.elts):
+            return ast.copy_location(_call("__tf_unpacked", node), node)
+        return node
+
+    def visit_List(self, node: ast.List) -> ast.expr:
+        return self._sized_display(node)
+
+    def visit_Tuple(self, node: ast.Tuple) -> ast.expr:
+        return self._sized_display(node)
+
+    def visit_Set(self, node: ast.Set) -> ast.expr:
+        return self._sized_display(node)
+
     def visit_Assign(self, node: ast.Assign) -> ast.stmt:
         self.generic_visit(node)
+        nested = [
+            element
+            for target in node.targets
+            if isinstance(target, ast.Tuple | ast.List)
+            for element in ast.walk(target)
+            if isinstance(element, ast.Subscript) and isinstance(element.slice, ast.Slice)
+        ]
+        if nested:  # `x[0:0], y = x, 1` would grow x unchecked
+            raise ScriptError("assign to a slice in an assignment of its own in process scripts")
         slices = [t for t in node.targets if isinstance(t, ast.Subscript) and isinstance(t.slice, ast.Slice)]
         if not slices:
             return node
@@ -276,6 +304,7 @@ HELPERS: dict[str, Callable[..., Any]] = {
     "__tf_augment_item": limits.augment_item,
     "__tf_augment_attribute": limits.augment_attribute,
     "__tf_setitem": limits.setitem,
+    "__tf_unpacked": limits.unpacked,
     "__tf_slice": slice,
     "__tf_format": limits.format_value,
     "__tf_fstring": limits.join_fstring,

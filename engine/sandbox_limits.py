@@ -501,6 +501,14 @@ def script_prod(iterable: Iterable[Any], /, *, start: Any = 1) -> Any:
     return result
 
 
+def unpacked(value: _T) -> _T:
+    """A list, tuple or set display with `*` parts (`[*x, *x]`): its size is checked and counted once
+    built. Each part is an existing value, so one display is at most a few times MAX_SEQUENCE; the
+    check stops a loop that doubles it."""
+    check_size(len(value), "unpacking into a new list, tuple or set")  # type: ignore[arg-type]
+    return value
+
+
 def item(value: _T) -> _T:
     """A comprehension's element: counted against MAX_SCRIPT_MEMORY (its slot, and its own size for
     strings, bytes and containers) as it is produced."""

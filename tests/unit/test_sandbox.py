@@ -36,6 +36,7 @@ ATTACKS = [
     ("x = 2\nx **= 100000", "exec"),
     ("while True: pass", "exec"),
     ("[1 for a in range(10**6) for b in range(10**6)]", "eval"),
+    ("x = [0]\ny = 0\nfor i in range(40):\n    x[0:0], y = x, 1", "exec"),  # a slice inside unpacking
 ]
 
 
@@ -114,6 +115,9 @@ SIZE_ATTACKS = [
     ('x = "ab"\nfor i in range(40):\n    x += x', "MAX_SEQUENCE"),
     ("x = [0]\nfor i in range(40):\n    x.extend(x)", "MAX_SEQUENCE"),
     ("x = [0]\nfor i in range(40):\n    x[len(x):] = x", "MAX_SEQUENCE"),
+    ("x = [0]\nfor i in range(40):\n    x = [*x, *x]", "MAX_SEQUENCE"),
+    ("x = (0,)\nfor i in range(40):\n    x = (*x, *x)", "MAX_SEQUENCE"),
+    ("x = [0]\nfor i in range(40):\n    x = {*x, *range(len(x), 2 * len(x))}", "MAX_SEQUENCE"),
     ("x = [0] * 10**6\nfor i in range(300):\n    x = x[:] + []", "MAX_SCRIPT_MEMORY"),
     ('out = []\nfor i in range(300):\n    out.append("b".ljust(10**6))', "MAX_SCRIPT_MEMORY"),
     ('x = ["a" * 10**5] * 1000', "MAX_DATA_CHARS"),
@@ -265,3 +269,11 @@ def test_an_exception_a_script_raises_carries_a_bounded_message():
     assert len(str(info.value)) < 2000
     with pytest.raises(ValueError, match=r"^bad input$"):
         env.execute("raise ValueError('bad input')", {})
+
+
+def test_unpacking_and_tuple_assignment_still_work():
+    env = script_engine().environment
+    context = {"items": [1, 2, 3]}
+    env.execute("first, *rest = items\na, b = 1, 2\na, b = b, a\nboth = [*items, *rest]\npair = (*rest,)", context)
+    assert (context["first"], context["rest"], context["a"], context["b"]) == (1, [2, 3], 2, 1)
+    assert context["both"] == [1, 2, 3, 2, 3] and context["pair"] == (2, 3)
