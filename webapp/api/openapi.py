@@ -5,6 +5,7 @@ from functools import lru_cache
 from apispec import APISpec
 from apispec.ext.marshmallow import MarshmallowPlugin
 
+from ..bounds import MAX_INT
 from . import schemas
 from .erp_openapi import add_erp
 
@@ -28,7 +29,11 @@ def _op(summary, request=None, response=None, status="200", errors=(400, 401, 40
 
 
 def _path(name, type_="string"):
-    return {"name": name, "in": "path", "required": True, "schema": {"type": type_}}
+    """A path parameter; an integer is an id, 1..MAX_INT (bounds.py: other numbers match no route, 404)."""
+    schema = {"type": type_}
+    if type_ == "integer":
+        schema.update(minimum=1, maximum=MAX_INT)
+    return {"name": name, "in": "path", "required": True, "schema": schema}
 
 
 @lru_cache(maxsize=1)
@@ -57,7 +62,10 @@ def openapi_document():
     revoke_op = {
         "summary": "Revoke the bearer token of this request",
         "security": _BEARER,
-        "responses": {"204": {"description": "revoked"}},
+        "responses": {
+            "204": {"description": "revoked"},
+            "401": {"description": "error", "content": {"application/json": {"schema": "ErrorResponse"}}},
+        },
     }
     spec.path("/api/v1/auth/token", operations={"post": token_op, "delete": revoke_op})
     spec.path(
@@ -129,9 +137,10 @@ def openapi_document():
                 "schema": {
                     "type": "object",
                     "properties": {
-                        "files": {"type": "array", "items": {"type": "string", "format": "binary"}},
+                        "files": {"type": "array", "minItems": 1, "items": {"type": "string", "format": "binary"}},
                         "comment": {"type": "string"},
                     },
+                    "required": ["files"],
                 }
             }
         },
@@ -211,7 +220,11 @@ def openapi_document():
                 "List open tasks",
                 response={"type": "array", "items": {"$ref": "#/components/schemas/Task"}},
                 params=[
-                    {"name": "process_instance_id", "in": "query", "schema": {"type": "integer"}},
+                    {
+                        "name": "process_instance_id",
+                        "in": "query",
+                        "schema": {"type": "integer", "minimum": 1, "maximum": MAX_INT},
+                    },
                     {"name": "mine", "in": "query", "schema": {"type": "boolean"}},
                 ],
             )
@@ -240,4 +253,22 @@ def openapi_document():
         },
     )
     add_erp(spec, _op, _path)
-    return spec.to_dict()
+    return _null_only_where_nullable(spec.to_dict())
+
+
+# apispec writes a nullable nested schema (allow_none=True) for OpenAPI 3.0 as
+# {"anyOf": [{"type": "object", "nullable": true}, {"$ref": …}]}, whose first branch admits any
+# object at all; {"enum": [null]} narrows that branch to null (the OpenAPI 3.0.3 spelling of "or null").
+_ANY_OBJECT_OR_NULL = {"type": "object", "nullable": True}
+
+
+def _null_only_where_nullable(node):
+    """`node` with every any-object-or-null branch of an anyOf narrowed to null alone."""
+    if isinstance(node, list):
+        return [_null_only_where_nullable(item) for item in node]
+    if not isinstance(node, dict):
+        return node
+    out = {key: _null_only_where_nullable(value) for key, value in node.items()}
+    if isinstance(out.get("anyOf"), list):
+        out["anyOf"] = [{**b, "enum": [None]} if b == _ANY_OBJECT_OR_NULL else b for b in out["anyOf"]]
+    return out
