@@ -6,6 +6,7 @@ from apispec import APISpec
 from apispec.ext.marshmallow import MarshmallowPlugin
 
 from ..bounds import MAX_INT
+from ..processes import packages
 from . import schemas
 from .erp_openapi import add_erp
 
@@ -253,6 +254,9 @@ def openapi_document():
         },
     )
     add_erp(spec, _op, _path)
+    for package in packages():  # the process packages' own API routes
+        for path, operations in (package.openapi_paths or {}).items():
+            spec.path(path, operations=operations)
     return _null_only_where_nullable(spec.to_dict())
 
 
