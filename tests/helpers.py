@@ -223,3 +223,16 @@ def shipped_paths():
 
     root = Path(__file__).resolve().parent.parent
     return shipped_folders(root / "processes", root / "rules", root / "forms")
+
+
+_OPENAPI = []
+
+
+def assert_documented(app, method, path, response):
+    """`response` (a test client's) is an answer the OpenAPI document gives `method path` (the
+    path as the document spells it): a documented status code, content type and body schema."""
+    import schemathesis
+
+    if not _OPENAPI:
+        _OPENAPI.append(schemathesis.openapi.from_wsgi("/api/v1/openapi.json", app))
+    _OPENAPI[0][path][method].validate_response(response)
