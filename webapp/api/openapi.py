@@ -110,7 +110,15 @@ def openapi_document():
     )
     spec.path(
         "/api/v1/process-instances",
-        operations={"post": _op("Start a process instance", "StartInstanceRequest", "ProcessInstance", status="201")},
+        operations={
+            "post": _op(
+                "Start a process instance (422: a service task failed, nothing saved, an incident recorded)",
+                "StartInstanceRequest",
+                "ProcessInstance",
+                status="201",
+                errors=(400, 401, 403, 404, 409, 422),
+            )
+        },
     )
     spec.path(
         "/api/v1/process-instances/{id}",
@@ -175,6 +183,11 @@ def openapi_document():
             "post": _op(
                 "Approve (signed) or reject a pending deployment",
                 "DeploymentDecisionRequest",
+                {
+                    "type": "object",
+                    "properties": {"id": {"type": "integer"}, "status": {"type": "string"}},
+                    "required": ["id", "status"],
+                },
                 params=[_path("id", "integer")],
                 errors=(400, 401, 403, 404, 409),
             )
@@ -245,11 +258,11 @@ def openapi_document():
         "/api/v1/tasks/{id}/complete",
         operations={
             "post": _op(
-                "Complete a task",
+                "Complete a task (422: a service task failed, nothing saved, an incident recorded)",
                 "CompleteTaskRequest",
                 "CompleteTaskResponse",
                 params=[_path("id")],
-                errors=(400, 401, 403, 404, 409),
+                errors=(400, 401, 403, 404, 409, 422),
             )
         },
     )
