@@ -2,8 +2,8 @@
 
 The document is loaded from the app (GET /api/v1/openapi.json, in-process over WSGI) and every
 operation is called, by a user holding every role, with a few generated requests per phase
-(examples, coverage, fuzzing), valid and invalid, deterministic and without shrinking, under every
-check schemathesis has: no 5xx, only documented status codes, content types and headers, bodies as
+(examples, coverage, fuzzing; short stateful sequences), valid and invalid, deterministic and
+without shrinking, under every check schemathesis has: no 5xx, only documented status codes, content types and headers, bodies as
 the document describes them, spec-valid requests accepted, spec-invalid ones refused, 405s with
 `Allow`, credentials not ignored, and so on. The database holds the ERP test world and a running
 change control, which the operations find through the answers of the list calls.
@@ -49,7 +49,7 @@ CONFIG = {
         "examples": {"enabled": True},
         "coverage": {"enabled": True},
         "fuzzing": {"enabled": True},
-        "stateful": {"enabled": False},
+        "stateful": {"enabled": True, "max-steps": 5},
     },
     "workers": 1,
     "continue-on-failure": True,
