@@ -69,7 +69,7 @@ class Browser:
 
 
 class Api:
-    """A REST API client holding a bearer token."""
+    """A REST API client holding a bearer token; every answer is checked against the OpenAPI document."""
 
     def __init__(self, app, username, password=PASSWORD):
         self.client = app.test_client()
@@ -78,10 +78,11 @@ class Api:
         self.headers = {"Authorization": f"Bearer {response.get_json()['token']}"}
 
     def get(self, url):
-        return self.client.get(url, headers=self.headers)
+        return assert_documented(self.client.application, "GET", url, self.client.get(url, headers=self.headers))
 
     def post(self, url, json=None):
-        return self.client.post(url, json=json if json is not None else {}, headers=self.headers)
+        response = self.client.post(url, json=json if json is not None else {}, headers=self.headers)
+        return assert_documented(self.client.application, "POST", url, response)
 
 
 CHANGE_REQUEST = {
@@ -223,3 +224,25 @@ def shipped_paths():
 
     root = Path(__file__).resolve().parent.parent
     return shipped_folders(root / "processes", root / "rules", root / "forms")
+
+
+_OPENAPI = []
+
+
+def assert_documented(app, method, url, response):
+    """`response` (a test client's, to `method url`) is an answer the OpenAPI document gives that
+    operation: a documented status code, and the body the document describes for it. A URL the
+    document has no operation for (a test of an unknown path or method) is not checked here."""
+    import schemathesis
+
+    if not _OPENAPI:
+        _OPENAPI.append(schemathesis.openapi.from_wsgi("/api/v1/openapi.json", app))
+    operation = _OPENAPI[0].find_operation_by_path(method, url.partition("?")[0])
+    if operation is None:
+        return response
+    status = response.status_code
+    assert operation.responses.find_by_status_code(status) is not None, (
+        f"{method} {url} answered {status}, which the OpenAPI document does not list: {response.get_data()[:300]!r}"
+    )
+    operation.validate_response(response)
+    return response

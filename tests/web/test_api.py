@@ -166,3 +166,28 @@ def test_a_version_beyond_the_database_or_fractional_is_400(api, version):
         f"/api/v1/process-instances/{instance['id']}/migrate", {"version": version, "reason": "r"}
     )
     assert moved.status_code == 400 and "version" in moved.get_json()["errors"]
+
+
+def test_a_405_says_which_methods_the_url_has(api):
+    admin = api("admin")
+    refused = admin.client.delete("/api/v1/process-definitions", headers=admin.headers)
+    assert refused.status_code == 405
+    assert set(refused.headers["Allow"].split(", ")) == {"GET", "HEAD", "OPTIONS"}
+    assert refused.get_json()["code"] == 405
+
+
+@pytest.mark.parametrize("method", ["get", "patch", "post"])
+@pytest.mark.parametrize("lot_id", ["0", str(2**31), "007x"])
+def test_an_id_no_route_takes_is_404_for_every_method(api, method, lot_id):
+    """PATCH /lots/0 matches no rule (ids are 1..MAX_INT), though GET /lots/<id> exists: 404, not 405."""
+    admin = api("admin")
+    response = getattr(admin.client, method)(f"/api/v1/lots/{lot_id}", json={}, headers=admin.headers)
+    assert response.status_code == 404, response.get_json()
+
+
+@pytest.mark.parametrize(("mine", "status"), [("true", 200), ("1", 200), ("no", 200), ("ture", 400), ("", 400)])
+def test_mine_is_a_boolean(api, mine, status):
+    response = api("qa").get(f"/api/v1/tasks?mine={mine}")
+    assert response.status_code == status, response.get_json()
+    if status == 400:
+        assert "mine" in response.get_json()["errors"]

@@ -1,5 +1,7 @@
 """The ERP part of the OpenAPI document: components from erp_schemas and every ERP path."""
 
+from apispec.ext.marshmallow import MarshmallowPlugin
+
 from . import erp_schemas as s
 
 COMPONENTS = (
@@ -44,18 +46,10 @@ MASTER = {
 }
 
 
-def _query_params(schema):
-    """OpenAPI query parameters from an args schema."""
-    types = {"Integer": "integer", "Boolean": "boolean", "Date": "string", "AwareDateTime": "string"}
-    return [
-        {
-            "name": name,
-            "in": "query",
-            "required": field.required,
-            "schema": {"type": next((types[c.__name__] for c in type(field).__mro__ if c.__name__ in types), "string")},
-        }
-        for name, field in schema._declared_fields.items()
-    ]
+def _query_params(spec, schema):
+    """OpenAPI query parameters from an args schema, with its validators' bounds, enums and lengths."""
+    converter = next(p for p in spec.plugins if isinstance(p, MarshmallowPlugin)).converter
+    return converter.schema2parameters(schema(), location="query")
 
 
 def _page(item):
@@ -82,7 +76,7 @@ def add_erp(spec, op, path_param):
         spec.path(
             f"/api/v1/{plural}",
             operations={
-                "get": op(f"List {plural}", response=_page(name), params=_query_params(args)),
+                "get": op(f"List {plural}", response=_page(name), params=_query_params(spec, args)),
                 "post": op(f"Create a {kind}", f"{name}In", name, status="201"),
             },
         )
@@ -114,7 +108,11 @@ def add_erp(spec, op, path_param):
         "/api/v1/suppliers/{code}/certificates/{certificate_id}/void",
         operations={
             "post": op(
-                "Void a certificate", "ReasonIn", "Certificate", params=code + [path_param("certificate_id", "integer")]
+                "Void a certificate",
+                "ReasonIn",
+                "Certificate",
+                params=code + [path_param("certificate_id", "integer")],
+                errors=(400, 401, 403, 404, 409),
             )
         },
     )
@@ -126,7 +124,7 @@ def _inventory_paths(spec, op, path_param):
     spec.path(
         "/api/v1/lots",
         operations={
-            "get": op("List lots", response=_page("Lot"), params=_query_params(s.LotArgs)),
+            "get": op("List lots", response=_page("Lot"), params=_query_params(spec, s.LotArgs)),
             "post": op("Create a production or subcontract lot", "LotIn", "Lot", status="201"),
         },
     )
@@ -134,7 +132,7 @@ def _inventory_paths(spec, op, path_param):
         "/api/v1/lots/{lot_id}",
         operations={
             "get": op("Get a lot", response="Lot", params=lot_id),
-            "patch": op("Correct a lot's dates", "LotPatchIn", "Lot", params=lot_id),
+            "patch": op("Correct a lot's dates", "LotPatchIn", "Lot", params=lot_id, errors=(400, 401, 403, 404, 409)),
         },
     )
     spec.path(
@@ -155,12 +153,14 @@ def _inventory_paths(spec, op, path_param):
     )
     spec.path(
         "/api/v1/serials",
-        operations={"get": op("List serial numbers", response=_page("Serial"), params=_query_params(s.SerialArgs))},
+        operations={
+            "get": op("List serial numbers", response=_page("Serial"), params=_query_params(spec, s.SerialArgs))
+        },
     )
     spec.path(
         "/api/v1/movements",
         operations={
-            "get": op("The ledger", response=_page("Movement"), params=_query_params(s.MovementArgs)),
+            "get": op("The ledger", response=_page("Movement"), params=_query_params(spec, s.MovementArgs)),
             "post": op("Post a movement", "MovementIn", "Movement", status="201", errors=guard_errors),
         },
     )
@@ -183,7 +183,7 @@ def _inventory_paths(spec, op, path_param):
             "get": op(
                 "Stock from the ledger",
                 response={"type": "array", "items": {"$ref": "#/components/schemas/StockRow"}},
-                params=_query_params(s.StockArgs),
+                params=_query_params(spec, s.StockArgs),
             )
         },
     )
@@ -201,7 +201,7 @@ def _inventory_paths(spec, op, path_param):
     spec.path(
         "/api/v1/shipments",
         operations={
-            "get": op("List shipments", response=_page("Shipment"), params=_query_params(s.ShipmentArgs)),
+            "get": op("List shipments", response=_page("Shipment"), params=_query_params(spec, s.ShipmentArgs)),
             "post": op("Draft a shipment", "ShipmentIn", "Shipment", status="201"),
         },
     )
@@ -219,13 +219,15 @@ def _inventory_paths(spec, op, path_param):
     )
     spec.path(
         "/api/v1/fefo",
-        operations={"get": op("FEFO picking suggestion", response="Fefo", params=_query_params(s.FefoArgs))},
+        operations={"get": op("FEFO picking suggestion", response="Fefo", params=_query_params(spec, s.FefoArgs))},
     )
     spec.path("/api/v1/udi/parse", operations={"post": op("Parse a UDI (GS1)", "UdiIn", "Udi")})
     spec.path(
         "/api/v1/trace",
         operations={
-            "get": op("Trace a lot forward or backward", response="TraceResponse", params=_query_params(s.TraceArgs))
+            "get": op(
+                "Trace a lot forward or backward", response="TraceResponse", params=_query_params(spec, s.TraceArgs)
+            )
         },
     )
     upload = {
@@ -236,7 +238,10 @@ def _inventory_paths(spec, op, path_param):
                 "multipart/form-data": {
                     "schema": {
                         "type": "object",
-                        "properties": {"files": {"type": "array", "items": {"type": "string", "format": "binary"}}},
+                        "properties": {
+                            "files": {"type": "array", "minItems": 1, "items": {"type": "string", "format": "binary"}}
+                        },
+                        "required": ["files"],
                     }
                 }
             },

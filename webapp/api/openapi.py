@@ -5,6 +5,8 @@ from functools import lru_cache
 from apispec import APISpec
 from apispec.ext.marshmallow import MarshmallowPlugin
 
+from ..bounds import MAX_INT
+from ..processes import packages
 from . import schemas
 from .erp_openapi import add_erp
 
@@ -28,7 +30,11 @@ def _op(summary, request=None, response=None, status="200", errors=(400, 401, 40
 
 
 def _path(name, type_="string"):
-    return {"name": name, "in": "path", "required": True, "schema": {"type": type_}}
+    """A path parameter; an integer is an id, 1..MAX_INT (bounds.py: other numbers match no route, 404)."""
+    schema = {"type": type_}
+    if type_ == "integer":
+        schema.update(minimum=1, maximum=MAX_INT)
+    return {"name": name, "in": "path", "required": True, "schema": schema}
 
 
 @lru_cache(maxsize=1)
@@ -57,7 +63,10 @@ def openapi_document():
     revoke_op = {
         "summary": "Revoke the bearer token of this request",
         "security": _BEARER,
-        "responses": {"204": {"description": "revoked"}},
+        "responses": {
+            "204": {"description": "revoked"},
+            "401": {"description": "error", "content": {"application/json": {"schema": "ErrorResponse"}}},
+        },
     }
     spec.path("/api/v1/auth/token", operations={"post": token_op, "delete": revoke_op})
     spec.path(
@@ -101,7 +110,15 @@ def openapi_document():
     )
     spec.path(
         "/api/v1/process-instances",
-        operations={"post": _op("Start a process instance", "StartInstanceRequest", "ProcessInstance", status="201")},
+        operations={
+            "post": _op(
+                "Start a process instance (422: a service task failed, nothing saved, an incident recorded)",
+                "StartInstanceRequest",
+                "ProcessInstance",
+                status="201",
+                errors=(400, 401, 403, 404, 409, 422),
+            )
+        },
     )
     spec.path(
         "/api/v1/process-instances/{id}",
@@ -129,9 +146,10 @@ def openapi_document():
                 "schema": {
                     "type": "object",
                     "properties": {
-                        "files": {"type": "array", "items": {"type": "string", "format": "binary"}},
+                        "files": {"type": "array", "minItems": 1, "items": {"type": "string", "format": "binary"}},
                         "comment": {"type": "string"},
                     },
+                    "required": ["files"],
                 }
             }
         },
@@ -165,6 +183,11 @@ def openapi_document():
             "post": _op(
                 "Approve (signed) or reject a pending deployment",
                 "DeploymentDecisionRequest",
+                {
+                    "type": "object",
+                    "properties": {"id": {"type": "integer"}, "status": {"type": "string"}},
+                    "required": ["id", "status"],
+                },
                 params=[_path("id", "integer")],
                 errors=(400, 401, 403, 404, 409),
             )
@@ -211,7 +234,11 @@ def openapi_document():
                 "List open tasks",
                 response={"type": "array", "items": {"$ref": "#/components/schemas/Task"}},
                 params=[
-                    {"name": "process_instance_id", "in": "query", "schema": {"type": "integer"}},
+                    {
+                        "name": "process_instance_id",
+                        "in": "query",
+                        "schema": {"type": "integer", "minimum": 1, "maximum": MAX_INT},
+                    },
                     {"name": "mine", "in": "query", "schema": {"type": "boolean"}},
                 ],
             )
@@ -231,13 +258,34 @@ def openapi_document():
         "/api/v1/tasks/{id}/complete",
         operations={
             "post": _op(
-                "Complete a task",
+                "Complete a task (422: a service task failed, nothing saved, an incident recorded)",
                 "CompleteTaskRequest",
                 "CompleteTaskResponse",
                 params=[_path("id")],
-                errors=(400, 401, 403, 404, 409),
+                errors=(400, 401, 403, 404, 409, 422),
             )
         },
     )
     add_erp(spec, _op, _path)
-    return spec.to_dict()
+    for package in packages():  # the process packages' own API routes
+        for path, operations in (package.openapi_paths or {}).items():
+            spec.path(path, operations=operations)
+    return _null_only_where_nullable(spec.to_dict())
+
+
+# apispec writes a nullable nested schema (allow_none=True) for OpenAPI 3.0 as
+# {"anyOf": [{"type": "object", "nullable": true}, {"$ref": …}]}, whose first branch admits any
+# object at all; {"enum": [null]} narrows that branch to null (the OpenAPI 3.0.3 spelling of "or null").
+_ANY_OBJECT_OR_NULL = {"type": "object", "nullable": True}
+
+
+def _null_only_where_nullable(node):
+    """`node` with every any-object-or-null branch of an anyOf narrowed to null alone."""
+    if isinstance(node, list):
+        return [_null_only_where_nullable(item) for item in node]
+    if not isinstance(node, dict):
+        return node
+    out = {key: _null_only_where_nullable(value) for key, value in node.items()}
+    if isinstance(out.get("anyOf"), list):
+        out["anyOf"] = [{**b, "enum": [None]} if b == _ANY_OBJECT_OR_NULL else b for b in out["anyOf"]]
+    return out

@@ -144,8 +144,7 @@ def cancel_instance(instance_id):
 def list_tasks():
     """Open tasks the caller may work (`mine=true`: only those claimed by the caller)."""
     args = _load(schemas.TaskListArgs(), request.args.to_dict())
-    mine = args["mine"].lower() in ("1", "true", "yes")
-    rows = queries.open_tasks(g.user, mine=mine, process_instance_id=args["process_instance_id"])
+    rows = queries.open_tasks(g.user, mine=args["mine"], process_instance_id=args["process_instance_id"])
     return jsonify([presenters.task_json(r) for r in rows])
 
 

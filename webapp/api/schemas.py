@@ -137,10 +137,11 @@ class MigrateRequest(Schema):
 
 
 class TaskListArgs(Schema):
-    """The query string of GET /tasks (other parameters are ignored, as they always were)."""
+    """The query string of GET /tasks (other parameters are ignored, as they always were); `mine` is
+    a boolean (true/false, 1/0, yes/no, on/off): anything else is a 400, not silently false."""
 
     class Meta:
         unknown = EXCLUDE
 
     process_instance_id = BoundedInteger(load_default=None)
-    mine = fields.String(load_default="")
+    mine = fields.Boolean(load_default=False)

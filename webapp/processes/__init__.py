@@ -29,6 +29,7 @@ class ProcessPackage:
     register_operations: Callable[[Any], None] | None = None
     add_pages: Callable[[Any], None] | None = None  # called with the ERP blueprint (/erp)
     add_api: Callable[[Any], None] | None = None  # called with the API blueprint (/api/v1)
+    openapi_paths: dict[str, Any] | None = None  # the OpenAPI path items of those routes
     templates: Path | None = None
 
 

@@ -15,4 +15,5 @@ PACKAGE = ProcessPackage(
     register_operations=operations.register,
     add_pages=pages.add_pages,
     add_api=api.add_routes,
+    openapi_paths=api.OPENAPI_PATHS,
 )
