@@ -62,7 +62,7 @@ def _changed(signature):
 
 def instance_json(instance):
     """An instance with its data and ready tasks."""
-    ready = [t for t in queries.instance_tasks(instance.id) if t.completed_at is None]
+    ready = queries.open_task_rows(instance.id)
     return _instance_schema.dump(
         {
             "id": instance.id,

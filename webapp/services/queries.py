@@ -32,6 +32,15 @@ def instance_tasks(instance_id):
     ).all()
 
 
+def open_task_rows(instance_id):
+    """The open task rows of an instance, oldest first (not its whole history)."""
+    return db.session.scalars(
+        select(HumanTaskRow)
+        .where(HumanTaskRow.instance_id == instance_id, HumanTaskRow.completed_at.is_(None))
+        .order_by(HumanTaskRow.id)
+    ).all()
+
+
 def instance_events(instance):
     """Audit events about an instance and its tasks, oldest first."""
     task_ids = [t.task_id for t in instance_tasks(instance.id)]
