@@ -7,13 +7,10 @@ from ..extensions import db
 from ..models import ProcessInstance, ProcessVersion
 from .acting import acting_as
 from .deployments import get_version, latest_version
-from .driver import AuditEntry, Drive, NewInstance, drive, session_is_outermost
+from .driver import AuditEntry, Drive, NewInstance, drive
 from .engine_access import engine
 from .numbering import next_number
 from .refusals import audit_refusal
-
-__all__ = ["cancel_instance", "get_instance", "may_start", "session_is_outermost", "start_instance"]
-
 
 def may_start(user, version):
     """True when `user` may start `version`: anyone, unless the process names start roles."""
