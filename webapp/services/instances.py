@@ -12,6 +12,7 @@ from .engine_access import engine
 from .numbering import next_number
 from .refusals import audit_refusal
 
+
 def may_start(user, version):
     """True when `user` may start `version`: anyone, unless the process names start roles."""
     return not version.start_roles or bool(user.role_names & set(version.start_roles))
