@@ -246,3 +246,15 @@ def assert_documented(app, method, url, response):
     )
     operation.validate_response(response)
     return response
+
+
+def route_url(rule, values):
+    """The URL of a Flask rule with each `<arg>`, `<int:arg>` or `<any(a, b):arg>` part replaced by
+    `values[arg]` (a mapping, or a function of the argument's name)."""
+    import re
+
+    value = values if callable(values) else values.__getitem__
+    url = rule.rule
+    for arg in rule.arguments:
+        url = re.sub(rf"<(?:[^<>]*:)?{arg}>", str(value(arg)), url)
+    return url

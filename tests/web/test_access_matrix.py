@@ -4,11 +4,9 @@ The expectation below is written out by hand from the role descriptions (README,
 access_policy.json); a new endpoint fails this test until someone decides who may use it.
 """
 
-import re
-
 import pytest
 
-from tests.helpers import Api, Browser
+from tests.helpers import Api, Browser, route_url
 from webapp.security import PUBLIC_ENDPOINTS
 
 ROLES = [
@@ -212,9 +210,7 @@ def _routes(app):
     for rule in app.url_map.iter_rules():
         if rule.endpoint in PUBLIC_ENDPOINTS:
             continue
-        url = rule.rule
-        for arg in rule.arguments:  # <arg>, <int:arg>, <any(a, b):arg>
-            url = re.sub(rf"<(?:[^<>]*:)?{arg}>", ARGS[arg], url)
+        url = route_url(rule, ARGS)
         for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
             if rule.endpoint in SESSION_ENDERS:
                 continue  # would end the session the walk relies on; walked last, below

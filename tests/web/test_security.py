@@ -4,7 +4,7 @@ import re
 
 import pytest
 
-from tests.helpers import DATA_BY_TASK, PASSWORD, Api, Browser
+from tests.helpers import DATA_BY_TASK, PASSWORD, Api, Browser, route_url
 from webapp.models._types import MAX_INT
 from webapp.security import PUBLIC_ENDPOINTS
 
@@ -36,9 +36,7 @@ def _routes(app):
     for rule in app.url_map.iter_rules():
         if rule.endpoint in PUBLIC_ENDPOINTS:
             continue
-        url = rule.rule
-        for arg in rule.arguments:  # <arg>, <int:arg>, <any(a, b):arg>
-            url = re.sub(rf"<(?:[^<>]*:)?{arg}>", str(DUMMY[arg]), url)
+        url = route_url(rule, DUMMY)
         for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
             yield rule.endpoint, method, url
 
@@ -131,9 +129,7 @@ def _int_routes(app, number):
         ints = set(re.findall(r"<int(?:\([^)]*\))?:(\w+)>", rule.rule))
         if not ints:
             continue
-        url = rule.rule
-        for arg in rule.arguments:
-            url = re.sub(rf"<(?:[^<>]*:)?{arg}>", str(number if arg in ints else DUMMY[arg]), url)
+        url = route_url(rule, lambda arg, ints=ints: number if arg in ints else DUMMY[arg])
         for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
             yield rule.endpoint, method, url
 
