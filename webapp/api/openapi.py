@@ -7,6 +7,7 @@ from apispec.ext.marshmallow import MarshmallowPlugin
 
 from ..bounds import MAX_INT
 from ..processes import packages
+from ..services import inbox
 from . import schemas
 from .erp_openapi import add_erp
 
@@ -35,6 +36,30 @@ def _path(name, type_="string"):
     if type_ == "integer":
         schema.update(minimum=1, maximum=MAX_INT)
     return {"name": name, "in": "path", "required": True, "schema": schema}
+
+
+_INBOX_PARAMS = (
+    {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": inbox.MAX_PAGE}},
+    {"name": "cursor", "in": "query", "schema": {"type": "string", "maxLength": 200}},
+    {"name": "process", "in": "query", "schema": {"type": "string", "maxLength": 120}},
+    {"name": "role", "in": "query", "schema": {"type": "string", "maxLength": 80}},
+    {"name": "q", "in": "query", "schema": {"type": "string", "maxLength": 200}},
+    {"name": "due", "in": "query", "schema": {"type": "string", "enum": list(inbox.DUE_FILTERS)}},
+    {"name": "sort", "in": "query", "schema": {"type": "string", "enum": list(inbox.SORTS)}},
+)
+
+
+def _paged(op):
+    """A listing answered one page at a time: the body is the page's array, the headers the rest."""
+    op["responses"]["200"]["headers"] = {
+        "X-Total-Count": {"description": "open tasks matching, on all pages", "schema": {"type": "integer"}},
+        "X-Next-Cursor": {
+            "description": "`cursor` of the next page (absent on the last)",
+            "schema": {"type": "string"},
+        },
+        "Link": {"description": 'the next page\'s URL, rel="next"', "schema": {"type": "string"}},
+    }
+    return op
 
 
 @lru_cache(maxsize=1)
@@ -230,20 +255,24 @@ def openapi_document():
     spec.path(
         "/api/v1/tasks",
         operations={
-            "get": _op(
-                "List open tasks",
-                response={"type": "array", "items": {"$ref": "#/components/schemas/Task"}},
-                params=[
-                    {
-                        "name": "process_instance_id",
-                        "in": "query",
-                        "schema": {"type": "integer", "minimum": 1, "maximum": MAX_INT},
-                    },
-                    {"name": "mine", "in": "query", "schema": {"type": "boolean"}},
-                ],
+            "get": _paged(
+                _op(
+                    "List open tasks",
+                    response={"type": "array", "items": {"$ref": "#/components/schemas/Task"}},
+                    params=[
+                        {
+                            "name": "process_instance_id",
+                            "in": "query",
+                            "schema": {"type": "integer", "minimum": 1, "maximum": MAX_INT},
+                        },
+                        {"name": "mine", "in": "query", "schema": {"type": "boolean"}},
+                        *_INBOX_PARAMS,
+                    ],
+                )
             )
         },
     )
+
     spec.path("/api/v1/tasks/{id}", operations={"get": _op("Get a task", response="Task", params=[_path("id")])})
     for action in ("claim", "unclaim"):
         spec.path(

@@ -1,10 +1,10 @@
 """API v1 endpoints: each translates HTTP to one service call and back."""
 
-from flask import current_app, g, jsonify, request
+from flask import current_app, g, jsonify, request, url_for
 from marshmallow import ValidationError
 
 from ..errors import DeploymentInvalid, InvalidInput, NotFound
-from ..services import deployments, instances, messages, migrations, queries, tasks
+from ..services import deployments, inbox, instances, messages, migrations, tasks
 from ..services.audit import verify_chain
 from ..services.users import authenticate, issue_token, revoke_token
 from . import presenters, schemas
@@ -142,10 +142,18 @@ def cancel_instance(instance_id):
 
 @bp.get("/tasks")
 def list_tasks():
-    """Open tasks the caller may work (`mine=true`: only those claimed by the caller)."""
+    """Open tasks the caller may work (`mine=true`: only those claimed by the caller), one page of
+    `limit` (default 50) in due order; the next page by `cursor` (X-Next-Cursor, Link rel="next")."""
     args = _load(schemas.TaskListArgs(), request.args.to_dict())
-    rows = queries.open_tasks(g.user, mine=args["mine"], process_instance_id=args["process_instance_id"])
-    return jsonify([presenters.task_json(r) for r in rows])
+    limit, cursor = args.pop("limit"), args.pop("cursor")
+    found = inbox.page(g.user, inbox.InboxQuery(**args), limit=limit, cursor=cursor)
+    response = jsonify([presenters.task_json(r) for r in found.rows])
+    response.headers["X-Total-Count"] = str(found.total)
+    if found.next_cursor:
+        response.headers["X-Next-Cursor"] = found.next_cursor
+        following = {**request.args.to_dict(), "cursor": found.next_cursor}
+        response.headers["Link"] = f'<{url_for("api.list_tasks", _external=False, **following)}>; rel="next"'
+    return response
 
 
 @bp.get("/tasks/<task_id>")

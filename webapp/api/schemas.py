@@ -3,6 +3,7 @@
 from marshmallow import EXCLUDE, Schema, fields, validate
 
 from ..bounds import BoundedInteger
+from ..services import inbox
 
 
 class TokenRequest(Schema):
@@ -145,3 +146,12 @@ class TaskListArgs(Schema):
 
     process_instance_id = BoundedInteger(load_default=None)
     mine = fields.Boolean(load_default=False)
+    # Paging and narrowing (the answer stays a JSON array; X-Total-Count, X-Next-Cursor and a Link
+    # header with rel="next" carry the rest), so a role with 100k open tasks answers one bounded page.
+    limit = fields.Integer(load_default=inbox.DEFAULT_PAGE, validate=validate.Range(1, inbox.MAX_PAGE))
+    cursor = fields.String(load_default=None, validate=validate.Length(max=200))
+    process = fields.String(load_default=None, validate=validate.Length(max=120))
+    role = fields.String(load_default=None, validate=validate.Length(max=80))
+    q = fields.String(load_default=None, validate=validate.Length(max=200))
+    due = fields.String(load_default=None, validate=validate.OneOf(inbox.DUE_FILTERS))
+    sort = fields.String(load_default="due", validate=validate.OneOf(inbox.SORTS))

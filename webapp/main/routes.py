@@ -6,6 +6,7 @@ from flask_babel import gettext as _
 from ..errors import AuthenticationFailed, Conflict, FormInvalid, IncidentRaised, InvalidInput
 from ..formrender import display_pairs, fields_for, parse_submission
 from ..security import safe_next
+from ..services import inbox as inbox_service
 from ..services import incidents, instances, messages, notifications, queries, signatures, tasks
 from ..services.deployments import latest_version
 
@@ -14,11 +15,42 @@ bp = Blueprint("main", __name__)
 
 @bp.route("/")
 def inbox():
-    """My claimed tasks and the unclaimed tasks of my roles."""
-    open_tasks = queries.open_tasks(g.user)
-    mine = [t for t in open_tasks if t.assignee_id == g.user.id]
-    available = [t for t in open_tasks if t.assignee_id is None]
-    return render_template("main/inbox.html", mine=mine, available=available, notes=notifications.unread(g.user))
+    """The user's open tasks, one page at a time: search, filters and sort live in the URL."""
+    query, cursor = _inbox_query(request.args)
+    try:
+        found = inbox_service.page(g.user, query, limit=INBOX_PAGE, cursor=cursor)
+    except InvalidInput:  # a stale or hand-edited cursor: start again at the first page
+        found, cursor = inbox_service.page(g.user, query, limit=INBOX_PAGE), None
+    filters = {k: v for k, v in request.args.items() if k != "cursor" and v}
+    return render_template(
+        "main/inbox.html",
+        found=found,
+        query=query,
+        filters=filters,
+        cursor=cursor,
+        processes=instances.versions_by_key(),
+        roles=sorted(g.user.role_names),
+        notes=notifications.unread(g.user),
+    )
+
+
+INBOX_PAGE = 50
+
+
+def _inbox_query(args):
+    """The InboxQuery of the inbox's URL; values outside the choices are dropped, not an error page."""
+    pick = {
+        "due": args.get("due") if args.get("due") in inbox_service.DUE_FILTERS else None,
+        "sort": args.get("sort") if args.get("sort") in inbox_service.SORTS else "due",
+    }
+    query = inbox_service.InboxQuery(
+        mine=args.get("mine") == "1",
+        process=(args.get("process") or None),
+        role=(args.get("role") or None),
+        q=(args.get("q") or "").strip()[:200] or None,
+        **pick,
+    )
+    return query, args.get("cursor") or None
 
 
 @bp.route("/notifications/read", methods=["POST"])

@@ -7,11 +7,20 @@ from .erp_parties import Customer, Supplier, SupplierCertificate, SupplierScope
 from .incidents import Incident
 from .messages import MessageSubscription, OutboxMessage
 from .notifications import Notification
-from .processes import BusinessKeyCounter, Deployment, HumanTaskRow, ProcessFile, ProcessInstance, ProcessVersion
+from .processes import (
+    NO_DUE_DATE,
+    BusinessKeyCounter,
+    Deployment,
+    HumanTaskRow,
+    ProcessFile,
+    ProcessInstance,
+    ProcessVersion,
+)
 from .signatures import Signature
 from .users import ApiToken, PasswordHistory, Role, User, UserSession, user_roles
 
 __all__ = [
+    "NO_DUE_DATE",
     "ApiToken",
     "AuditCheckpoint",
     "AuditEvent",

@@ -1,11 +1,15 @@
 """Deployed process versions, their instances and the human-task index for inbox queries."""
 
-from sqlalchemy import JSON, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from datetime import UTC, datetime
+
+from sqlalchemy import JSON, ForeignKey, Index, Integer, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
 from ._types import UTCDateTime, utcnow
 from .users import User
+
+NO_DUE_DATE = datetime(9999, 12, 31, tzinfo=UTC)  # sorts after every real due date
 
 
 class Deployment(db.Model):
@@ -94,7 +98,36 @@ class HumanTaskRow(db.Model):
     """One row per ready (or once ready) human task, so the inbox needs no engine."""
 
     __tablename__ = "human_tasks"
-    __table_args__ = (Index("ix_human_tasks_open_role", "completed_at", "candidate_role"),)
+    __table_args__ = (
+        Index("ix_human_tasks_open_role", "completed_at", "candidate_role"),
+        # The inbox reads open rows only, in (due_key, id) order, one index range per branch (a role's
+        # unclaimed queue, a user's claimed tasks): partial indexes, so completed history costs nothing.
+        Index(
+            "ix_human_tasks_inbox_role",
+            "candidate_role",
+            "due_key",
+            "id",
+            sqlite_where=text("completed_at IS NULL AND assignee_id IS NULL"),
+            postgresql_where=text("completed_at IS NULL AND assignee_id IS NULL"),
+        ),
+        Index(
+            "ix_human_tasks_inbox_role_process",
+            "candidate_role",
+            "process_key",
+            "due_key",
+            "id",
+            sqlite_where=text("completed_at IS NULL AND assignee_id IS NULL"),
+            postgresql_where=text("completed_at IS NULL AND assignee_id IS NULL"),
+        ),
+        Index(
+            "ix_human_tasks_inbox_assignee",
+            "assignee_id",
+            "due_key",
+            "id",
+            sqlite_where=text("completed_at IS NULL"),
+            postgresql_where=text("completed_at IS NULL"),
+        ),
+    )
     id: Mapped[int] = mapped_column(primary_key=True)
     instance_id: Mapped[int] = mapped_column(ForeignKey("process_instances.id", ondelete="CASCADE"), index=True)
     task_id: Mapped[str] = mapped_column(String(36), unique=True)
@@ -110,6 +143,13 @@ class HumanTaskRow(db.Model):
     candidate_role: Mapped[str | None] = mapped_column(String(80))
     assignee_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
     due_at = mapped_column(UTCDateTime, nullable=True)
+    # due_at, or NO_DUE_DATE when the task has none: the inbox's sort key, never NULL, so keyset
+    # pages are one comparison on both databases (they order NULLs differently).
+    due_key = mapped_column(UTCDateTime, nullable=False, default=lambda: NO_DUE_DATE)
+    # Copied from the instance when the row is written (both never change): inbox filters and
+    # search need no join.
+    process_key: Mapped[str] = mapped_column(String(120), default="", server_default="")
+    business_key: Mapped[str] = mapped_column(String(40), default="", server_default="")
     escalate_role: Mapped[str | None] = mapped_column(String(80), nullable=True)  # told too when overdue
     created_at = mapped_column(UTCDateTime, default=utcnow)
     completed_at = mapped_column(UTCDateTime, nullable=True)

@@ -5,7 +5,7 @@ from datetime import UTC, datetime, time, timedelta
 
 from sqlalchemy import delete, select, update
 
-from ..models import HumanTaskRow, MessageSubscription, OutboxMessage, User
+from ..models import NO_DUE_DATE, HumanTaskRow, MessageSubscription, OutboxMessage, User
 from ..models._types import utcnow
 from . import notifications
 from .deployments import uses_messages
@@ -65,7 +65,10 @@ def apply_snapshot(session, instance, snapshot, before=NOTHING_BEFORE):
                 lane=task.lane,
                 candidate_role=task.role,
                 created_at=now,
-                due_at=_due_at(task, now),
+                due_at=(due_at := _due_at(task, now)),
+                due_key=due_at or NO_DUE_DATE,
+                process_key=instance.version.key,
+                business_key=instance.business_key,
                 assignee_id=_assignee_id(session, task),
                 escalate_role=task.escalate_to,
             )
