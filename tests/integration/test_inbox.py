@@ -5,7 +5,6 @@ import uuid
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import func, select
 
 from tests.helpers import Api, Browser, user
 from webapp.errors import InvalidInput
