@@ -184,3 +184,17 @@ def test_inbox_page_filters_in_the_url_and_pages(app):
     assert late.count('class="task-link"') == 2 and 'value="Late"' in late
     assert '<option value="overdue" selected>' in late
     assert qa.get("/?cursor=garbage&sort=bogus").status_code == 200  # a stale URL shows the first page
+
+
+def test_counting_stops_at_the_cap_and_says_so(app, monkeypatch):
+    monkeypatch.setattr(inbox, "COUNT_CAP", 6)  # the cap is a constant; 10,000 rows would only be slower
+    with app.app_context():
+        cc = _instance()
+        _add_tasks(cc, 9)
+        found = inbox.page(user("qa"), inbox.InboxQuery(), limit=4)
+        assert (found.total, found.capped) == (6, True)
+        assert inbox.page(user("qa"), inbox.InboxQuery(), limit=4, cursor=found.next_cursor).rows
+    qa = Api(app, "qa")
+    answer = qa.get("/api/v1/tasks")
+    assert answer.headers["X-Total-Count"] == "6" and answer.headers["X-Total-Count-Capped"] == "true"
+    assert ">6+</span>" in Browser(app, "qa").get("/").get_data(as_text=True)

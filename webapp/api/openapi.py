@@ -52,7 +52,14 @@ _INBOX_PARAMS = (
 def _paged(op):
     """A listing answered one page at a time: the body is the page's array, the headers the rest."""
     op["responses"]["200"]["headers"] = {
-        "X-Total-Count": {"description": "open tasks matching, on all pages", "schema": {"type": "integer"}},
+        "X-Total-Count": {
+            "description": "open tasks matching, on all pages (counted up to 10,000)",
+            "schema": {"type": "integer"},
+        },
+        "X-Total-Count-Capped": {
+            "description": "present (true) when more than 10,000 match: X-Total-Count is then 10,000",
+            "schema": {"type": "string", "enum": ["true"]},
+        },
         "X-Next-Cursor": {
             "description": "`cursor` of the next page (absent on the last)",
             "schema": {"type": "string"},

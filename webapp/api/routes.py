@@ -149,6 +149,8 @@ def list_tasks():
     found = inbox.page(g.user, inbox.InboxQuery(**args), limit=limit, cursor=cursor)
     response = jsonify([presenters.task_json(r) for r in found.rows])
     response.headers["X-Total-Count"] = str(found.total)
+    if found.capped:
+        response.headers["X-Total-Count-Capped"] = "true"
     if found.next_cursor:
         response.headers["X-Next-Cursor"] = found.next_cursor
         following = {**request.args.to_dict(), "cursor": found.next_cursor}

@@ -28,6 +28,7 @@ def inbox():
         query=query,
         filters=filters,
         cursor=cursor,
+        cap=inbox_service.COUNT_CAP,
         processes=instances.versions_by_key(),
         roles=sorted(g.user.role_names),
         notes=notifications.unread(g.user),

@@ -99,7 +99,6 @@ class HumanTaskRow(db.Model):
 
     __tablename__ = "human_tasks"
     __table_args__ = (
-        Index("ix_human_tasks_open_role", "completed_at", "candidate_role"),
         # The inbox reads open rows only, in (due_key, id) order, one index range per branch (a role's
         # unclaimed queue, a user's claimed tasks): partial indexes, so completed history costs nothing.
         Index(
@@ -107,6 +106,8 @@ class HumanTaskRow(db.Model):
             "candidate_role",
             "due_key",
             "id",
+            "assignee_id",  # the partial index's own columns too: SQLite then counts from the index alone
+            "completed_at",
             sqlite_where=text("completed_at IS NULL AND assignee_id IS NULL"),
             postgresql_where=text("completed_at IS NULL AND assignee_id IS NULL"),
         ),
@@ -118,6 +119,18 @@ class HumanTaskRow(db.Model):
             "id",
             sqlite_where=text("completed_at IS NULL AND assignee_id IS NULL"),
             postgresql_where=text("completed_at IS NULL AND assignee_id IS NULL"),
+        ),
+        Index(
+            "ix_human_tasks_open_business_key",
+            "business_key",
+            sqlite_where=text("completed_at IS NULL"),
+            postgresql_where=text("completed_at IS NULL"),
+        ),
+        Index(
+            "ix_human_tasks_open_due",
+            "due_at",
+            sqlite_where=text("completed_at IS NULL AND due_at IS NOT NULL"),
+            postgresql_where=text("completed_at IS NULL AND due_at IS NOT NULL"),
         ),
         Index(
             "ix_human_tasks_inbox_assignee",

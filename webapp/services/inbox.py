@@ -13,12 +13,13 @@ row that stays open, whatever is completed or added meanwhile.
 import base64
 import heapq
 import json
+import re
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import and_, func, or_, select, tuple_
-from sqlalchemy.orm import defer, selectinload
+from sqlalchemy.orm import defer, joinedload
 from sqlalchemy.sql.elements import ColumnElement
 
 from ..errors import InvalidInput
@@ -28,8 +29,12 @@ from ..models._types import utcnow
 from .notifications import DUE_SOON
 
 SORTS = ("due", "newest", "oldest")
+BUSINESS_KEY = re.compile(r"[A-Za-z]{2,10}-\d{4}-\d{4,}")  # CC-2026-0001: searched exactly, by index
 DUE_FILTERS = ("overdue", "soon")
 DEFAULT_PAGE = 50
+# Counting stops here: an exact count reads every matching index entry (12 ms per 100k on
+# PostgreSQL), a capped one at most this many, and "10,000+" tells a person as much.
+COUNT_CAP = 10_000
 MAX_PAGE = 200
 
 
@@ -53,6 +58,7 @@ class InboxPage:
     rows: list[HumanTaskRow]
     total: int
     next_cursor: str | None = None
+    capped: bool = False  # more than COUNT_CAP match: `total` is COUNT_CAP ("10,000+")
     counts: dict[str, int] = field(default_factory=dict)  # per branch: "mine", each role, "initiator"
 
 
@@ -65,19 +71,20 @@ def page(
     after = _decode(cursor, query.sort)
     branches = _branches(user, query)
     common = _filters(query, now)
-    rows: list[list[HumanTaskRow]] = []
-    counts: dict[str, int] = {}
-    for name, where in branches:
-        conditions = [*common, where]
-        counts[name] = db.session.scalar(_count(conditions)) or 0
-        if counts[name]:
-            rows.append(list(db.session.scalars(_rows(conditions, query.sort, after, limit + 1))))
+    counts = _counts([(name, [*common, where]) for name, where in branches])
+    rows: list[list[HumanTaskRow]] = [
+        list(db.session.scalars(_rows([*common, where], query.sort, after, limit + 1)))
+        for name, where in branches
+        if counts[name]
+    ]
     merged = list(heapq.merge(*rows, key=lambda r: _sort_value(r, query.sort)))[: limit + 1]
     more = len(merged) > limit
     merged = merged[:limit]
+    total = sum(counts.values())
     return InboxPage(
         rows=merged,
-        total=sum(counts.values()),
+        total=min(total, COUNT_CAP),
+        capped=total > COUNT_CAP,
         next_cursor=_encode(merged[-1], query.sort) if more else None,
         counts=counts,
     )
@@ -127,7 +134,9 @@ def _filters(query: InboxQuery, now: datetime) -> list[ColumnElement[bool]]:
         where.append(task.instance_id == query.process_instance_id)
     if query.process:
         where.append(task.process_key == query.process)
-    if query.q:
+    if query.q and BUSINESS_KEY.fullmatch(query.q.strip()):  # a record number: one index lookup
+        where.append(task.business_key == query.q.strip().upper())
+    elif query.q:
         pattern = "%" + query.q.strip().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
         where.append(
             or_(
@@ -143,8 +152,14 @@ def _filters(query: InboxQuery, now: datetime) -> list[ColumnElement[bool]]:
     return where
 
 
-def _count(conditions: list[ColumnElement[bool]]) -> Any:
-    return select(func.count()).select_from(HumanTaskRow).where(*conditions)
+def _counts(branches: list[tuple[str, list[ColumnElement[bool]]]]) -> dict[str, int]:
+    """Each branch's number of matching rows, up to COUNT_CAP + 1, in one statement."""
+    columns = []
+    for name, conditions in branches:
+        capped = select(HumanTaskRow.id).where(*conditions).limit(COUNT_CAP + 1).subquery()
+        columns.append(select(func.count()).select_from(capped).scalar_subquery().label(name))
+    values = db.session.execute(select(*columns)).one()
+    return {name: int(n or 0) for (name, _), n in zip(branches, values, strict=True)}
 
 
 def _rows(conditions: list[ColumnElement[bool]], sort: str, after: tuple | None, limit: int) -> Any:
@@ -162,9 +177,10 @@ def _rows(conditions: list[ColumnElement[bool]], sort: str, after: tuple | None,
         if after is not None:
             query = query.where(task.id > after[0])
         query = query.order_by(task.id)
-    # The page shows each row's instance (business key, title): one IN query, never its engine state.
-    loader = selectinload(task.instance).options(defer(ProcessInstance.state_json))
-    return query.options(loader, selectinload(task.assignee)).limit(limit)
+    # The page shows each row's instance (business key, title, process) and assignee: joined into the
+    # same statement, never the instance's engine state.
+    loader = joinedload(task.instance, innerjoin=True).options(defer(ProcessInstance.state_json))
+    return query.options(loader, joinedload(task.assignee)).limit(limit)
 
 
 def _sort_value(row: HumanTaskRow, sort: str) -> tuple:

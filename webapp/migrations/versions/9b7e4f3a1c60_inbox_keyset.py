@@ -58,8 +58,13 @@ def upgrade():
         batch.alter_column("due_key", existing_type=UTCDateTime(), nullable=False)
         batch.alter_column("process_key", existing_type=sa.String(120), nullable=False, server_default="")
         batch.alter_column("business_key", existing_type=sa.String(40), nullable=False, server_default="")
+    # (completed_at, candidate_role) served the old inbox; the partial indexes replace it, and the
+    # reminder sweep (open rows with a due date) gets its own.
+    op.drop_index("ix_human_tasks_open_role", "human_tasks")
     for name, columns, where in (
-        ("ix_human_tasks_inbox_role", ["candidate_role", "due_key", "id"], OPEN_UNCLAIMED),
+        ("ix_human_tasks_inbox_role", ["candidate_role", "due_key", "id", "assignee_id", "completed_at"], OPEN_UNCLAIMED),
+        ("ix_human_tasks_open_business_key", ["business_key"], "completed_at IS NULL"),
+        ("ix_human_tasks_open_due", ["due_at"], "completed_at IS NULL AND due_at IS NOT NULL"),
         ("ix_human_tasks_inbox_role_process", ["candidate_role", "process_key", "due_key", "id"], OPEN_UNCLAIMED),
         ("ix_human_tasks_inbox_assignee", ["assignee_id", "due_key", "id"], "completed_at IS NULL"),
     ):
@@ -69,8 +74,15 @@ def upgrade():
 
 
 def downgrade():
-    for name in ("ix_human_tasks_inbox_assignee", "ix_human_tasks_inbox_role_process", "ix_human_tasks_inbox_role"):
+    for name in (
+        "ix_human_tasks_inbox_assignee",
+        "ix_human_tasks_open_due",
+        "ix_human_tasks_open_business_key",
+        "ix_human_tasks_inbox_role_process",
+        "ix_human_tasks_inbox_role",
+    ):
         op.drop_index(name, "human_tasks")
+    op.create_index("ix_human_tasks_open_role", "human_tasks", ["completed_at", "candidate_role"])
     with op.batch_alter_table("human_tasks") as batch:
         batch.drop_column("business_key")
         batch.drop_column("process_key")
