@@ -19,6 +19,8 @@ def create_app(config=None):
     app.config.from_mapping(settings.from_environment(app.instance_path))
     if config:
         app.config.from_mapping(config)
+    if "SQLALCHEMY_ENGINE_OPTIONS" not in app.config:  # for the database finally configured
+        app.config["SQLALCHEMY_ENGINE_OPTIONS"] = settings.engine_options(app.config["SQLALCHEMY_DATABASE_URI"])
     from . import bounds
 
     bounds.init_app(app)  # the bounded `<int:…>` converter, before any route is added
@@ -32,12 +34,13 @@ def create_app(config=None):
     db.init_app(app)
     migrate.init_app(app, db, directory=MIGRATIONS_DIR)
     csrf.init_app(app)
-    from . import cli, http_errors, i18n, security, templating
+    from . import cli, http_errors, i18n, ops, security, templating
     from .services import messages  # noqa: F401 - registers message delivery after each committed step
 
     i18n.init_app(app)
     templating.init_app(app)
     security.init_app(app)
+    ops.init_app(app)
     http_errors.init_app(app)
     cli.init_app(app)
 

@@ -43,6 +43,23 @@ def from_environment(instance_path):
         "MAIL_FROM": env.get("TRACEFLOW_MAIL_FROM", "traceflow@localhost"),
         "SESSION_IDLE_MINUTES": int(env.get("TRACEFLOW_SESSION_IDLE_MINUTES", "15")),
         "SESSION_MAX_HOURS": int(env.get("TRACEFLOW_SESSION_MAX_HOURS", "12")),
+        "METRICS_TOKEN": env.get("TRACEFLOW_METRICS_TOKEN") or None,
+    }
+
+
+def engine_options(database_url, env=None):
+    """Connection pool and statement timeout for PostgreSQL (each app process holds its own pool:
+    size it so workers × (pool + overflow) stays below the server's max_connections)."""
+    env = os.environ if env is None else env
+    if not database_url.startswith("postgresql"):
+        return {}
+    timeout_ms = int(env.get("TRACEFLOW_DB_STATEMENT_TIMEOUT_MS", "30000"))
+    return {
+        "pool_size": int(env.get("TRACEFLOW_DB_POOL_SIZE", "5")),
+        "max_overflow": int(env.get("TRACEFLOW_DB_MAX_OVERFLOW", "10")),
+        "pool_timeout": int(env.get("TRACEFLOW_DB_POOL_TIMEOUT", "30")),
+        "pool_pre_ping": True,
+        "connect_args": {"options": f"-c statement_timeout={timeout_ms}"},
     }
 
 

@@ -15,12 +15,13 @@ from flask import flash, g, redirect, request, session, url_for
 from flask_babel import gettext as _
 
 from .errors import AuthenticationFailed, PermissionDenied
+from .ops import PUBLIC as OPS_PUBLIC
 from .permissions import has_permission, permission_for
 from .services import sessions
 from .services.request_facts import clear_request_facts, set_request_facts
 from .services.users import password_change_required, user_for_token
 
-PUBLIC_ENDPOINTS = {"auth.login", "auth.set_locale", "static", "api.issue_token", "api.openapi"}
+PUBLIC_ENDPOINTS = {"auth.login", "auth.set_locale", "static", "api.issue_token", "api.openapi", *OPS_PUBLIC}
 # Reachable while a password change is pending (after an admin reset or expiry).
 PASSWORD_CHANGE_ENDPOINTS = {"auth.change_password", "auth.logout"}
 

@@ -158,11 +158,11 @@ def _counts(branches: list[tuple[str, list[ColumnElement[bool]]]]) -> dict[str, 
     for name, conditions in branches:
         capped = select(HumanTaskRow.id).where(*conditions).limit(COUNT_CAP + 1).subquery()
         columns.append(select(func.count()).select_from(capped).scalar_subquery().label(name))
-    values = db.session.execute(select(*columns)).one()
+    values: tuple[Any, ...] = tuple(db.session.execute(select(*columns)).one())
     return {name: int(n or 0) for (name, _), n in zip(branches, values, strict=True)}
 
 
-def _rows(conditions: list[ColumnElement[bool]], sort: str, after: tuple | None, limit: int) -> Any:
+def _rows(conditions: list[ColumnElement[bool]], sort: str, after: tuple[Any, ...] | None, limit: int) -> Any:
     task = HumanTaskRow
     query = select(task).where(*conditions)
     if sort == "due":
@@ -183,7 +183,7 @@ def _rows(conditions: list[ColumnElement[bool]], sort: str, after: tuple | None,
     return query.options(loader, joinedload(task.assignee)).limit(limit)
 
 
-def _sort_value(row: HumanTaskRow, sort: str) -> tuple:
+def _sort_value(row: HumanTaskRow, sort: str) -> tuple[Any, ...]:
     if sort == "due":
         return (row.due_key, row.id)
     return (-row.id,) if sort == "newest" else (row.id,)
@@ -194,7 +194,7 @@ def _encode(row: HumanTaskRow, sort: str) -> str:
     return base64.urlsafe_b64encode(json.dumps(key).encode()).decode().rstrip("=")
 
 
-def _decode(cursor: str | None, sort: str) -> tuple | None:
+def _decode(cursor: str | None, sort: str) -> tuple[Any, ...] | None:
     if not cursor:
         return None
     try:

@@ -5,6 +5,7 @@ safe to run in several app processes at once (row claims and advisory locks in t
 from ..models._types import utcnow
 from .certificates import check_certificates
 from .messages import deliver_pending
+from .metrics import count_timers
 from .notifications import remind_due, send_pending
 from .timers import run_due
 
@@ -15,7 +16,7 @@ def start_scheduler(app, seconds=30):
 
     def sweep():
         with app.app_context():
-            run_due()
+            count_timers(run_due())
             deliver_pending()
             remind_due()
             send_pending()

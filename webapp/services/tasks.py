@@ -15,7 +15,7 @@ from ..errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from ..extensions import db
 from ..models import HumanTaskRow
 from ..models._types import utcnow
-from . import audit, forms, incidents, record_choices, signatures
+from . import audit, forms, incidents, metrics, record_choices, signatures
 from .deployments import version_ref
 from .driver import AuditEntry, Drive, drive
 from .engine_access import engine
@@ -148,10 +148,13 @@ def complete_task(actor, task_id, data, signature=None, username_required=False,
         )
 
     try:
-        return drive(actor, row.instance_id, complete, task_id=row.task_id, data=data).instance
+        instance = drive(actor, row.instance_id, complete, task_id=row.task_id, data=data).instance
     except PermissionDenied as exc:
         audit_refusal(actor, "task.sign_refused", "task", row.task_id, exc.message)
         raise
+    if row.completed_at is not None:  # committed (a step waiting for more signers is not completed yet)
+        metrics.count_completion(row.process_key)
+    return instance
 
 
 def retry_incident(actor, incident_id):
