@@ -2,6 +2,7 @@
 
 import getpass
 import json
+import os
 from dataclasses import dataclass
 from datetime import UTC
 from pathlib import Path
@@ -21,6 +22,7 @@ def init_app(app):
         create_user_command,
         demo_command,
         serve_command,
+        worker_command,
         audit_group,
         validation_report_command,
         validate_command,
@@ -165,16 +167,38 @@ def demo_command():
 @click.command("serve")
 @click.option("--host", default="127.0.0.1")
 @click.option("--port", default=5000, type=int)
+@click.option("--workers", type=click.IntRange(1, 64), default=None, help="worker processes (default: CPU count)")
+@click.option("--threads", type=click.IntRange(1, 64), default=4, show_default=True, help="threads per worker")
+@click.option(
+    "--server",
+    type=click.Choice(["auto", "gunicorn", "waitress"]),
+    default="auto",
+    show_default=True,
+    help="gunicorn (N processes, Linux/macOS); waitress (one process, threads) where gunicorn cannot run",
+)
+@click.option("--scheduler/--no-scheduler", default=True, help="run the background sweep in the app processes")
+@click.option("--scheduler-seconds", type=click.FloatRange(0.2, 3600), default=30, show_default=True)
 @with_appcontext
-def serve_command(host, port):
-    """Serve the app with waitress."""
-    from waitress import serve
+def serve_command(host, port, workers, threads, server, scheduler, scheduler_seconds):
+    """Serve the app: N stateless worker processes (gunicorn), or one waitress process."""
+    from .serving import ServeOptions, serve
 
-    from .services.scheduler import start_scheduler
+    options = ServeOptions(host, port, workers, threads, server, scheduler, scheduler_seconds)
+    serve(current_app._get_current_object(), options, echo=click.echo)
 
-    start_scheduler(current_app._get_current_object())
-    click.echo(f"Traceflow on http://{host}:{port}/")
-    serve(current_app._get_current_object(), host=host, port=port, threads=8)
+
+@click.command("worker")
+@click.option("--scheduler-seconds", type=click.FloatRange(0.2, 3600), default=30, show_default=True)
+@with_appcontext
+def worker_command(scheduler_seconds):
+    """Run only the background work (timers, messages, reminders, mail, certificate check), no HTTP:
+    as many as you like, on any machine sharing the database; each job runs once."""
+    from .ops import logs
+    from .services.scheduler import run_worker
+
+    logs.configure(os.environ.get("TRACEFLOW_LOG_FORMAT", "json"))
+    click.echo(f"Traceflow worker: background sweep every {scheduler_seconds:g} s")
+    run_worker(current_app._get_current_object(), seconds=scheduler_seconds)
 
 
 @click.group("audit")

@@ -3,10 +3,12 @@ fires when `traceflow serve` starts (its scheduler sweeps at start-up), and two 
 run-due` processes racing on PostgreSQL wake every due instance exactly once."""
 
 import os
+import re
 import socket
 import subprocess
 import sys
 import time
+import urllib.request
 from datetime import timedelta
 
 import pytest
@@ -105,3 +107,73 @@ def test_two_app_processes_never_fire_the_same_timer_twice(app, tmp_path):
         assert sorted(map(int, fired)) == sorted(ids)
         assert all(_open(i) == ["escalated"] for i in ids)
         assert all(i.next_timer_at is None for i in db.session.scalars(select(ProcessInstance)))
+
+
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+def test_three_app_processes_with_schedulers_fire_each_due_timer_once(app, tmp_path):
+    """Two `traceflow serve --workers 2` (each worker sweeps) and one `traceflow worker`: five
+    schedulers sweeping every half second over the same due timers."""
+    with app.app_context():
+        from webapp.services.audit import verify_chain
+        from webapp.services.deployments import deploy_bundle
+
+        deploy_bundle(ProcessBundle.from_paths(ROOT / "tests" / "fixtures" / "short_timer"))
+        db.session.remove()
+    ports = [_free_port(), _free_port()]
+    commands = [
+        *(["serve", "--workers", "2", "--port", str(p), "--scheduler-seconds", "0.5"] for p in ports),
+        ["worker", "--scheduler-seconds", "0.5"],
+    ]
+    logs = [open(tmp_path / f"app{n}.log", "wb") for n in range(3)]  # noqa: SIM115 - open until the end
+    env = {**_env(app, tmp_path), "TRACEFLOW_LOG_FORMAT": "text"}
+    apps = [
+        subprocess.Popen(TRACEFLOW + c, env=env, stdout=log, stderr=subprocess.STDOUT, cwd=ROOT)
+        for c, log in zip(commands, logs, strict=True)
+    ]
+
+    def fired():
+        db.session.expire_all()
+        return db.session.scalars(select(AuditEvent.entity_id).where(AuditEvent.action == "timer.fired")).all()
+
+    try:
+        for port in ports:
+            _wait_until_serving(port)
+        time.sleep(1)  # the worker's scheduler is up too
+        with app.app_context():  # timers fall due one after another while all five sweep
+            ids = [instances.start_instance(user("qa"), "short_wait").id for _ in range(60)]
+            deadline = time.monotonic() + 60
+            while time.monotonic() < deadline and len(fired()) < len(ids):
+                time.sleep(0.3)
+            time.sleep(2)  # four more sweeps of every scheduler: nothing fires twice
+            woken = sorted(map(int, fired()))
+            for port in ports:  # both servers served all along
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=5) as answer:
+                    assert answer.status == 200
+    finally:
+        for process in apps:
+            process.terminate()
+        for process in apps:
+            process.wait(timeout=30)
+        for log in logs:
+            log.close()
+    output = "\n".join((tmp_path / f"app{n}.log").read_text() for n in range(3))
+    assert woken == sorted(ids), output[-4000:]
+    # The schedulers did race: wake-ups were made by more than one process, none twice.
+    by_process = re.findall(r"timers fired in process (\d+): ([\d,]+)", output)
+    assert len({pid for pid, _ in by_process}) >= 2, output[-4000:]
+    assert sorted(int(i) for _, woke in by_process for i in woke.split(",")) == sorted(ids)
+    with app.app_context():
+        assert all(_open(i) == ["after_wait"] for i in ids)
+        assert verify_chain().intact
+
+
+def _wait_until_serving(port, seconds=30):
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2):
+                return
+        except OSError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.2)

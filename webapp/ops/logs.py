@@ -38,3 +38,4 @@ def configure(fmt: str = "json", level: str = "INFO") -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
+    logging.getLogger("apscheduler").setLevel(logging.WARNING)  # a line per sweep says nothing

@@ -2,6 +2,9 @@
 messages, due-date reminders, mail) every 30 seconds and the certificate check daily. Each job is
 safe to run in several app processes at once (row claims and advisory locks in the services)."""
 
+import logging
+import os
+
 from ..models._types import utcnow
 from .certificates import check_certificates
 from .messages import deliver_pending
@@ -9,14 +12,34 @@ from .metrics import count_timers
 from .notifications import remind_due, send_pending
 from .timers import run_due
 
+log = logging.getLogger("traceflow.scheduler")
+
 
 def start_scheduler(app, seconds=30):
     """APScheduler inside the serving process: a sweep at start, then every `seconds`."""
     from apscheduler.schedulers.background import BackgroundScheduler
 
+    scheduler = _with_jobs(BackgroundScheduler(timezone="UTC"), app, seconds)
+    scheduler.start()
+    return scheduler
+
+
+def run_worker(app, seconds=30):
+    """The same jobs in the foreground, for `traceflow worker` (a process that serves no HTTP); runs
+    until the process is stopped."""
+    from apscheduler.schedulers.blocking import BlockingScheduler
+
+    _with_jobs(BlockingScheduler(timezone="UTC"), app, seconds).start()
+
+
+def _with_jobs(scheduler, app, seconds):
+
     def sweep():
         with app.app_context():
-            count_timers(run_due())
+            woken = run_due()
+            count_timers(woken)
+            if woken:
+                log.info("timers fired in process %s: %s", os.getpid(), ",".join(map(str, woken)))
             deliver_pending()
             remind_due()
             send_pending()
@@ -25,7 +48,6 @@ def start_scheduler(app, seconds=30):
         with app.app_context():
             check_certificates()
 
-    scheduler = BackgroundScheduler(timezone="UTC")
     scheduler.add_job(
         sweep,
         "interval",
@@ -45,5 +67,4 @@ def start_scheduler(app, seconds=30):
         coalesce=True,
         id="traceflow-certificates",
     )  # 06:00 in China
-    scheduler.start()
     return scheduler
