@@ -44,6 +44,7 @@ def from_environment(instance_path):
         "SESSION_IDLE_MINUTES": int(env.get("TRACEFLOW_SESSION_IDLE_MINUTES", "15")),
         "SESSION_MAX_HOURS": int(env.get("TRACEFLOW_SESSION_MAX_HOURS", "12")),
         "METRICS_TOKEN": env.get("TRACEFLOW_METRICS_TOKEN") or None,
+        "FILE_STORE_DIR": env.get("TRACEFLOW_FILE_STORE_DIR") or str(Path(instance_path) / "files"),
     }
 
 
