@@ -91,11 +91,25 @@ def task_form(row):
     """The form ({schema, ui_schema}) of task `row`, or None, read from its process version."""
     if not row.form_file:
         return None
-    files = version_ref(row.instance.version).files
-    if row.form_file not in files:
+    version = row.instance.version
+    schema = _parsed(version, row.form_file)
+    if schema is None:
         return None
-    ui = files.get(row.form_ui_file) if row.form_ui_file else None
-    return {"schema": record_choices.fill(json.loads(files[row.form_file])), "ui_schema": json.loads(ui) if ui else {}}
+    ui = _parsed(version, row.form_ui_file) if row.form_ui_file else None
+    return {"schema": record_choices.fill(schema), "ui_schema": ui or {}}
+
+
+_PARSED: dict = {}
+
+
+def _parsed(version, name):
+    """A version's form file as JSON, parsed once per content hash (versions never change); None when
+    the version has no such file. Callers treat it as read-only (record_choices.fill copies)."""
+    key = (version.content_hash, name)
+    if key not in _PARSED:
+        text = version_ref(version).files.get(name)
+        _PARSED[key] = json.loads(text) if text is not None else None
+    return _PARSED[key]
 
 
 def complete_task(actor, task_id, data, signature=None, username_required=False, resolving=None):

@@ -10,6 +10,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import select
+from sqlalchemy.orm import joinedload
 from zxcvbn import zxcvbn
 
 from ..errors import AuthenticationFailed, InvalidInput, NotFound
@@ -350,7 +351,13 @@ def revoke_token(user, token):
 
 def user_for_token(token):
     """The active user a bearer token belongs to, or None when unknown, expired or revoked."""
-    row = db.session.scalar(select(ApiToken).where(ApiToken.token_hash == _token_hash(token or "")))
+    # One statement: the token, its user and the user's roles (every API request asks this).
+    query = (
+        select(ApiToken)
+        .where(ApiToken.token_hash == _token_hash(token or ""))
+        .options(joinedload(ApiToken.user, innerjoin=True).joinedload(User.roles))
+    )
+    row = db.session.scalars(query).unique().first()
     if row is None or row.revoked_at is not None or row.expires_at < utcnow():
         return None
     user = row.user
