@@ -17,3 +17,22 @@ def test_task_completion_benchmark_runs():
     assert len(raw) == len(lean) == len(plain) + len(signed) == 7
     assert max(lean_sizes) < min(raw_sizes)
     assert len(statements) == len(plain) and min(statements) > 0
+
+
+def _bench(name):
+    sys.path.insert(0, str(ROOT / "bench"))
+    try:
+        return __import__(name)
+    finally:
+        sys.path.pop(0)
+
+
+def test_inbox_benchmark_runs():
+    seconds, total, results = _bench("bench_inbox").run("sqlite", 120, 50, 1)
+    assert total == 120 - 120 // 50  # qa2 holds every 50th row (claimed: not in qa's inbox)
+    assert {status for *_, status in results} == {200} and len(results) == 6
+
+
+def test_throughput_benchmark_runs():
+    result = _bench("bench_throughput").run("sqlite", 1.5, 2, 2)
+    assert result["completions"] > 0 and result["errors"] == 0 and result["chain_ok"]
