@@ -129,6 +129,8 @@ def complete_task(actor, task_id, data, signature=None, username_required=False,
     if req is not None:
         _reauthenticate(actor, req, signature, username_required)
 
+    completed = []  # the process key, once the step completed (read before the commit expires the row)
+
     def complete(step: Drive) -> AuditEntry | None:
         # The instance was just locked and loaded fresh: if a concurrent completion got there first,
         # its workflow no longer has this task ready (TaskNotReady → 409), so the task row needs no
@@ -143,6 +145,7 @@ def complete_task(actor, task_id, data, signature=None, username_required=False,
         step.snapshot = engine().snapshot(step.workflow, step.ref)
         row.state, row.completed_at, row.completed_by_id = "completed", utcnow(), actor.id
         row.assignee_id, row.submitted_data = actor.id, data
+        completed.append(row.process_key)
         step.before = replace(step.before, ready=step.before.ready - {row.task_id})  # closed here, not cancelled
         if resolving is not None:
             incidents.resolve(resolving, actor)
@@ -166,8 +169,8 @@ def complete_task(actor, task_id, data, signature=None, username_required=False,
     except PermissionDenied as exc:
         audit_refusal(actor, "task.sign_refused", "task", row.task_id, exc.message)
         raise
-    if row.completed_at is not None:  # committed (a step waiting for more signers is not completed yet)
-        metrics.count_completion(row.process_key)
+    for process_key in completed:  # committed (a step still waiting for more signers is not completed)
+        metrics.count_completion(process_key)
     return instance
 
 
