@@ -10,7 +10,7 @@ from ..bounds import int_arg
 from ..models._types import utcnow
 from ..reports.pdf import audit_events_pdf, instance_record_pdf
 from ..services import audit, instances, queries, signatures
-from ..services.audit_queries import EventFilter, csv_rows, find_events
+from ..services.audit_queries import EventFilter, csv_rows, filter_choices, find_events
 
 bp = Blueprint("audit", __name__, url_prefix="/audit")
 PAGE_SIZE = 200
@@ -25,13 +25,17 @@ def _exported(action, entity_type, entity_id, filters):
 def events():
     """The global audit trail with filters (user, date range, entity, action)."""
     event_filter = EventFilter.from_args(request.args)
-    page = int_arg("page", 1)
-    rows = find_events(event_filter, limit=PAGE_SIZE + 1, offset=(page - 1) * PAGE_SIZE)
+    page, before = int_arg("page", 1), int_arg("before")
+    rows = find_events(
+        event_filter, limit=PAGE_SIZE + 1, offset=(page - 1) * PAGE_SIZE, newest_first=True, before=before
+    )
+    shown = rows[:PAGE_SIZE]
     return render_template(
         "audit/events.html",
-        events=rows[:PAGE_SIZE],
-        more=len(rows) > PAGE_SIZE,
-        page=page,
+        events=shown,
+        older=shown[-1].seq if len(rows) > PAGE_SIZE else None,  # the next page: events before this one
+        paged=before is not None or page > 1,
+        choices=filter_choices(),
         f=event_filter,
         chain=audit.verify_chain() if request.args.get("verify") else None,
     )
@@ -44,8 +48,9 @@ def record(entity_type, entity_id):
     return render_template(
         "audit/events.html",
         events=rows,
-        more=False,
-        page=1,
+        older=None,
+        paged=False,
+        choices=filter_choices(),
         f=EventFilter(entity_type=entity_type, entity_id=entity_id),
         chain=None,
     )

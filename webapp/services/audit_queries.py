@@ -42,8 +42,10 @@ class EventFilter:
         q = select(AuditEvent)
         if self.user:
             q = q.where(AuditEvent.actor_name == self.user)
-        if self.action:
-            q = q.where(AuditEvent.action.startswith(self.action))
+        if self.action.endswith("."):  # a group, e.g. "task.": every action in it
+            q = q.where(AuditEvent.action.startswith(self.action, autoescape=True))
+        elif self.action:
+            q = q.where(AuditEvent.action == self.action)
         if self.entity_type:
             q = q.where(AuditEvent.entity_type == self.entity_type)
         if self.entity_id:
@@ -55,12 +57,28 @@ class EventFilter:
         return q.order_by(AuditEvent.seq)
 
 
-def find_events(event_filter, limit=None, offset=0):
-    """Events matching the filter, oldest first."""
+def find_events(event_filter, limit=None, offset=0, newest_first=False, before=None):
+    """Events matching the filter, oldest first (newest first when asked, then only those older than
+    seq `before`: the next page of the global trail, by key, however long the trail is)."""
     q = event_filter.query()
+    if newest_first:
+        q = q.order_by(None).order_by(AuditEvent.seq.desc())
+        if before is not None:
+            q = q.where(AuditEvent.seq < before)
     if limit is not None:
         q = q.limit(limit).offset(offset)
     return db.session.scalars(q).all()
+
+
+def filter_choices():
+    """What the filter dropdowns offer: the actions recorded so far (and their groups, "task."), and
+    the users who can appear as actors (the accounts and the system's own actors)."""
+    from ..models import User
+
+    actions = sorted(db.session.scalars(select(AuditEvent.action).distinct()))
+    groups = sorted({a.split(".", 1)[0] + "." for a in actions if "." in a})
+    users = sorted(db.session.scalars(select(User.username))) + ["system", "system:scheduler"]
+    return {"actions": actions, "groups": groups, "users": users}
 
 
 CSV_HEADER = [
