@@ -28,7 +28,7 @@ def _bench(name):
 
 
 def test_inbox_benchmark_runs():
-    seconds, total, results = _bench("bench_inbox").run("sqlite", 120, 50, 1)
+    _seconds, total, results = _bench("bench_inbox").run("sqlite", 120, 50, 1)
     assert total == 120 - 120 // 50  # qa2 holds every 50th row (claimed: not in qa's inbox)
     assert {status for *_, status in results} == {200} and len(results) == 6
 
