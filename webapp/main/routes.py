@@ -3,8 +3,9 @@
 from flask import Blueprint, abort, flash, g, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 
-from ..errors import AuthenticationFailed, Conflict, FormInvalid, IncidentRaised, InvalidInput
+from ..errors import AuthenticationFailed, Conflict, FormInvalid, IncidentRaised, InvalidInput, PermissionDenied
 from ..formrender import display_pairs, fields_for, parse_submission
+from ..i18n import task_title
 from ..security import safe_next
 from ..services import inbox as inbox_service
 from ..services import incidents, instances, messages, notifications, queries, signatures, tasks
@@ -25,6 +26,7 @@ def inbox():
     return render_template(
         "main/inbox.html",
         found=found,
+        cannot_sign=_cannot_sign(found.rows),
         query=query,
         filters=filters,
         cursor=cursor,
@@ -36,6 +38,16 @@ def inbox():
 
 
 INBOX_PAGE = 50
+
+
+def _cannot_sign(rows):
+    """The signature steps on the page that segregation of duties keeps this user from signing."""
+    return {
+        row.task_id
+        for row in rows
+        if row.signature_properties
+        and signatures.segregation_conflict(g.user, signatures.requirement_of(row), row.instance, row)
+    }
 
 
 def _inbox_query(args):
@@ -111,10 +123,18 @@ def task(task_id):
         except AuthenticationFailed:
             errors, status = {"signature": _("Signature refused: wrong username or password.")}, 401
             flash(_("Signature refused: wrong username or password."), "error")
+        except PermissionDenied as exc:  # on the page, in the reader's language, what they typed kept
+            status = 403
+            flash(_refusal_text(exc), "error")
         else:
             session["has_signed"] = session.get("has_signed") or requirement is not None
             flash(_("Signed and completed.") if requirement else _("Task completed."), "success")
-            return redirect(url_for("main.instance", instance_id=instance.id))
+            return redirect(_after_completion(instance))
+    conflict = (
+        signatures.segregation_conflict(g.user, requirement, row.instance, row)
+        if requirement is not None and tasks.may_work(g.user, row)
+        else None
+    )
     return render_template(
         "main/task.html",
         row=row,
@@ -124,7 +144,36 @@ def task(task_id):
         ask_username=not session.get("has_signed"),
         signed=signatures.signatures_on(row.task_id) if requirement else [],
         may_work=tasks.may_work(g.user, row),
+        segregation=_segregation_text(*conflict) if conflict else None,
+        other_signers=signatures.eligible_signers(requirement, row.instance, row) if conflict else [],
     ), status
+
+
+def _segregation_text(kind, step=None):
+    """Why the user may not sign this step, in their language."""
+    if kind == "initiator":
+        return _("You started this record, so you cannot sign this step (segregation of duties).")
+    if kind == "earlier_step":
+        return _(
+            "You completed “%(step)s” in this record, so you cannot sign this step (segregation of duties).", step=step
+        )
+    return _("You have signed this step already; it needs a different, additional signer.")
+
+
+def _refusal_text(exc):
+    """A refused completion as the page says it: segregation of duties by its rule, else the reason."""
+    if exc.errors and exc.errors.get("segregation"):
+        return _segregation_text(exc.errors["segregation"], exc.errors.get("step"))
+    return _("You may not complete this task.")
+
+
+def _after_completion(instance):
+    """Where a completed task leads: the user's next open task in the same record, else the inbox
+    with a note of what is next (the instance page when nothing is left for them)."""
+    for row in queries.open_tasks(g.user, process_instance_id=instance.id):
+        flash(_("Next: %(task)s.", task=task_title(row)), "info")
+        return url_for("main.task", task_id=row.task_id)
+    return url_for("main.instance", instance_id=instance.id, done=1)  # the page offers the inbox's next task
 
 
 def _signature_from(form, requirement):
@@ -223,4 +272,8 @@ def instance(instance_id):
         pending_messages=messages.pending_from(inst.id),
         events=queries.instance_events(inst),
         latest=latest_version(inst.version.key),
+        # just completed a task here: offer the user's next one from the inbox
+        next_task=(inbox_service.page(g.user, inbox_service.InboxQuery(), limit=1).rows or [None])[0]
+        if request.args.get("done")
+        else None,
     )

@@ -75,9 +75,25 @@ def signatures_on(task_id):
 
 
 def check_segregation(actor, req, instance, row):
-    """Raise PermissionDenied when `actor` may not sign `row` under the step's segregation rules."""
+    """Raise PermissionDenied when `actor` may not sign `row` under the step's segregation rules;
+    its errors carry `segregation` (initiator | earlier_step | second_signer) and the `step` title,
+    so a page can say why in the reader's language."""
+    reason = segregation_conflict(actor, req, instance, row)
+    if reason is None:
+        return
+    kind, step = reason
+    message = {
+        "initiator": "segregation of duties: the initiator may not sign this step",
+        "earlier_step": f"segregation of duties: the signer of '{step}' may not sign this step",
+        "second_signer": "segregation of duties: this step needs a different, additional signer",
+    }[kind]
+    raise PermissionDenied(message, {"segregation": kind, "step": step})
+
+
+def segregation_conflict(actor, req, instance, row):
+    """(kind, step title) of the rule that keeps `actor` from signing `row`, or None when they may."""
     if "initiator" in req.separate_from and instance.initiator_id == actor.id:
-        raise PermissionDenied("segregation of duties: the initiator may not sign this step")
+        return ("initiator", None)
     for bpmn_id in (s for s in req.separate_from if s != "initiator"):
         earlier = db.session.scalars(
             select(HumanTaskRow)
@@ -90,9 +106,25 @@ def check_segregation(actor, req, instance, row):
             .limit(1)
         ).first()
         if earlier is not None and earlier.completed_by_id == actor.id:
-            raise PermissionDenied(f"segregation of duties: the signer of '{earlier.title}' may not sign this step")
+            return ("earlier_step", earlier.title)
     if any(s.signer_id == actor.id for s in signatures_on(row.task_id)):
-        raise PermissionDenied("segregation of duties: this step needs a different, additional signer")
+        return ("second_signer", None)
+    return None
+
+
+def eligible_signers(req, instance, row, limit=5):
+    """Usernames of active users of the step's role who may sign it (segregation permitting)."""
+    from ..models import Role, User
+
+    if not row.candidate_role:
+        return []
+    users = db.session.scalars(
+        select(User)
+        .join(User.roles)
+        .where(Role.name == row.candidate_role, User.active.is_(True), User.locked_at.is_(None))
+        .order_by(User.username)
+    ).all()
+    return [u.username for u in users if segregation_conflict(u, req, instance, row) is None][:limit]
 
 
 def signed_content(instance, row, data):

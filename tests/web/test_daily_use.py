@@ -1,0 +1,72 @@
+"""Daily use of the task pages: segregation of duties is told before signing (task page and inbox,
+naming who can sign) and a refusal stays on the page in the reader's language with what was typed;
+after a completion the next task is offered."""
+
+import re
+
+from tests.helpers import DATA_BY_TASK, PASSWORD, table_snapshot
+from tests.web.test_web import browsers, form_fields, start_change, task_links  # noqa: F401 - fixture
+
+APPROVAL = {"approval_decision": "approve", "approval_comments": "geprüft – typed before the refusal"}
+
+
+def _to_qa_approval(app, browsers):
+    task_id = start_change(browsers)
+    browsers("requester").post(f"/tasks/{task_id}", form_fields(DATA_BY_TASK["submit_request"]))
+    qa = browsers("qa")
+    for step in ("impact_assessment", "qa_review"):
+        [task] = task_links(qa.get("/").get_data(as_text=True))
+        done = qa.post(f"/tasks/{task}", form_fields(DATA_BY_TASK[step]))
+        assert done.status_code == 302, step
+    [approval] = task_links(qa.get("/").get_data(as_text=True))
+    return approval
+
+
+def test_segregation_of_duties_is_told_before_and_refused_on_the_page(app, browsers):
+    approval = _to_qa_approval(app, browsers)
+    qa = browsers("qa")
+    inbox = qa.get("/").get_data(as_text=True)
+    assert "cannot-sign" in inbox and "您不能签署此步骤" in inbox
+    assert "cannot-sign" not in browsers("qa2").get("/").get_data(as_text=True)
+    page = qa.get(f"/tasks/{approval}").get_data(as_text=True)
+    banner = re.search(r'<p class="flash error segregation" id="segregation"[^>]*>(.*?)</p>', page, re.S).group(1)
+    assert "职责分离" in banner and "qa2" in banner and "qa," not in banner
+    with app.app_context():
+        before = table_snapshot()
+    refused = qa.post(
+        f"/tasks/{approval}",
+        {
+            **form_fields(APPROVAL),
+            "signature_password": PASSWORD,
+            "signature_meaning": "approved",
+            "signature_username": "qa",
+        },
+    )
+    body = refused.get_data(as_text=True)
+    assert refused.status_code == 403, re.findall(r'class="(?:flash|error)[^"]*"[^>]*>([^<]*)', body)
+    assert "职责分离" in body and "segregation of duties" not in body  # the reader's language, not the service's
+    assert "typed before the refusal" in body  # what was typed is still in the form
+    with app.app_context():
+        after = table_snapshot()
+    after.pop("audit_events"), before.pop("audit_events")  # the refusal itself is audited
+    assert after == before
+    english = qa.post("/locale", {"locale": "en", "next": f"/tasks/{approval}"})
+    page = qa.get(english.headers["Location"]).get_data(as_text=True)
+    assert "segregation of duties" in page and "It can be signed by: qa2." in page
+
+
+def test_after_a_completion_the_next_task_is_offered(app, browsers):
+    task_id = start_change(browsers)
+    done = browsers("requester").post(f"/tasks/{task_id}", form_fields(DATA_BY_TASK["submit_request"]))
+    assert done.status_code == 302 and done.headers["Location"].endswith("?done=1")
+    second = start_change(browsers)  # another request waits in the requester's inbox
+    page = browsers("requester").get(done.headers["Location"]).get_data(as_text=True)
+    offer = re.search(r'id="next-task">(.*?)</p>', page, re.S).group(1)
+    assert f'href="/tasks/{second}"' in offer and 'href="/"' in offer
+    # The next step of the same record, when it is the same user's, is opened directly.
+    qa = browsers("qa")
+    [assessment] = task_links(qa.get("/").get_data(as_text=True))
+    qa.post(f"/tasks/{assessment}/claim")
+    moved = qa.post(f"/tasks/{assessment}", form_fields(DATA_BY_TASK["impact_assessment"]))
+    assert moved.status_code == 302 and re.search(r"/tasks/[0-9a-f-]{36}$", moved.headers["Location"])
+    assert "下一步" in qa.get(moved.headers["Location"]).get_data(as_text=True)
