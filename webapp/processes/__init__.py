@@ -31,6 +31,9 @@ class ProcessPackage:
     add_api: Callable[[Any], None] | None = None  # called with the API blueprint (/api/v1)
     openapi_paths: dict[str, Any] | None = None  # the OpenAPI path items of those routes
     templates: Path | None = None
+    # {bpmn_id: check(submitted, task_data, instance) -> {field: message}}: record and time checks of
+    # a task's form beyond its JSON Schema (services/task_checks.py), run at every completion
+    task_checks: dict[str, Callable[..., dict[str, str]]] | None = None
 
 
 @cache
