@@ -127,6 +127,15 @@ def _shipped(lot_id=None, serial_id=None):
     return (db.session.scalar(query) or 0) > 0
 
 
+def _clock(text):
+    """True for an HH:MM time of day."""
+    try:
+        datetime.strptime(str(text or ""), "%H:%M")
+    except ValueError:
+        return False
+    return True
+
+
 def intake_errors(data):
     """Field errors of the intake beyond its schema: the awareness date not in the future, the lot of
     the product, the lot (or the serial) shipped, a scanned UDI that names the same device."""
@@ -134,6 +143,8 @@ def intake_errors(data):
     day = _as_date(data.get("awareness_date"))
     if day is not None and day > business_date():
         errors["awareness_date"] = "must not be in the future"
+    elif day is not None and _clock(data.get("awareness_time")) and awareness_moment(day, data["awareness_time"]) > utcnow():
+        errors["awareness_time"] = "must not be in the future"
     product, number = data.get("product"), str(data.get("lot") or "").strip()
     material = db.session.scalar(select(Material).where(Material.code == product)) if product else None
     lot = _lot(product, number) if material is not None and number else None
