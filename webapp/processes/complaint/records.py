@@ -144,7 +144,7 @@ def intake_errors(data):
     if day is not None and day > business_date():
         errors["awareness_date"] = "must not be in the future"
     elif day is not None and _clock(data.get("awareness_time")) and awareness_moment(day, data["awareness_time"]) > utcnow():
-        errors["awareness_time"] = "must not be in the future"
+        errors["awareness_time"] = "must not be later than now"
     product, number = data.get("product"), str(data.get("lot") or "").strip()
     material = db.session.scalar(select(Material).where(Material.code == product)) if product else None
     lot = _lot(product, number) if material is not None and number else None
