@@ -21,7 +21,7 @@ from tests.helpers import PASSWORD, Api, Browser, table_snapshot, user
 from webapp.extensions import db
 from webapp.models import AuditEvent, Lot, Material, Notification, OutboxMessage, ProcessInstance, User
 from webapp.models._types import utcnow
-from webapp.processes.complaint.models import Complaint, ComplaintReport
+from webapp.processes.complaint.models import Complaint
 from webapp.services.erp import ledger, lots, parties, shipments
 from webapp.services.erp.common import by_code
 from webapp.services.timers import run_due
@@ -225,7 +225,6 @@ def _work_days_later(start, count):
     return local.astimezone(UTC)
 
 
-REPORT = {"report_number": "MDR-2026-001", "report_date": None}
 
 
 def report_data(**changes):
@@ -364,7 +363,7 @@ def test_reminders_at_50_and_80_percent_and_the_overdue_mark_fire_exactly_once(w
 
 def test_a_late_report_needs_a_reason_and_records_the_lateness(world):
     late_day = days(-40)  # the US 30-day deadline passed ten days ago
-    qa, instance = start(world, {}, lot="K2", outcome="death", awareness_date=late_day.isoformat())
+    _qa, instance = start(world, {}, lot="K2", outcome="death", awareness_date=late_day.isoformat())
     bk = instance["business_key"]
     with world.app_context():
         # 50%, 80% and the deadline were past when the report opened: each fired then, once

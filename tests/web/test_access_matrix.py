@@ -116,6 +116,18 @@ EXPECTED = {
         ),
         EVERYONE,
     ),
+    # complaints (patient and event details): quality, regulatory and the sales side that takes them in
+    **dict.fromkeys(
+        (
+            "erp.complaint_list",
+            "erp.complaint",
+            "erp.complaint_export",
+            "api.list_complaints",
+            "api.get_complaint",
+            "api.list_complaint_deadlines",
+        ),
+        {"qa", "qa_manager", "regulatory", "sales"},
+    ),
     **dict.fromkeys(
         (
             "api.add_certificate",

@@ -143,7 +143,11 @@ def intake_errors(data):
     day = _as_date(data.get("awareness_date"))
     if day is not None and day > business_date():
         errors["awareness_date"] = "must not be in the future"
-    elif day is not None and _clock(data.get("awareness_time")) and awareness_moment(day, data["awareness_time"]) > utcnow():
+    elif (
+        day is not None
+        and _clock(data.get("awareness_time"))
+        and awareness_moment(day, data["awareness_time"]) > utcnow()
+    ):
         errors["awareness_time"] = "must not be later than now"
     product, number = data.get("product"), str(data.get("lot") or "").strip()
     material = db.session.scalar(select(Material).where(Material.code == product)) if product else None
