@@ -225,8 +225,6 @@ def _work_days_later(start, count):
     return local.astimezone(UTC)
 
 
-
-
 def report_data(**changes):
     return {
         "report_manufacturer": "Traceflow Medical Devices Co., Ltd.",
