@@ -27,6 +27,7 @@ MASTER_DATA = {"purchasing", "qa", "qa_manager", "regulatory", "sales"}
 INVENTORY = {"warehouse", "production", "qa", "qa_manager"}
 SHIPPING = {"warehouse", "sales"}
 QUALITY = {"qa", "qa_manager"}
+COMPLAINTS = {"qa", "qa_manager", "regulatory", "sales"}
 EXPECTED = {
     "auth.logout": EVERYONE,
     "auth.change_password": EVERYONE,
@@ -126,7 +127,7 @@ EXPECTED = {
             "api.get_complaint",
             "api.list_complaint_deadlines",
         ),
-        {"qa", "qa_manager", "regulatory", "sales"},
+        COMPLAINTS,
     ),
     **dict.fromkeys(
         (
