@@ -456,9 +456,15 @@ def test_bad_intake_gives_every_field_error_at_once_and_changes_nothing(world):
     browser.post("/locale", {"locale": "en", "next": "/"})
     english = browser.post(f"/tasks/{task['id']}", form).get_data(as_text=True)
     assert "must not be in the future" in english and "this lot was never shipped" in english
-    # a good intake goes through
-    _complete(qa, instance["id"], "cp_intake", intake(udi="(01)" + _kit_gtin(world) + "(10)K1"))
+    # a reopening names a closed complaint; a scanned UDI alone fills product, lot and serial
+    refused = _post(qa, instance["id"], "cp_intake", intake(related_complaint="CMP-NOPE", product=None, lot=None))
+    assert set(refused.get_json()["errors"]) == {"related_complaint", "product", "lot"}
+    scanned = intake(product=None, lot=None, udi="(01)" + _kit_gtin(world) + "(10)K1")
+    _complete(qa, instance["id"], "cp_intake", scanned)
     assert _ready(qa, instance["id"]) == ["cp_assessment"]
+    with world.app_context():
+        complaint = _complaint(instance["business_key"])
+        assert (complaint.material_code, complaint.lot_number, complaint.udi) == ("KIT", "K1", scanned["udi"])
 
 
 def _kit_gtin(app):
@@ -559,6 +565,9 @@ def test_response_and_qa_signed_closure(world):
     assert done["status"] == "completed"
     shown = qa.get(f"/api/v1/complaints/{instance['business_key']}").get_json()
     assert shown["status"] == "closed" and shown["closed_by"] == "qa2" and shown["reports"] == []
+    # reopened only through a new complaint linked to the closed one
+    qa, reopened = start(world, False, lot="K2", related_complaint=instance["business_key"])
+    assert qa.get(f"/api/v1/complaints/{reopened['business_key']}").get_json()["related_complaint"] == instance["business_key"]
 
 
 def test_not_a_complaint_is_recorded_with_its_reason_and_ends(world):

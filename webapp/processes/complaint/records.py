@@ -136,25 +136,43 @@ def _clock(text):
     return True
 
 
+def device_from(data):
+    """(product, lot, serial) of an intake, a scanned GS1 UDI filling what was left empty; the parsed
+    UDI (None when there is none) or the message of a UDI that does not parse."""
+    product, number = str(data.get("product") or "").strip(), str(data.get("lot") or "").strip()
+    serial, udi = str(data.get("serial") or "").strip(), str(data.get("udi") or "").strip()
+    if not udi:
+        return (product, number, serial), None
+    try:
+        parsed = parse_udi(udi)
+    except Exception:  # the UDI service's own refusal: a field error here
+        return (product, number, serial), "not a valid GS1 UDI"
+    if not product and parsed.get("gtin"):
+        material = db.session.scalar(select(Material).where(Material.gtin == parsed["gtin"]))
+        product = material.code if material is not None else ""
+    return (product, number or parsed.get("lot") or "", serial or parsed.get("serial") or ""), parsed
+
+
 def intake_errors(data):
-    """Field errors of the intake beyond its schema: the awareness date not in the future, the lot of
-    the product, the lot (or the serial) shipped, a scanned UDI that names the same device."""
+    """Field errors of the intake beyond its schema: the awareness date (and time) not in the future,
+    the product and lot given or scanned, the lot of the product, the lot (or the serial) shipped, a
+    scanned UDI that names the same device, a related complaint that exists and is closed."""
     errors = {}
     day = _as_date(data.get("awareness_date"))
     if day is not None and day > business_date():
         errors["awareness_date"] = "must not be in the future"
-    elif (
-        day is not None
-        and _clock(data.get("awareness_time"))
-        and awareness_moment(day, data["awareness_time"]) > utcnow()
-    ):
+    elif day is not None and _clock(data.get("awareness_time")) and awareness_moment(day, data["awareness_time"]) > utcnow():
         errors["awareness_time"] = "must not be later than now"
-    product, number = data.get("product"), str(data.get("lot") or "").strip()
+    (product, number, serial_text), parsed = device_from(data)
+    if isinstance(parsed, str):
+        errors["udi"] = parsed
+    for field, value in (("product", product), ("lot", number)):
+        if not value:
+            errors[field] = "required"
     material = db.session.scalar(select(Material).where(Material.code == product)) if product else None
     lot = _lot(product, number) if material is not None and number else None
     if material is not None and number and lot is None:
         errors["lot"] = "this lot does not belong to the product"
-    serial_text = str(data.get("serial") or "").strip()
     if lot is not None and serial_text:
         serial = db.session.scalar(select(Serial).where(Serial.lot_id == lot.id, Serial.serial == serial_text))
         if serial is None:
@@ -163,17 +181,16 @@ def intake_errors(data):
             errors["serial"] = "this serial number was never shipped"
     elif lot is not None and not _shipped(lot_id=lot.id):
         errors["lot"] = "this lot was never shipped"
-    udi = str(data.get("udi") or "").strip()
-    if udi:
-        try:
-            parsed = parse_udi(udi)
-        except Exception:  # the UDI service's own refusal: shown as a field error
-            errors["udi"] = "not a valid GS1 UDI"
-        else:
-            if material is not None and parsed.get("gtin") and parsed["gtin"] != material.gtin:
-                errors["udi"] = "the UDI names another product"
-            elif parsed.get("lot") and number and parsed["lot"] != number:
-                errors["udi"] = "the UDI names another lot"
+    if isinstance(parsed, dict) and material is not None:
+        if parsed.get("gtin") and parsed["gtin"] != material.gtin:
+            errors["udi"] = "the UDI names another product"
+        elif parsed.get("lot") and parsed["lot"] != number:
+            errors["udi"] = "the UDI names another lot"
+    related = str(data.get("related_complaint") or "").strip()
+    if related:
+        earlier = db.session.scalar(select(Complaint).where(Complaint.business_key == related))
+        if earlier is None or earlier.status == "open":
+            errors["related_complaint"] = "no closed complaint with this number"
     return errors
 
 

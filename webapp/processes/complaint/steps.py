@@ -22,8 +22,10 @@ def register(actor, instance, intake):
     day = _as_date(intake.get("awareness_date"))
     if day is None:
         raise InvalidInput("the awareness date is missing", {"awareness_date": "required"})
-    material = by_code("material", intake["product"])
-    found = trace.trace(material.code, intake["lot"], "forward").as_dict()
+    (product, number, serial), _udi = records.device_from(intake)
+    intake = {**intake, "product": product, "lot": number, "serial": serial}
+    material = by_code("material", product)
+    found = trace.trace(material.code, number, "forward").as_dict()
     markets = sorted({records.market_of(row["customer"]) for row in found["shipments"]})
     shipped = sum(
         row["quantity"] for row in found["shipments"] if (row["material"], row["lot"]) == (material.code, intake["lot"])
