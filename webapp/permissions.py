@@ -103,6 +103,7 @@ ENDPOINT_PERMISSIONS = {
     "api.list_complaints": "complaint.view",
     "api.get_complaint": "complaint.view",
     "api.list_complaint_deadlines": "complaint.view",
+    "api.get_complaint_report": "complaint.view",
     "api.create_import": "erp.import",
     # ERP pages
     "erp.index": "erp.view",
@@ -120,6 +121,7 @@ ENDPOINT_PERMISSIONS = {
     "erp.complaint_list": "complaint.view",
     "erp.complaint": "complaint.view",
     "erp.complaint_export": "complaint.view",
+    "erp.complaint_report_pdf": "complaint.view",
     "erp.recall": "erp.view",
     "erp.recall_notice": "erp.view",
     "erp.lot": "erp.view",

@@ -9,6 +9,7 @@ BPM/B1 has serial S1 shipped to HOSP and S2 in stock. Expected deadlines are com
 regulations' numbers, independently of the process's code.
 """
 
+import io
 import re
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -412,6 +413,23 @@ def test_an_on_time_report_is_prefilled_from_the_complaint_and_the_erp_and_signe
         report = _complaint(instance["business_key"]).reports[0]
         assert report.submitted_at and not report.late and report.lateness_reason == ""
         assert run_due(report.due_at + timedelta(days=1)) == []  # the timers went with the task
+        report_id, signature = report.id, report.content["signature"]
+    assert signature["printed_name"] == "Regulatory" and signature["meaning"] == "authored"
+    exported = qa.get(f"/api/v1/complaint-reports/{report_id}").get_json()
+    assert "report_number" in exported, exported
+    assert (exported["report_number"], exported["submitted_by"], exported["content"]["udi_di"]) == (
+        "MDR-2026-001",
+        "regulatory",
+        gtin,
+    )
+    assert exported["complaint_record"]["business_key"] == instance["business_key"]
+    assert qa.get("/api/v1/complaint-reports/999999").status_code == 404
+    pdf = Browser(world, "regulatory").get(f"/erp/complaints/{instance['business_key']}/reports/{report_id}.pdf")
+    assert pdf.status_code == 200 and pdf.data[:5] == b"%PDF-"
+    from pypdf import PdfReader
+
+    text = PdfReader(io.BytesIO(pdf.data)).pages[0].extract_text()
+    assert "MDR-2026-001" in text and "US-MDR-30D" in text and signature["content_hash"][:16] in text.replace("\n", "")
 
 
 # ------------------------------------------------------------------ bad input

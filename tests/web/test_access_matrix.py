@@ -126,6 +126,8 @@ EXPECTED = {
             "api.list_complaints",
             "api.get_complaint",
             "api.list_complaint_deadlines",
+            "api.get_complaint_report",
+            "erp.complaint_report_pdf",
         ),
         COMPLAINTS,
     ),

@@ -4,6 +4,7 @@ deadlines of their regulator reports."""
 from flask import Blueprint, jsonify, request
 
 from ...errors import InvalidInput
+from ...models._types import MAX_INT
 from . import records
 
 FILTERS = ("product", "lot", "status", "reportable", "overdue")
@@ -37,6 +38,12 @@ def list_complaints():
 def get_complaint(business_key):
     """One complaint with its reports, deadlines and linked CAPA/recall."""
     return jsonify(records.complaint_view(records.get_complaint(business_key)))
+
+
+def get_report(report_id):
+    """One regulator report as structured JSON: its fields, deadline, submission and the complaint."""
+    report = records.get_report(report_id)
+    return jsonify({**records.report_view(report), "complaint_record": records.complaint_view(report.complaint)})
 
 
 def list_deadlines():
@@ -174,6 +181,35 @@ OPENAPI_PATHS = {
             },
         }
     },
+    "/api/v1/complaint-reports/{report_id}": {
+        "get": {
+            "summary": "One regulator report as structured JSON, with its complaint",
+            "security": [{"bearerAuth": []}],
+            "parameters": [
+                {
+                    "name": "report_id",
+                    "in": "path",
+                    "required": True,
+                    "schema": {"type": "integer", "minimum": 1, "maximum": MAX_INT},
+                }
+            ],
+            "responses": {
+                "200": {
+                    "description": "OK",
+                    "content": {
+                        "application/json": {
+                            "schema": {
+                                "allOf": [_REPORT, {"type": "object", "properties": {"complaint_record": _COMPLAINT}}]
+                            }
+                        }
+                    },
+                },
+                "401": _error("no valid bearer token"),
+                "403": _error("no permission complaint.view"),
+                "404": _error("no regulator report with this id"),
+            },
+        }
+    },
     "/api/v1/complaint-deadlines": {
         "get": {
             "summary": "Regulator reports not yet submitted, earliest deadline first",
@@ -199,6 +235,9 @@ def add_routes(bp: Blueprint) -> None:
     """Register the complaint API on the API blueprint (under /api/v1)."""
     bp.add_url_rule("/complaints", endpoint="list_complaints", view_func=list_complaints, methods=["GET"])
     bp.add_url_rule("/complaints/<business_key>", endpoint="get_complaint", view_func=get_complaint, methods=["GET"])
+    bp.add_url_rule(
+        "/complaint-reports/<int:report_id>", endpoint="get_complaint_report", view_func=get_report, methods=["GET"]
+    )
     bp.add_url_rule(
         "/complaint-deadlines", endpoint="list_complaint_deadlines", view_func=list_deadlines, methods=["GET"]
     )

@@ -11,7 +11,7 @@ from sqlalchemy import or_, select
 
 from ...extensions import db
 from ...models import AuditEvent
-from . import records
+from . import records, report_pdf
 from .api import filters_from
 
 # Catalogue msgids of the values the pages show (the templates translate them).
@@ -91,8 +91,17 @@ def complaint_export():
     )
 
 
+def complaint_report_pdf(business_key, report_id):
+    """One regulator report as PDF (fields, deadline, signed submission)."""
+    report = records.get_report(report_id, business_key)
+    pdf = report_pdf.report_pdf(records.complaint_view(report.complaint), records.report_view(report))
+    name = f"{business_key}-{report.market}-{report.rule}.pdf"
+    return Response(pdf, mimetype="application/pdf", headers={"Content-Disposition": f"attachment; filename={name}"})
+
+
 def add_pages(bp: Blueprint) -> None:
     """Register the complaint pages on the ERP blueprint (under /erp)."""
     bp.add_url_rule("/complaints", view_func=complaint_list)
     bp.add_url_rule("/complaints/export.csv", view_func=complaint_export)
     bp.add_url_rule("/complaints/<business_key>", view_func=complaint)
+    bp.add_url_rule("/complaints/<business_key>/reports/<int:report_id>.pdf", view_func=complaint_report_pdf)

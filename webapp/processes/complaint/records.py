@@ -161,7 +161,11 @@ def intake_errors(data):
     day = _as_date(data.get("awareness_date"))
     if day is not None and day > business_date():
         errors["awareness_date"] = "must not be in the future"
-    elif day is not None and _clock(data.get("awareness_time")) and awareness_moment(day, data["awareness_time"]) > utcnow():
+    elif (
+        day is not None
+        and _clock(data.get("awareness_time"))
+        and awareness_moment(day, data["awareness_time"]) > utcnow()
+    ):
         errors["awareness_time"] = "must not be later than now"
     (product, number, serial_text), parsed = device_from(data)
     if isinstance(parsed, str):
@@ -368,6 +372,14 @@ def related(complaint):
         "components": [f"{c['material']}/{c['lot']}" for c in components],
         "same_component": [f"{c.business_key} ({c.material_code}/{c.lot_number})" for c in via],
     }
+
+
+def get_report(report_id, business_key=None):
+    """The regulator report `report_id` (of complaint `business_key` when given); NotFound otherwise."""
+    report = db.session.get(ComplaintReport, report_id)
+    if report is None or (business_key is not None and report.complaint.business_key != business_key):
+        raise NotFound(f"no regulator report {report_id}")
+    return report
 
 
 def open_reports():

@@ -7,6 +7,7 @@ from sqlalchemy import select
 
 from ...errors import Conflict, InvalidInput
 from ...extensions import db
+from ...models import Signature
 from ...models._types import utcnow
 from ...services import audit, notifications
 from ...services.erp import trace
@@ -260,7 +261,10 @@ def submit_report(actor, instance, report_id, submission):
         report.report_date = str(submission.get("report_date") or "")
         report.late = now > report.due_at
         report.lateness_reason = str(submission.get("lateness_reason") or "") if report.late else ""
-        report.content = {k: v for k, v in submission.items() if k not in ("report_number", "report_date")}
+        report.content = {
+            **{k: v for k, v in submission.items() if k not in ("report_number", "report_date")},
+            "signature": _signature_of(instance, actor),
+        }
         audit.record(
             actor,
             "complaint.report_submitted",
@@ -276,6 +280,32 @@ def submit_report(actor, instance, report_id, submission):
             },
         )
     return {"report": report.id, "market": report.market, "late": report.late, "submitted_at": _iso(now)}
+
+
+REPORT_TASKS = ("regulator_reports_task", "added_reports_sub_task")
+
+
+def _signature_of(instance, actor):
+    """The signature `actor` just gave the report task (11.50: printed name, time, meaning, hash)."""
+    signature = db.session.scalar(
+        select(Signature)
+        .where(
+            Signature.instance_id == instance.id,
+            Signature.signer_id == actor.id,
+            Signature.bpmn_id.in_(REPORT_TASKS),
+        )
+        .order_by(Signature.id.desc())
+        .limit(1)
+    )
+    if signature is None:
+        return None
+    return {
+        "printed_name": signature.printed_name,
+        "username": actor.username,
+        "signed_at": _iso(signature.signed_at),
+        "meaning": signature.meaning,
+        "content_hash": signature.content_hash,
+    }
 
 
 def investigate(actor, instance, investigation):
