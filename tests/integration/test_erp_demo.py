@@ -3,7 +3,7 @@
 import pytest
 from sqlalchemy import select
 
-from tests.helpers import Api, user
+from tests.helpers import Api, Browser, user
 from webapp.errors import GuardRefused
 from webapp.extensions import db
 from webapp.models import HumanTaskRow, ProcessInstance, ProcessVersion, Shipment
@@ -83,6 +83,10 @@ def test_demo_processes_leave_work_in_every_inbox(app):
             (["CN"], []),
         ]
         assert (complaints[3].trend["count_30"], complaints[3].trend["crossed"]) == (3, True)
+        serious = complaints[0].business_key
+    page = Browser(app, "qa").get(f"/erp/complaints/{serious}").get_data(as_text=True)
+    assert "SC-K-26111" in page and "STERI-EO" in page  # the lot's sterilization, for the device-history review
+    with app.app_context():
         for username in ("requester", "qa", "board", "regulatory", "sales", "purchasing", "production", "mrb"):
             assert queries.open_tasks(user(username)), username
         # K-26113 went out to the sterilizer and came back into quarantine, where the MRB decides on it

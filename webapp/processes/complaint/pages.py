@@ -74,6 +74,7 @@ def complaint(business_key):
         complaint=records.complaint_view(row),
         timeline=_timeline(row),
         related=records.related(row),
+        history=records.device_history(row),
         **LABELS,
     )
 

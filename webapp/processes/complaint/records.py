@@ -25,7 +25,7 @@ from sqlalchemy import func, select
 
 from ...errors import Conflict, NotFound
 from ...extensions import db
-from ...models import Lot, Material, Movement, OutboxMessage, ProcessInstance, Serial
+from ...models import Lot, Material, Movement, OutboxMessage, ProcessInstance, ProcessVersion, Serial
 from ...models._types import utcnow
 from ...services.erp import trace
 from ...services.erp.common import business_date
@@ -380,6 +380,40 @@ def get_report(report_id, business_key=None):
     if report is None or (business_key is not None and report.complaint.business_key != business_key):
         raise NotFound(f"no regulator report {report_id}")
     return report
+
+
+def device_history(complaint):
+    """The lot's subcontract records, linked for the investigation: the subcontract release instances
+    of the lot and its movements to and from subcontractors (reference, supplier, date)."""
+    lot = _lot(complaint.material_code, complaint.lot_number)
+    if lot is None:
+        return {"releases": [], "movements": []}
+    name = f"{complaint.material_code}/{complaint.lot_number}"
+    releases = [
+        {"business_key": i.business_key, "instance_id": i.id, "status": i.status}
+        for i in db.session.scalars(
+            select(ProcessInstance).join(ProcessInstance.version).where(ProcessVersion.key == "subcontract_release")
+        ).all()
+        if (i.data or {}).get("lot") == name
+    ]
+    movements = [
+        {
+            "type": m.type,
+            "reference": m.reference or "",
+            "supplier": m.supplier.code if m.supplier else "",
+            "at": _iso(m.moved_at),
+        }
+        for m in db.session.scalars(
+            select(Movement)
+            .where(
+                Movement.lot_id == lot.id,
+                Movement.type.in_(("to_subcontractor", "from_subcontractor")),
+                not_reversed(Movement),
+            )
+            .order_by(Movement.moved_at)
+        ).all()
+    ]
+    return {"releases": releases, "movements": movements}
 
 
 def open_reports():
