@@ -585,7 +585,10 @@ def test_response_and_qa_signed_closure(world):
     assert shown["status"] == "closed" and shown["closed_by"] == "qa2" and shown["reports"] == []
     # reopened only through a new complaint linked to the closed one
     qa, reopened = start(world, False, lot="K2", related_complaint=instance["business_key"])
-    assert qa.get(f"/api/v1/complaints/{reopened['business_key']}").get_json()["related_complaint"] == instance["business_key"]
+    assert (
+        qa.get(f"/api/v1/complaints/{reopened['business_key']}").get_json()["related_complaint"]
+        == instance["business_key"]
+    )
 
 
 def test_not_a_complaint_is_recorded_with_its_reason_and_ends(world):
