@@ -666,6 +666,10 @@ def test_lists_filters_csv_and_page(world):
         'id="timeline"' in page and "CN-DEATH-7D" in page and harmless["business_key"] in page
     )  # same component lot T1
     assert browser.get("/erp/complaints/CMP-NOPE").status_code == 404
+    instance_page = browser.get(f"/instances/{reportable['id']}")
+    assert instance_page.status_code == 200 and reportable["business_key"] in instance_page.get_data(as_text=True)
+    assert browser.get(f"/definitions/instances/{reportable['id']}/diagram.svg").status_code == 200
+    assert browser.get("/definitions/complaint").status_code == 200
     assert Browser(world, "warehouse").get("/erp/complaints").status_code == 403
 
 
