@@ -217,6 +217,7 @@ ARGS = {
     "incident_id": "999",
     "message_id": "999",
     "business_key": "RC-999",
+    "report_id": "999",
     "customer": "X-1",
 }
 
