@@ -358,6 +358,8 @@ def test_reminders_at_50_and_80_percent_and_the_overdue_mark_fire_exactly_once(w
     assert "regulator_reports_task" in _ready(qa, instance["id"])
     shown = qa.get(f"/api/v1/complaints/{bk}").get_json()
     assert shown["overdue"] is True and shown["reports"][0]["state"] == "overdue"
+    assert [c["business_key"] for c in qa.get("/api/v1/complaints?overdue=true").get_json()["items"]] == [bk]
+    assert qa.get("/api/v1/complaints?overdue=false").get_json()["items"] == []
 
 
 def test_a_late_report_needs_a_reason_and_records_the_lateness(world):
