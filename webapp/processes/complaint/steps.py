@@ -13,7 +13,7 @@ from ...services import audit, notifications
 from ...services.erp import trace
 from ...services.erp.common import by_code
 from ...services.uow import transaction
-from . import records
+from . import checks, records
 from .models import Complaint, ComplaintReport
 from .records import MARKETS, REPORT_FORMS, UNITS, _as_date, _iso, _local, awareness_moment, deadline
 
@@ -23,7 +23,7 @@ def register(actor, instance, intake):
     day = _as_date(intake.get("awareness_date"))
     if day is None:
         raise InvalidInput("the awareness date is missing", {"awareness_date": "required"})
-    (product, number, serial), _udi = records.device_from(intake)
+    (product, number, serial), _udi = checks.device_from(intake)
     intake = {**intake, "product": product, "lot": number, "serial": serial}
     material = by_code("material", product)
     found = trace.trace(material.code, number, "forward").as_dict()
