@@ -121,6 +121,7 @@ ENDPOINT_PERMISSIONS = {
     "erp.complaint_list": "complaint.view",
     "erp.complaint": "complaint.view",
     "erp.complaint_export": "complaint.view",
+    "erp.complaint_reports_export": "complaint.view",
     "erp.complaint_report_pdf": "complaint.view",
     "erp.recall": "erp.view",
     "erp.recall_notice": "erp.view",

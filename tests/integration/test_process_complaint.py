@@ -661,6 +661,9 @@ def test_lists_filters_csv_and_page(world):
     browser = Browser(world, "qa")
     csv_text = browser.get("/erp/complaints/export.csv?reportable=true").get_data(as_text=True)
     assert csv_text.count("\n") == 2 and reportable["business_key"] in csv_text and "CN CN-DEATH-7D open" in csv_text
+    deadlines_csv = browser.get("/erp/complaints/deadlines.csv?open=true").get_data(as_text=True).splitlines()
+    assert deadlines_csv[0].lstrip("\ufeff").startswith("complaint,market,rule,report_form,due_at,state")
+    assert [line.split(",")[2] for line in deadlines_csv[1:]] == ["CN-DEATH-7D", "EU-DEATH-10D", "US-MDR-30D"]
     listing = browser.get("/erp/complaints?product=KIT").get_data(as_text=True)
     assert reportable["business_key"] in listing and harmless["business_key"] in listing
     page = browser.get(f"/erp/complaints/{reportable['business_key']}").get_data(as_text=True)

@@ -123,6 +123,7 @@ EXPECTED = {
             "erp.complaint_list",
             "erp.complaint",
             "erp.complaint_export",
+            "erp.complaint_reports_export",
             "api.list_complaints",
             "api.get_complaint",
             "api.list_complaint_deadlines",

@@ -81,15 +81,22 @@ def complaint(business_key):
 
 def complaint_export():
     """The filtered complaints as CSV (UTF-8 with BOM, for spreadsheets)."""
-    rows = records.list_complaints(**filters_from(request.args))
+    return _csv(records.csv_rows(records.list_complaints(**filters_from(request.args))), "complaints.csv")
+
+
+def _csv(rows, filename):
     out = io.StringIO()
     out.write("\ufeff")
-    csv.writer(out).writerows(records.csv_rows(rows))
+    csv.writer(out).writerows(rows)
     return Response(
-        out.getvalue(),
-        mimetype="text/csv",
-        headers={"Content-Disposition": "attachment; filename=complaints.csv"},
+        out.getvalue(), mimetype="text/csv", headers={"Content-Disposition": f"attachment; filename={filename}"}
     )
+
+
+def complaint_reports_export():
+    """Every regulator report with its deadline, reminders, overdue mark and submission, as CSV
+    (`?open=true`: only those not yet submitted)."""
+    return _csv(records.report_csv_rows(records.all_reports(request.args.get("open") == "true")), "deadlines.csv")
 
 
 def complaint_report_pdf(business_key, report_id):
@@ -104,5 +111,6 @@ def add_pages(bp: Blueprint) -> None:
     """Register the complaint pages on the ERP blueprint (under /erp)."""
     bp.add_url_rule("/complaints", view_func=complaint_list)
     bp.add_url_rule("/complaints/export.csv", view_func=complaint_export)
+    bp.add_url_rule("/complaints/deadlines.csv", view_func=complaint_reports_export)
     bp.add_url_rule("/complaints/<business_key>", view_func=complaint)
     bp.add_url_rule("/complaints/<business_key>/reports/<int:report_id>.pdf", view_func=complaint_report_pdf)

@@ -322,13 +322,6 @@ def device_history(complaint):
     return {"releases": releases, "movements": movements}
 
 
-def open_reports():
-    """Regulator reports not yet submitted, earliest deadline first."""
-    return db.session.scalars(
-        select(ComplaintReport).where(ComplaintReport.submitted_at.is_(None)).order_by(ComplaintReport.due_at)
-    ).all()
-
-
 CSV_COLUMNS = (
     "business_key",
     "status",
@@ -361,3 +354,38 @@ def csv_rows(complaints):
             "; ".join(f"{r['market']} {r['rule']} {r['state']} {r['due_at']}" for r in view["reports"]),
             " ".join(link["business_key"] or link["process"] for link in view["links"]),
         )
+
+
+REPORT_COLUMNS = (
+    "complaint",
+    "market",
+    "rule",
+    "report_form",
+    "due_at",
+    "state",
+    "escalated_50_at",
+    "escalated_80_at",
+    "overdue_at",
+    "submitted_at",
+    "submitted_by",
+    "report_number",
+    "report_date",
+    "late",
+    "lateness_reason",
+)
+
+
+def report_csv_rows(reports):
+    """One row per regulator report with its deadline and state, for the CSV export."""
+    yield REPORT_COLUMNS
+    for report in reports:
+        view = report_view(report)
+        yield tuple(view[k] for k in REPORT_COLUMNS)
+
+
+def all_reports(open_only=False):
+    """Regulator reports, earliest deadline first (only those not yet submitted when `open_only`)."""
+    query = select(ComplaintReport).order_by(ComplaintReport.due_at, ComplaintReport.id)
+    if open_only:
+        query = query.where(ComplaintReport.submitted_at.is_(None))
+    return db.session.scalars(query).all()
