@@ -145,6 +145,11 @@ class Engine:
         """The READY human task `task_id` as a HumanTask; TaskNotReady when it is not ready."""
         return describe(self._ready_human_task(workflow, task_id), version.files)
 
+    def task_data(self, workflow: TraceflowWorkflow, task_id: str | UUID) -> dict[str, Any]:
+        """A copy of the data the READY human task `task_id` sees (a multi-instance task's own item
+        included); TaskNotReady when it is not ready."""
+        return dict(self._ready_human_task(workflow, task_id).data)
+
     def complete_task(self, workflow: TraceflowWorkflow, task_id: str | UUID, data: Mapping[str, Any] | None) -> None:
         """Merge `data` into the READY human task `task_id`, run it and the engine steps after it."""
         task = self._ready_human_task(workflow, task_id)

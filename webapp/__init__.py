@@ -30,6 +30,11 @@ def create_app(config=None):
     register_operations(operations)
     app.extensions["traceflow_operations"] = operations
     app.extensions["traceflow_engine"] = Engine(operations=operations)
+    from .processes import packages
+    from .services import task_checks
+
+    for package in packages():  # the process packages' checks of their task forms
+        task_checks.register(app, package.key, package.task_checks or {})
 
     db.init_app(app)
     migrate.init_app(app, db, directory=MIGRATIONS_DIR)

@@ -9,7 +9,9 @@ the task inbox (so every step is validated, signed where needed and audited like
 - the sterilizer's re-qualification before its ISO 13485 certificate expires (purchasing);
 - kit lots at the EO sterilizer: one waiting for the processing record (qa), one with residuals
   over the limit waiting for the MRB (mrb), one assembled and waiting for its order (production);
-- a major change for a backup sterilizer, in board and regulatory review.
+- a major change for a backup sterilizer, in board and regulatory review;
+- the complaints (webapp/processes/complaint/demo.py): a serious injury with China and US report
+  deadlines running, a malfunction with no harm, and open-seal complaints crossing the trend threshold.
 Each part runs once: it is skipped when its process already has an instance."""
 
 from datetime import timedelta
@@ -19,6 +21,7 @@ from sqlalchemy import func, select
 from .extensions import db
 from .models import ProcessInstance, ProcessVersion, User
 from .models._types import utcnow
+from .processes.complaint import demo as complaint_demo
 from .services import instances, queries, tasks
 from .services.erp import ledger, lots
 from .services.erp.common import business_date, by_code
@@ -60,6 +63,8 @@ def load_process_demo():
     if not _started("subcontract_release"):
         _subcontract()
     _major_change()
+    if not _started("complaint"):
+        complaint_demo.load_demo()
 
 
 def _capa():

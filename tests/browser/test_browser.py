@@ -153,3 +153,54 @@ def test_a_recall_notice_prints_without_the_app_around_it(app, live_server, brow
 
     pdf = browser.print_page()  # what the print dialog would produce
     assert base64.b64decode(pdf)[:5] == b"%PDF-"
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_complaint_pages_in_chromium_in_chinese_and_english(app, live_server, browser):
+    """A complaint entered with a bad awareness date shows the field error beside the field; the
+    complaint list filters and the complaint page shows its reports, in both languages."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import Select
+
+    from tests.erp_world import days
+    from tests.integration.test_process_complaint import build_complaint_world, start
+
+    with app.app_context():
+        build_complaint_world()
+    _qa, reported = start(app, {}, outcome="death")
+    _qa, harmless = start(app, {}, lot="K2", outcome="no_harm")
+    _login(browser, live_server, "qa")
+    browser.get(f"{live_server}/processes")
+    starts = browser.find_elements(By.CSS_SELECTOR, "form[action$='/complaint/start'] button")
+    starts[0].click()
+    _wait_for_url(browser, "/tasks/")
+    assert "投诉受理" in browser.find_element(By.TAG_NAME, "h1").text
+    date_input = browser.find_element(By.NAME, "awareness_date")
+    browser.execute_script("arguments[0].value = arguments[1]", date_input, days(3).isoformat())
+    Select(browser.find_element(By.NAME, "product")).select_by_value("KIT")
+    browser.find_element(By.NAME, "lot").send_keys("K3")
+    browser.find_element(By.CSS_SELECTOR, ".task-form button[type=submit]").click()
+    assert browser.find_element(By.CSS_SELECTOR, "[data-field=awareness_date] .error").text == "不得晚于今天"
+    assert browser.find_element(By.CSS_SELECTOR, "[data-field=lot] .error").text == "该批次从未发货"
+
+    browser.get(f"{live_server}/erp/complaints")
+    assert browser.find_element(By.TAG_NAME, "h1").text == "投诉"
+    Select(browser.find_element(By.NAME, "reportable")).select_by_value("true")
+    browser.find_element(By.CSS_SELECTOR, "#complaint-filters button[type=submit]").click()
+    _wait_for_url(browser, "reportable=true")
+    rows = [r.text for r in browser.find_elements(By.CSS_SELECTOR, "#complaints tbody tr")]
+    assert len(rows) == 1 and reported["business_key"] in rows[0] and "死亡" in rows[0]
+    browser.find_element(By.LINK_TEXT, reported["business_key"]).click()
+    _wait_for_url(browser, f"/erp/complaints/{reported['business_key']}")
+    markets = [r.get_attribute("data-market") for r in browser.find_elements(By.CSS_SELECTOR, "#reports tbody tr")]
+    assert sorted(markets) == ["CN", "EU", "US"]
+    assert "监管报告" in browser.page_source and harmless["business_key"] in browser.find_element(By.ID, "related").text
+
+    browser.find_element(By.CSS_SELECTOR, "button[name=locale][value=en]").click()
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    WebDriverWait(browser, 10).until(lambda b: "Regulator reports" in b.page_source)
+    assert "Timeline" in browser.page_source and "CN-DEATH-7D" in browser.page_source
+    browser.get(f"{live_server}/erp/complaints")
+    assert browser.find_element(By.TAG_NAME, "h1").text == "Complaints"
+    assert "Death" in browser.find_element(By.ID, "complaints").text

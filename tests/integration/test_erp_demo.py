@@ -3,7 +3,7 @@
 import pytest
 from sqlalchemy import select
 
-from tests.helpers import Api, user
+from tests.helpers import Api, Browser, user
 from webapp.errors import GuardRefused
 from webapp.extensions import db
 from webapp.models import HumanTaskRow, ProcessInstance, ProcessVersion, Shipment
@@ -21,7 +21,8 @@ def test_demo_scenario(app):
     with app.app_context():
         forward = trace.trace("TUBE-PVC", "T-2610", "forward").as_dict()
         assert [r["lot"] for r in forward["lots"]] == ["K-26110", "K-26111"]
-        assert {c["code"] for c in forward["customers"]} == {"HOSP-A", "HOSP-B"}
+        # US-DIST: five kits of K-26111 shipped by the complaint demo (webapp/processes/complaint/demo.py)
+        assert {c["code"] for c in forward["customers"]} == {"HOSP-A", "HOSP-B", "US-DIST"}
         assert find_lot(by_code("material", "RGT-50"), "R-2611").status == "hold"
         assert "STERI-EO" in {c.supplier.code for c in parties.expiring_certificates()}
         held = db.session.scalar(select(Shipment).where(Shipment.status == "draft"))
@@ -65,7 +66,26 @@ def test_demo_processes_leave_work_in_every_inbox(app):
         ("subcontract_release", ["sr_mrb_disposition"]),  # EO residual over the limit
         ("subcontract_release", ["sr_order"]),
         ("change_control", ["board_review", "regulatory_review"]),
+        # the serious injury: China and US reports running beside the investigation
+        ("complaint", ["cp_investigation", "regulator_reports_task", "regulator_reports_task"]),
+        ("complaint", ["cp_investigation"]),  # the monitor malfunction, no harm: nothing to report
+        ("complaint", ["cp_investigation"]),  # the first open seal on K-26110
+        ("complaint", ["cp_trend_assessment"]),  # the third open seal in 30 days: the trend task
     ]
+    with app.app_context():
+        from webapp.processes.complaint.models import Complaint
+
+        complaints = db.session.scalars(select(Complaint).order_by(Complaint.id)).all()
+        assert [(c.markets, sorted(r.rule for r in c.reports)) for c in complaints] == [
+            (["CN", "US"], ["CN-SERIOUS-20D", "US-MDR-30D"]),
+            (["CN"], []),
+            (["CN"], []),
+            (["CN"], []),
+        ]
+        assert (complaints[3].trend["count_30"], complaints[3].trend["crossed"]) == (3, True)
+        serious = complaints[0].business_key
+    page = Browser(app, "qa").get(f"/erp/complaints/{serious}").get_data(as_text=True)
+    assert "SC-K-26111" in page and "STERI-EO" in page  # the lot's sterilization, for the device-history review
     with app.app_context():
         for username in ("requester", "qa", "board", "regulatory", "sales", "purchasing", "production", "mrb"):
             assert queries.open_tasks(user(username)), username
@@ -105,7 +125,7 @@ def test_the_demo_recall_is_scoped_by_the_forward_trace_once_its_hazard_is_evalu
     )
     assert response.status_code == 200, response.get_json()
     scoped = qa.get(f"/api/v1/recalls/{recall.business_key}").get_json()
-    assert {c["code"] for c in scoped["scope"]["customers"]} == expected_customers == {"HOSP-A", "HOSP-B"}
+    assert {c["code"] for c in scoped["scope"]["customers"]} == expected_customers == {"HOSP-A", "HOSP-B", "US-DIST"}
     assert in_stock == {"K-26111"}
     with app.app_context():
         assert find_lot(by_code("material", "CK-100"), "K-26111").status == "hold"

@@ -27,6 +27,7 @@ MASTER_DATA = {"purchasing", "qa", "qa_manager", "regulatory", "sales"}
 INVENTORY = {"warehouse", "production", "qa", "qa_manager"}
 SHIPPING = {"warehouse", "sales"}
 QUALITY = {"qa", "qa_manager"}
+COMPLAINTS = {"qa", "qa_manager", "regulatory", "sales"}
 EXPECTED = {
     "auth.logout": EVERYONE,
     "auth.change_password": EVERYONE,
@@ -116,6 +117,21 @@ EXPECTED = {
         ),
         EVERYONE,
     ),
+    # complaints (patient and event details): quality, regulatory and the sales side that takes them in
+    **dict.fromkeys(
+        (
+            "erp.complaint_list",
+            "erp.complaint",
+            "erp.complaint_export",
+            "erp.complaint_reports_export",
+            "api.list_complaints",
+            "api.get_complaint",
+            "api.list_complaint_deadlines",
+            "api.get_complaint_report",
+            "erp.complaint_report_pdf",
+        ),
+        COMPLAINTS,
+    ),
     **dict.fromkeys(
         (
             "api.add_certificate",
@@ -202,6 +218,7 @@ ARGS = {
     "incident_id": "999",
     "message_id": "999",
     "business_key": "RC-999",
+    "report_id": "999",
     "customer": "X-1",
 }
 

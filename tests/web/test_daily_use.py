@@ -4,8 +4,24 @@ after a completion the next task is offered."""
 
 import re
 
-from tests.helpers import DATA_BY_TASK, PASSWORD, table_snapshot
-from tests.web.test_web import browsers, form_fields, start_change, task_links  # noqa: F401 - fixture
+import pytest
+
+from tests.helpers import DATA_BY_TASK, PASSWORD, Browser, table_snapshot
+from tests.web.test_web import form_fields, start_change, task_links
+
+
+@pytest.fixture
+def browsers(app):
+    """One logged-in browser per username, made on first use."""
+    cache = {}
+
+    def get(username):
+        if username not in cache:
+            cache[username] = Browser(app, username)
+        return cache[username]
+
+    return get
+
 
 APPROVAL = {"approval_decision": "approve", "approval_comments": "geprüft – typed before the refusal"}
 

@@ -28,6 +28,7 @@ DUMMY = {
     "incident_id": 1,
     "message_id": 1,
     "business_key": "RC-1",
+    "report_id": 1,
     "customer": "X-1",
 }
 

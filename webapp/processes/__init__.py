@@ -1,7 +1,8 @@
 """Process packages: what one process needs beyond its BPMN, DMN and forms (processes/<key>/).
 
 Each subpackage of webapp/processes holds one process's glue — its service-task operations, its
-records (models and services), its pages, API routes and templates — and exposes `PACKAGE`, a
+records (models and services), its pages, API routes and templates, checks of its task forms beyond
+their JSON Schema (services/task_checks.py) — and exposes `PACKAGE`, a
 ProcessPackage saying what to register. The app finds them by discovery: adding a process is
 adding one package, with no edit to central files.
 
@@ -31,6 +32,9 @@ class ProcessPackage:
     add_api: Callable[[Any], None] | None = None  # called with the API blueprint (/api/v1)
     openapi_paths: dict[str, Any] | None = None  # the OpenAPI path items of those routes
     templates: Path | None = None
+    # {bpmn_id: check(submitted, task_data, instance) -> {field: message}}: record and time checks of
+    # a task's form beyond its JSON Schema (services/task_checks.py), run at every completion
+    task_checks: dict[str, Callable[..., dict[str, str]]] | None = None
 
 
 @cache

@@ -11,11 +11,11 @@ from dataclasses import replace
 
 from sqlalchemy import select
 
-from ..errors import Conflict, InvalidInput, NotFound, PermissionDenied
+from ..errors import Conflict, FormInvalid, InvalidInput, NotFound, PermissionDenied
 from ..extensions import db
 from ..models import HumanTaskRow
 from ..models._types import utcnow
-from . import audit, forms, incidents, metrics, record_choices, signatures
+from . import audit, forms, incidents, metrics, record_choices, signatures, task_checks
 from .deployments import version_ref
 from .driver import AuditEntry, Drive, drive
 from .engine_access import engine
@@ -136,7 +136,7 @@ def complete_task(actor, task_id, data, signature=None, username_required=False,
         # its workflow no longer has this task ready (TaskNotReady → 409), so the task row needs no
         # reload of its own.
         task = engine().human_task(step.workflow, step.ref, row.task_id)
-        forms.validate(record_choices.fill(task.form["schema"]) if task.form else None, data)
+        _validate(step, task, row, data)
         if req is not None and not _sign(step.session, actor, step.instance, row, req, data):
             row.assignee_id = None  # open for the next, different signer
             return None
@@ -172,6 +172,21 @@ def complete_task(actor, task_id, data, signature=None, username_required=False,
     for process_key in completed:  # committed (a step still waiting for more signers is not completed)
         metrics.count_completion(process_key)
     return instance
+
+
+def _validate(step, task, row, data):
+    """The form's schema and the process package's checks of this task (task_checks), every field
+    error of both at once; FormInvalid when any fails."""
+    try:
+        forms.validate(record_choices.fill(task.form["schema"]) if task.form else None, data)
+    except FormInvalid as exc:
+        if "_form" in exc.errors or any(m == "not a field of this task's form" for m in exc.errors.values()):
+            raise
+        more = task_checks.errors(step.instance, row.bpmn_id, data, engine().task_data(step.workflow, row.task_id))
+        raise FormInvalid(exc.message, {**more, **exc.errors}) from None
+    more = task_checks.errors(step.instance, row.bpmn_id, data, engine().task_data(step.workflow, row.task_id))
+    if more:
+        raise FormInvalid("the submitted data is invalid", more)
 
 
 def retry_incident(actor, incident_id):
