@@ -204,3 +204,38 @@ def test_complaint_pages_in_chromium_in_chinese_and_english(app, live_server, br
     browser.get(f"{live_server}/erp/complaints")
     assert browser.find_element(By.TAG_NAME, "h1").text == "Complaints"
     assert "Death" in browser.find_element(By.ID, "complaints").text
+
+
+def test_the_inbox_on_a_phone_folds_its_menu_and_never_scrolls_sideways(app, live_server, browser, tmp_path):
+    """375 px wide, in Chinese and English: the menu sits behind one button, tasks are cards, the
+    filters wrap, the segregation badge shows; nothing is wider than the screen."""
+    from selenium.webdriver.common.by import By
+
+    from tests.helpers import user
+    from webapp.extensions import db
+    from webapp.services import instances
+
+    with app.app_context():
+        for _ in range(3):
+            instances.start_instance(user("qa"), "capa")
+        db.session.remove()
+    browser.set_window_size(375, 800)
+    _login(browser, live_server, "qa")
+    for language, menu in (("zh_CN", "菜单"), ("en", "Menu")):
+        browser.get(f"{live_server}/")
+        if language == "en":
+            browser.find_element(By.CSS_SELECTOR, "button[name=locale][value=en]").click()
+        nav = browser.find_element(By.CSS_SELECTOR, "nav.main-nav")
+        button = browser.find_element(By.CSS_SELECTOR, "label.menu-button")
+        assert menu in button.text and not nav.is_displayed()
+        button.click()
+        assert nav.is_displayed() and len(nav.find_elements(By.TAG_NAME, "a")) >= 4
+        cards = browser.find_elements(By.CSS_SELECTOR, "table.list.tasks tbody tr")
+        assert len(cards) >= 3 and cards[0].value_of_css_property("display") == "block"
+        width = browser.execute_script("return document.documentElement.scrollWidth")
+        assert width <= 375, f"{language}: the page is {width} px wide"
+        browser.save_screenshot(str(tmp_path / f"inbox-375-{language}.png"))
+    browser.set_window_size(1366, 900)
+    browser.get(f"{live_server}/")
+    assert browser.find_element(By.CSS_SELECTOR, "nav.main-nav").is_displayed()  # no button on a desk
+    assert not browser.find_element(By.CSS_SELECTOR, "label.menu-button").is_displayed()
