@@ -28,6 +28,9 @@ def create_app(config=None):
     register_operations(operations)
     app.extensions["traceflow_operations"] = operations
     app.extensions["traceflow_engine"] = Engine(operations=operations)
+    from .processes import task_gates
+
+    app.extensions["traceflow_task_gates"] = task_gates()  # checked by services/tasks before claim and completion
 
     db.init_app(app)
     migrate.init_app(app, db, directory=MIGRATIONS_DIR)

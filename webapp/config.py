@@ -43,6 +43,9 @@ def from_environment(instance_path):
         "MAIL_FROM": env.get("TRACEFLOW_MAIL_FROM", "traceflow@localhost"),
         "SESSION_IDLE_MINUTES": int(env.get("TRACEFLOW_SESSION_IDLE_MINUTES", "15")),
         "SESSION_MAX_HOURS": int(env.get("TRACEFLOW_SESSION_MAX_HOURS", "12")),
+        # Attachments: the local file store's folder (content-addressed by SHA-256) and the size limit.
+        "FILES_DIR": env.get("TRACEFLOW_FILES_DIR", str(Path(instance_path) / "files")),
+        "ATTACHMENT_MAX_BYTES": int(float(env.get("TRACEFLOW_ATTACHMENT_MAX_MB", "25")) * 1024 * 1024),
     }
 
 

@@ -61,6 +61,11 @@ ENDPOINT_PERMISSIONS = {
     "api.claim_task": "workflow.use",
     "api.unclaim_task": "workflow.use",
     "api.complete_task": "workflow.use",
+    # attachments
+    "api.upload_attachment": "attachment.upload",
+    "api.download_attachment": "attachment.view",
+    "api.remove_attachment": "attachment.upload",
+    "main.attachment": "attachment.view",
     # ERP master data
     **{f"api.list_{plural}": "erp.view" for plural in ("materials", "suppliers", "customers", "locations")},
     **{f"api.get_{kind}": "erp.view" for kind in ("material", "supplier", "customer", "location")},

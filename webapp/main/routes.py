@@ -3,10 +3,11 @@
 from flask import Blueprint, abort, flash, g, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 
-from ..errors import AuthenticationFailed, Conflict, FormInvalid, IncidentRaised, InvalidInput
-from ..formrender import display_pairs, fields_for, parse_submission
+from ..downloads import file_response
+from ..errors import AuthenticationFailed, Conflict, FileRefused, FormInvalid, GuardRefused, IncidentRaised, InvalidInput
+from ..formrender import attachment_fields, display_pairs, fields_for, parse_submission
 from ..security import safe_next
-from ..services import incidents, instances, messages, notifications, queries, signatures, tasks
+from ..services import attachments, incidents, instances, messages, notifications, queries, signatures, tasks
 from ..services.deployments import latest_version
 
 bp = Blueprint("main", __name__)
@@ -58,7 +59,10 @@ def task(task_id):
     values, errors, status = row.instance.data, {}, 200
     if request.method == "POST":
         values = parse_submission(form, request.form)
+        errors = _take_uploads(form, values)
         try:
+            if errors:
+                raise FormInvalid("refused uploads", errors)
             instance = tasks.complete_task(
                 g.user,
                 task_id,
@@ -72,9 +76,9 @@ def task(task_id):
         except InvalidInput as exc:
             errors, status = exc.errors, 400
             flash(_("The signature is incomplete."), "error")
-        except IncidentRaised as exc:
+        except (IncidentRaised, GuardRefused) as exc:
             status = 422
-            flash(exc.message, "error")
+            flash(_refusal_text(exc), "error")
         except AuthenticationFailed:
             errors, status = {"signature": _("Signature refused: wrong username or password.")}, 401
             flash(_("Signature refused: wrong username or password."), "error")
@@ -92,6 +96,37 @@ def task(task_id):
         signed=signatures.signatures_on(row.task_id) if requirement else [],
         may_work=tasks.may_work(g.user, row),
     ), status
+
+
+def _take_uploads(form, values):
+    """Store the files chosen in the form's attachment inputs (their refs go into `values`); a
+    field error for each refused one. A hidden id names a file uploaded at an earlier attempt."""
+    errors = {}
+    for name in attachment_fields(form):
+        upload = request.files.get(name)
+        if upload is not None and upload.filename:
+            try:
+                values[name] = attachments.upload(g.user, upload.filename, upload.stream).ref()
+            except FileRefused as exc:
+                errors[name] = exc.errors.get("file") or exc.message
+        elif isinstance(values.get(name), int):
+            values[name] = attachments.get(values[name]).ref()
+    return errors
+
+
+def _refusal_text(exc):
+    """A refusal in the user's language: a missing-training or unreleased-documents gate names what
+    is missing; other refusals keep their message."""
+    missing = exc.errors.get("missing") if isinstance(exc, GuardRefused) else None
+    if not missing:
+        return exc.message
+    return _("Refused: %(missing)s.", missing="; ".join(_(m["reason"], **m) for m in missing))
+
+
+@bp.route("/attachments/<int:attachment_id>")
+def attachment(attachment_id):
+    """Download an attachment (permission-checked and audited like the API's)."""
+    return file_response(*attachments.download(g.user, attachment_id))
 
 
 def _signature_from(form, requirement):

@@ -31,6 +31,9 @@ class ProcessPackage:
     add_api: Callable[[Any], None] | None = None  # called with the API blueprint (/api/v1)
     openapi_paths: dict[str, Any] | None = None  # the OpenAPI path items of those routes
     templates: Path | None = None
+    # Checks run before a task is claimed or completed: gate(actor, task properties, instance data)
+    # raises a DomainError to refuse (e.g. training required on a document).
+    task_gates: tuple[Callable[[Any, dict[str, Any], dict[str, Any]], None], ...] = ()
 
 
 @cache
@@ -46,6 +49,11 @@ def packages() -> tuple[ProcessPackage, ...]:
                 package = ProcessPackage(**{**package.__dict__, "templates": folder})
             found.append(package)
     return tuple(found)
+
+
+def task_gates() -> list[Callable[[Any, dict[str, Any], dict[str, Any]], None]]:
+    """Every package's task gates (the app hands them to the task service)."""
+    return [gate for p in packages() for gate in p.task_gates]
 
 
 def template_folders() -> list[Path]:

@@ -123,8 +123,19 @@ def checkpoint_text(checkpoint):
     )
 
 
-def instance_record_pdf(instance, signatures, verify, events, generated_by, generated_at, checkpoint=None):
-    """The record of one process instance: data, signatures and audit trail (with the checkpoint)."""
+def attachment_rows(attachments):
+    """Rows of the attachment table: name, size, content type, SHA-256, since when immutable."""
+    return [
+        [a.name, str(a.size), a.content_type, a.sha256, a.locked_at.strftime("%Y-%m-%d %H:%M:%S UTC") if a.locked_at else ""]
+        for a in attachments
+    ]
+
+
+def instance_record_pdf(
+    instance, signatures, verify, events, generated_by, generated_at, checkpoint=None, attachments=()
+):
+    """The record of one process instance: data, attachments (by name and hash), signatures and
+    audit trail (with the checkpoint)."""
     st = _styles()
     blocks = [
         _p(f"{instance.business_key} · {instance.version.name} v{instance.version.version}", st["Title"]),
@@ -140,6 +151,13 @@ def instance_record_pdf(instance, signatures, verify, events, generated_by, gene
             [[k, _short(v)] for k, v in sorted((instance.data or {}).items())],
             st,
             [60 * mm, 217 * mm],
+        ),
+        _p("Attachments", st["Heading2"]),
+        _table(
+            ["name", "bytes", "content type", "SHA-256", "immutable since"],
+            attachment_rows(attachments),
+            st,
+            [60 * mm, 18 * mm, 45 * mm, 114 * mm, 40 * mm],
         ),
         _p("Electronic signatures", st["Heading2"]),
         _table(SIGNATURE_HEADER, signature_rows(signatures, verify), st, SIGNATURE_WIDTHS),

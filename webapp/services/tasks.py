@@ -9,13 +9,14 @@ as it was.
 import json
 from dataclasses import replace
 
+from flask import current_app
 from sqlalchemy import select
 
-from ..errors import Conflict, InvalidInput, NotFound, PermissionDenied
+from ..errors import Conflict, GuardRefused, InvalidInput, NotFound, PermissionDenied
 from ..extensions import db
 from ..models import HumanTaskRow
 from ..models._types import utcnow
-from . import audit, forms, incidents, record_choices, signatures
+from . import attachments, audit, forms, incidents, record_choices, signatures
 from .deployments import version_ref
 from .driver import AuditEntry, Drive, drive
 from .engine_access import engine
@@ -63,11 +64,29 @@ def _require_open(row):
         raise Conflict("the task is no longer ready")
 
 
+def check_gates(actor, properties, data, task_id=None):
+    """Run the process packages' task gates (training on a document, released documents) for
+    `actor` on a task with these BPMN properties; a refusal is audited and raised (403/422)."""
+    try:
+        for gate in current_app.extensions.get("traceflow_task_gates", ()):
+            gate(actor, dict(properties or {}), dict(data or {}))
+    except GuardRefused as exc:
+        audit_refusal(actor, "task.gate_refused", "task", task_id, exc.message)
+        raise
+
+
+def task_properties(row):
+    """The BPMN properties of an open task row, read from its instance's workflow."""
+    ref = version_ref(row.instance.version)
+    return engine().human_task(engine().load(ref, row.instance.state_json), ref, row.task_id).properties
+
+
 def claim_task(actor, task_id):
     """Assign an open task to `actor`."""
     row = get_task(task_id)
     _require_open(row)
     _authorize(actor, row, "claim")
+    check_gates(actor, task_properties(row), row.instance.data, row.task_id)
     with transaction():
         row.assignee_id = actor.id
         audit.record(actor, "task.claim", "task", row.task_id, after={"assignee": actor.username})
@@ -121,9 +140,13 @@ def complete_task(actor, task_id, data, signature=None, username_required=False,
         # reload of its own.
         task = engine().human_task(step.workflow, step.ref, row.task_id)
         forms.validate(record_choices.fill(task.form["schema"]) if task.form else None, data)
+        for gate in current_app.extensions.get("traceflow_task_gates", ()):
+            gate(actor, dict(task.properties or {}), dict(step.instance.data or {}))
         if req is not None and not _sign(step.session, actor, step.instance, row, req, data):
             row.assignee_id = None  # open for the next, different signer
             return None
+        if task.form:  # the files its x-attachment fields name: bound to the task, immutable from now on
+            attachments.claim_form_refs(actor, task.form["schema"], data, "task", row.task_id)
         before = dict(step.instance.data)
         engine().complete_task(step.workflow, row.task_id, data)
         step.snapshot = engine().snapshot(step.workflow, step.ref)
@@ -149,6 +172,9 @@ def complete_task(actor, task_id, data, signature=None, username_required=False,
 
     try:
         return drive(actor, row.instance_id, complete, task_id=row.task_id, data=data).instance
+    except GuardRefused as exc:  # a task gate (training, released documents): nothing saved, refusal audited
+        audit_refusal(actor, "task.gate_refused", "task", row.task_id, exc.message)
+        raise
     except PermissionDenied as exc:
         audit_refusal(actor, "task.sign_refused", "task", row.task_id, exc.message)
         raise

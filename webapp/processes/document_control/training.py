@@ -1,0 +1,195 @@
+"""Training on controlled documents (ISO 13485 6.2) and the task gates it enables.
+
+- assign: when a version is approved, every active user holding one of the document's training
+  roles gets a training record, due in the document's training days.
+- complete: the trainee signs "read and understood" (password re-checked, 21 CFR 11.200); the record
+  keeps the printed name, the time and the SHA-256 of what was signed.
+- training_gate: a user task declaring `requiresTraining` (document numbers, comma-separated) may be
+  claimed or completed only by a user with completed training on each document's effective version
+  (403 naming what is missing).
+- released_documents_gate: a task declaring `requiresReleasedDocuments` (the name of a variable
+  holding [{doc_no, revision}], e.g. change control's affected_documents) completes only when each
+  of those versions is approved or effective and everyone assigned has completed its training
+  (422 naming what is missing).
+"""
+
+from datetime import timedelta
+
+from sqlalchemy import select
+
+from ...errors import Conflict, GuardRefused, NotFound, PermissionDenied, TrainingRequired
+from ...extensions import db
+from ...models import Role, User
+from ...models._types import utcnow
+from ...services import audit
+from ...services.audit import canonical_json
+from ...services.uow import transaction
+from ...services.users import reauthenticate
+from .models import ControlledDocument, DocumentVersion, TrainingRecord
+
+MEANING = "read_and_understood"
+RELEASED = ("approved", "effective")
+
+
+def assign(actor, version):
+    """Training records for every active holder of the document's training roles; their usernames."""
+    roles = version.document.training_roles or []
+    if not roles:
+        return []
+    due = utcnow() + timedelta(days=version.document.training_days or 14)
+    have = {t.user_id for t in version.training}
+    users = db.session.scalars(
+        select(User).join(User.roles).where(Role.name.in_(roles), User.active.is_(True)).order_by(User.username)
+    ).unique()
+    assigned = []
+    for user in users:
+        if user.id in have or user.username.startswith("system:"):
+            continue
+        role = sorted(set(roles) & user.role_names)[0]
+        db.session.add(TrainingRecord(version=version, user_id=user.id, role=role, due_at=due))
+        have.add(user.id)
+        assigned.append(user.username)
+    return assigned
+
+
+def get_record(record_id):
+    """The training record `record_id`; NotFound otherwise."""
+    record = db.session.get(TrainingRecord, record_id)
+    if record is None:
+        raise NotFound(f"no training record {record_id}")
+    return record
+
+
+def signed_content(record):
+    """What a trainee signs: the document, version, its files' hashes and the trainee."""
+    version = record.version
+    return {
+        "document": version.document.number,
+        "version": version.version,
+        "files": [{"name": f.get("name"), "sha256": f.get("sha256")} for f in version.files or []],
+        "user": record.user.username,
+        "meaning": MEANING,
+    }
+
+
+def complete(actor, record_id, password, username=None):
+    """The trainee's "read and understood" signature on their training record."""
+    import hashlib
+
+    record = get_record(record_id)
+    if record.user_id != actor.id:
+        raise PermissionDenied("only the trainee signs their own training")
+    if record.status == "completed":
+        raise Conflict("this training is completed already")
+    reauthenticate(actor, password, username)
+    content = signed_content(record)
+    with transaction():
+        record.status, record.completed_at = "completed", utcnow()
+        record.printed_name, record.meaning = actor.display_name, MEANING
+        record.content_hash = hashlib.sha256(canonical_json(content).encode("utf-8")).hexdigest()
+        audit.record(
+            actor,
+            "training.complete",
+            "training_record",
+            record.id,
+            after={**content, "printed_name": record.printed_name, "content_hash": record.content_hash},
+        )
+    return record
+
+
+def records_of(user):
+    """A user's training records, newest first."""
+    return list(
+        db.session.scalars(
+            select(TrainingRecord).where(TrainingRecord.user_id == user.id).order_by(TrainingRecord.id.desc())
+        )
+    )
+
+
+def is_overdue(record, now=None):
+    """True for assigned training past its due time."""
+    return record.status != "completed" and record.due_at is not None and record.due_at < (now or utcnow())
+
+
+def _numbers(text):
+    return [n.strip() for n in (text or "").split(",") if n.strip()]
+
+
+def _effective(number):
+    document = db.session.scalar(select(ControlledDocument).where(ControlledDocument.number == number))
+    versions = [v for v in (document.versions if document else []) if v.status == "effective"]
+    return versions[-1] if versions else None
+
+
+def training_gate(actor, properties, data):
+    """Refuse (403) a task requiring training the actor has not completed on the effective version."""
+    missing = []
+    for number in _numbers(properties.get("requiresTraining")):
+        version = _effective(number)
+        if version is None:
+            missing.append({"reason": "%(doc)s has no effective version", "doc": number})
+            continue
+        done = any(t.user_id == actor.id and t.status == "completed" for t in version.training)
+        if not done:
+            missing.append(
+                {
+                    "reason": "no completed training on %(doc)s revision %(revision)s",
+                    "doc": number,
+                    "revision": version.version,
+                }
+            )
+    if missing:
+        raise TrainingRequired("DOC-TRAINING", _text(missing), {"missing": missing})
+
+
+def _text(missing):
+    return "; ".join(m["reason"] % m for m in missing)
+
+
+def released_documents_gate(actor, properties, data):
+    """Refuse (422) a task whose listed document versions are not approved or not fully trained."""
+    variable = properties.get("requiresReleasedDocuments")
+    if not variable:
+        return
+    missing = []
+    for item in data.get(variable) or []:
+        number, revision = str(item.get("doc_no") or "").strip(), str(item.get("revision") or "").strip()
+        if not number:
+            continue
+        version = _version(number, revision)
+        label = {"doc": number, "revision": revision or (version.version if version else "?")}
+        if version is None:
+            missing.append({"reason": "%(doc)s revision %(revision)s is not a controlled document version", **label})
+        elif version.status not in RELEASED:
+            missing.append(
+                {"reason": "%(doc)s revision %(revision)s is %(status)s, not approved", **label, "status": version.status}
+            )
+        else:
+            untrained = sorted(t.user.username for t in version.training if t.status != "completed")
+            if untrained:
+                missing.append(
+                    {
+                        "reason": "%(doc)s revision %(revision)s: training not complete for %(users)s",
+                        **label,
+                        "users": ", ".join(untrained),
+                    }
+                )
+    if missing:
+        raise GuardRefused("DOC-RELEASED", _text(missing), {"missing": missing})
+
+
+def _version(number, revision):
+    document = db.session.scalar(select(ControlledDocument).where(ControlledDocument.number == number))
+    if document is None:
+        return None
+    if revision:
+        return next((v for v in document.versions if v.version == revision), None)
+    return _effective(number) or (document.versions[-1] if document.versions else None)
+
+
+def version_by_id(version_id):
+    """The document version `version_id`; NotFound otherwise."""
+    version = db.session.get(DocumentVersion, version_id)
+    if version is None:
+        raise NotFound(f"no document version {version_id}")
+    return version
