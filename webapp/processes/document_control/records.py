@@ -209,3 +209,68 @@ def record_periodic_review(actor, instance, outcome, comments):
 def user_named(username):
     """The User called `username`, or None."""
     return db.session.scalar(select(User).where(User.username == username))
+
+
+def _iso(value):
+    return value.isoformat() if value is not None else None
+
+
+def training_view(record):
+    """A training record as plain data."""
+    from .training import is_overdue
+
+    return {
+        "id": record.id,
+        "document": record.version.document.number,
+        "title": record.version.document.title,
+        "version": record.version.version,
+        "version_status": record.version.status,
+        "user": record.user.username,
+        "role": record.role,
+        "status": "overdue" if is_overdue(record) else record.status,
+        "assigned_at": _iso(record.assigned_at),
+        "due_at": _iso(record.due_at),
+        "completed_at": _iso(record.completed_at),
+        "printed_name": record.printed_name,
+        "meaning": record.meaning,
+        "content_hash": record.content_hash,
+    }
+
+
+def version_view(version):
+    """A document version as plain data: status, dates, files, reviews, approvals, training."""
+    return {
+        "version": version.version,
+        "status": version.status,
+        "author": version.author.username,
+        "instance_id": version.instance_id,
+        "business_key": version.instance.business_key if version.instance else None,
+        "change_summary": version.change_summary,
+        "files": version.files or [],
+        "reviews": version.reviews or [],
+        "approvals": version.approvals or [],
+        "effective_date": version.effective_date.isoformat() if version.effective_date else None,
+        "submitted_at": _iso(version.submitted_at),
+        "approved_at": _iso(version.approved_at),
+        "effective_at": _iso(version.effective_at),
+        "superseded_at": _iso(version.superseded_at),
+        "obsolete_at": _iso(version.obsolete_at),
+        "training": [training_view(t) for t in version.training],
+    }
+
+
+def document_view(document):
+    """A controlled document as plain data: what GET /api/v1/documents/<number> returns."""
+    current = current_version(document)
+    return {
+        "number": document.number,
+        "title": document.title,
+        "doc_type": document.doc_type,
+        "owner": document.owner.username,
+        "review_interval_days": document.review_interval_days,
+        "training_roles": document.training_roles or [],
+        "training_days": document.training_days,
+        "current_version": current.version if current else None,
+        "status": current.status if current else None,
+        "versions": [version_view(v) for v in document.versions],
+    }

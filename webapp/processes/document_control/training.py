@@ -193,3 +193,26 @@ def version_by_id(version_id):
     if version is None:
         raise NotFound(f"no document version {version_id}")
     return version
+
+
+def matrix():
+    """{documents: [(number, version)], rows: [{user, cells: [state]}]} over every effective version
+    that names training roles: completed, overdue, assigned, or missing (a role holder without a record)."""
+    documents = db.session.scalars(select(ControlledDocument).order_by(ControlledDocument.number)).all()
+    versions = [v for v in (_effective(d.number) for d in documents) if v is not None and v.document.training_roles]
+    roles = {r for v in versions for r in v.document.training_roles}
+    users = db.session.scalars(
+        select(User).join(User.roles).where(Role.name.in_(roles), User.active.is_(True)).order_by(User.username)
+    ).unique()
+    rows = []
+    for user in users:
+        cells = []
+        for version in versions:
+            record = next((t for t in version.training if t.user_id == user.id), None)
+            needed = bool(set(version.document.training_roles) & user.role_names)
+            if record is not None:
+                cells.append("completed" if record.status == "completed" else "overdue" if is_overdue(record) else "assigned")
+            else:
+                cells.append("missing" if needed else "")
+        rows.append({"user": user.username, "name": user.display_name, "cells": cells})
+    return {"documents": [(v.document.number, v.version) for v in versions], "rows": rows}

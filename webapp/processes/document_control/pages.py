@@ -1,0 +1,60 @@
+"""Document-control pages: the register, one document (versions, history, files, training), my
+training with its "read and understood" signature, and the training matrix. Added to the ERP
+blueprint by `add_pages(bp)` (endpoints erp.document_list, erp.document, erp.my_training,
+erp.training_sign, erp.training_matrix)."""
+
+from flask import Blueprint, flash, g, redirect, render_template, request, session, url_for
+from flask_babel import gettext as _
+
+from ...errors import AuthenticationFailed, Conflict
+from . import records, training
+
+
+def document_list():
+    """The register of controlled documents."""
+    return render_template(
+        "document_control/documents.html", documents=[records.document_view(d) for d in records.list_documents()]
+    )
+
+
+def document(number):
+    """One controlled document: its versions with approvers, files (name and hash), reviews, training."""
+    return render_template("document_control/document.html", doc=records.document_view(records.get_document(number)))
+
+
+def my_training():
+    """The current user's training: what is assigned (and overdue), what is completed."""
+    rows = [records.training_view(r) for r in training.records_of(g.user)]
+    return render_template("document_control/training.html", rows=rows, ask_username=not session.get("has_signed"))
+
+
+def training_sign(record_id):
+    """Sign one training record "read and understood" (password, and the username at a session's first signing)."""
+    username = request.form.get("signature_username") or None
+    if not session.get("has_signed") and not username:
+        flash(_("The first signature of a session needs the username as well."), "error")
+        return redirect(url_for("erp.my_training"))
+    try:
+        training.complete(g.user, record_id, request.form.get("signature_password", ""), username)
+    except AuthenticationFailed:
+        flash(_("Signature refused: wrong username or password."), "error")
+    except Conflict:
+        flash(_("This training is completed already."), "info")
+    else:
+        session["has_signed"] = True
+        flash(_("Training signed: read and understood."), "success")
+    return redirect(url_for("erp.my_training"))
+
+
+def training_matrix():
+    """Users × documents: current, overdue, assigned or missing training on each effective version."""
+    return render_template("document_control/matrix.html", matrix=training.matrix())
+
+
+def add_pages(bp: Blueprint) -> None:
+    """Register the document-control pages on the ERP blueprint (under /erp)."""
+    bp.add_url_rule("/documents", view_func=document_list)
+    bp.add_url_rule("/documents/<number>", view_func=document)
+    bp.add_url_rule("/training", view_func=my_training)
+    bp.add_url_rule("/training/<int:record_id>/sign", view_func=training_sign, methods=["POST"])
+    bp.add_url_rule("/training/matrix", view_func=training_matrix)
