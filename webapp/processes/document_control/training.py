@@ -196,10 +196,12 @@ def version_by_id(version_id):
 
 
 def matrix():
-    """{documents: [(number, version)], rows: [{user, cells: [state]}]} over every effective version
-    that names training roles: completed, overdue, assigned, or missing (a role holder without a record)."""
+    """{documents: [(number, version)], rows: [{user, cells: [state]}]} over each document's newest
+    approved or effective version that names training roles: completed, overdue, assigned, or
+    missing (a role holder without a record)."""
     documents = db.session.scalars(select(ControlledDocument).order_by(ControlledDocument.number)).all()
-    versions = [v for v in (_effective(d.number) for d in documents) if v is not None and v.document.training_roles]
+    newest = [next((v for v in reversed(d.versions) if v.status in RELEASED), None) for d in documents]
+    versions = [v for v in newest if v is not None and v.document.training_roles]
     roles = {r for v in versions for r in v.document.training_roles}
     users = db.session.scalars(
         select(User).join(User.roles).where(Role.name.in_(roles), User.active.is_(True)).order_by(User.username)

@@ -1,0 +1,275 @@
+"""Document control (processes/document_control/document_control.bpmn) and training that gates
+tasks, through the REST API, on SQLite and PostgreSQL.
+
+A version is drafted with its file (an attachment), reviewed in parallel, approved with a signature
+(never by its author), training is assigned to every holder of the document's training roles, the
+version becomes effective on its date (the timer, fired by services/timers.run_due on the test's
+clock) and supersedes the previous one at the same moment; the periodic-review timer opens a review.
+Change control's effective step is refused until the documents it names are approved and trained.
+"""
+
+import io
+from datetime import date, datetime, timedelta
+
+import pytest
+from sqlalchemy import select
+
+from tests.helpers import CHANGE_REQUEST, DATA_BY_TASK, PASSWORD, Api, Browser, table_snapshot, worker_for
+from webapp.extensions import db
+from webapp.models import Attachment, AuditEvent
+from webapp.models._types import utcnow
+from webapp.processes.document_control.models import DocumentVersion, TrainingRecord
+from webapp.services.timers import run_due
+
+PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
+
+
+def _instance(api, instance_id):
+    return api.get(f"/api/v1/process-instances/{instance_id}").get_json()
+
+
+def _ready(api, instance_id, bpmn_id=None):
+    tasks = _instance(api, instance_id)["ready_tasks"]
+    return [t for t in tasks if bpmn_id is None or t["bpmn_id"] == bpmn_id]
+
+
+def _complete(api, task, data, meaning=None, expect=200):
+    body = {"data": data}
+    if meaning:
+        body["signature"] = {"password": PASSWORD, "meaning": meaning}
+    response = api.post(f"/api/v1/tasks/{task['id']}/complete", body)
+    assert response.status_code == expect, response.get_json()
+    return response.get_json()
+
+
+def upload(api, name="sop.pdf", data=PDF):
+    """Upload a file through the API; its answer."""
+    response = api.client.post(
+        "/api/v1/attachments", data={"file": (io.BytesIO(data), name)}, headers=api.headers, content_type="multipart/form-data"
+    )
+    assert response.status_code == 201, response.get_json()
+    return response.get_json()
+
+
+def ref(answer):
+    return {k: answer[k] for k in ("id", "name", "size", "sha256")}
+
+
+def draft(api, number="SOP-QA-001", effective=None, reviewers=("qa2", "regulatory"), roles=("warehouse", "production")):
+    file = upload(api, f"{number}.pdf", PDF + number.encode())
+    return {
+        "number": number,
+        "title": "Document control procedure",
+        "doc_type": "sop",
+        "change_summary": "First issue.",
+        "file": ref(file),
+        "effective_date": (effective or date(2027, 1, 4)).isoformat(),
+        "review_interval_days": 730,
+        "training_days": 14,
+        "reviewers": [{"username": u} for u in reviewers],
+        "training_roles": [{"role": r} for r in roles],
+    }
+
+
+def start_and_submit(app, author="qa", **kwargs):
+    """Start document control as `author` and complete the draft; (instance id, draft data)."""
+    api = Api(app, author)
+    instance = api.post("/api/v1/process-instances", {"process_key": "document_control"}).get_json()
+    data = draft(api, **kwargs)
+    _complete(api, _ready(api, instance["id"], "dc_draft")[0], data)
+    return instance["id"], data
+
+
+def review_all(app, instance_id, decisions=None):
+    for task in _ready(Api(app, "qa"), instance_id, "dc_review"):
+        reviewer = task["assignee"]
+        decision = (decisions or {}).get(reviewer, "approve")
+        _complete(Api(app, reviewer), task, {"review_decision": decision, "review_comments": f"{reviewer}: {decision}"})
+
+
+def approve(app, instance_id, approver="qa2"):
+    task = _ready(Api(app, approver), instance_id, "dc_approval")[0]
+    return _complete(Api(app, approver), task, {"approval_decision": "approve"}, meaning="approved")
+
+
+def sign_training(app, username, number):
+    api = Api(app, username)
+    for record in api.get("/api/v1/training").get_json():
+        if record["document"] == number and record["status"] != "completed":
+            response = api.post(f"/api/v1/training/{record['id']}/complete", {"password": PASSWORD})
+            assert response.status_code == 200, response.get_json()
+            assert response.get_json()["status"] == "completed" and response.get_json()["content_hash"]
+
+
+def _version(number, version):
+    db.session.expire_all()
+    return db.session.scalar(
+        select(DocumentVersion).join(DocumentVersion.document).where(
+            DocumentVersion.version == version, DocumentVersion.document.has(number=number)
+        )
+    )
+
+
+def released(app, number="SOP-QA-001", effective=None, **kwargs):
+    """A version drafted, reviewed and approved (not yet effective); the instance id."""
+    instance_id, _ = start_and_submit(app, number=number, effective=effective, **kwargs)
+    review_all(app, instance_id)
+    approve(app, instance_id)
+    return instance_id
+
+
+def test_a_version_is_reviewed_approved_trained_and_effective_on_its_date_superseding_the_old(app):
+    with app.app_context():
+        first = released(app, effective=date(2027, 1, 4))
+        api = Api(app, "qa")
+        doc = api.get("/api/v1/documents/SOP-QA-001").get_json()
+        version_a = doc["versions"][0]
+        assert version_a["version"] == "A" and version_a["status"] == "approved"
+        assert [a["username"] for a in version_a["approvals"]] == ["qa2"]
+        assert version_a["approvals"][0]["meaning"] == "approved" and version_a["approvals"][0]["content_hash"]
+        assert {r["reviewer"] for r in version_a["reviews"]} == {"qa2", "regulatory"}
+        # Training assigned to every holder of the training roles (warehouse, production), due in 14 days.
+        assert {(t["user"], t["role"], t["status"]) for t in version_a["training"]} == {
+            ("warehouse", "warehouse", "assigned"),
+            ("production", "production", "assigned"),
+        }
+        # The file is the attachment uploaded with the draft, immutable since the draft completed.
+        file = version_a["files"][0]
+        assert db.session.get(Attachment, file["id"]).locked_at is not None
+        assert api.client.delete(f"/api/v1/attachments/{file['id']}", headers=api.headers).status_code == 409
+
+        # Not effective before its date; effective when the timer fires on it.
+        run_due(datetime(2027, 1, 3, 12, tzinfo=utcnow().tzinfo))
+        assert _version("SOP-QA-001", "A").status == "approved"
+        run_due(datetime(2027, 1, 4, 0, 1, tzinfo=utcnow().tzinfo))
+        assert _version("SOP-QA-001", "A").status == "effective"
+
+        # Version B: approved, effective on its own date, and A superseded at that same moment.
+        second = released(app, effective=date(2027, 3, 1))
+        assert _version("SOP-QA-001", "B").status == "approved" and _version("SOP-QA-001", "A").status == "effective"
+        run_due(datetime(2027, 3, 1, 0, 1, tzinfo=utcnow().tzinfo))
+        a, b = _version("SOP-QA-001", "A"), _version("SOP-QA-001", "B")
+        assert (a.status, b.status) == ("superseded", "effective")
+        assert a.superseded_at == b.effective_at
+        assert api.get("/api/v1/documents/SOP-QA-001").get_json()["current_version"] == "B"
+        assert first != second
+        actions = set(db.session.scalars(select(AuditEvent.action)))
+        assert {"document.submit", "document.approve", "document.effective", "attachment.upload"} <= actions
+
+
+def test_the_author_may_not_approve_and_a_change_request_goes_back_to_the_draft(app):
+    with app.app_context():
+        instance_id, data = start_and_submit(app, author="qa", reviewers=("qa2",))
+        review_all(app, instance_id, {"qa2": "changes"})
+        assert [t["bpmn_id"] for t in _ready(Api(app, "qa"), instance_id)] == ["dc_draft"]
+        assert _version("SOP-QA-001", "A").status == "draft"
+        revised = {**data, "change_summary": "Revised after review.", "file": ref(upload(Api(app, "qa"), "v2.pdf", PDF + b"v2"))}
+        _complete(Api(app, "qa"), _ready(Api(app, "qa"), instance_id, "dc_draft")[0], revised)
+        review_all(app, instance_id)
+        author = Api(app, "qa")
+        task = _ready(author, instance_id, "dc_approval")[0]
+        before = table_snapshot()
+        refused = author.post(
+            f"/api/v1/tasks/{task['id']}/complete",
+            {"data": {"approval_decision": "approve"}, "signature": {"password": PASSWORD, "meaning": "approved"}},
+        )
+        assert refused.status_code == 403
+        after = table_snapshot()
+        after.pop("audit_events"), before.pop("audit_events")
+        assert after == before
+        approve(app, instance_id, "qa2")
+        version = _version("SOP-QA-001", "A")
+        assert version.status == "approved" and version.files[0]["name"] == "v2.pdf"
+
+
+def test_the_periodic_review_timer_opens_a_review_task(app):
+    with app.app_context():
+        instance_id = released(app, effective=date(2027, 1, 4))
+        fired_at = datetime(2027, 1, 4, 0, 1, tzinfo=utcnow().tzinfo)
+        run_due(fired_at)
+        assert _ready(Api(app, "qa"), instance_id) == []
+        run_due(fired_at + timedelta(days=731))
+        task = _ready(Api(app, "qa"), instance_id, "dc_periodic_review")
+        assert len(task) == 1
+        _complete(Api(app, "qa"), task[0], {"periodic_outcome": "obsolete", "periodic_comments": "Replaced by SOP-QA-002."})
+        assert _version("SOP-QA-001", "A").status == "obsolete"
+
+
+def _change_to_effective(app, documents):
+    """A minor change naming `documents`, driven to its effective step; (api of QA, the task)."""
+    api = Api(app, "requester")
+    instance = api.post("/api/v1/process-instances", {"process_key": "change_control"}).get_json()
+    data = {**DATA_BY_TASK, "submit_request": {**CHANGE_REQUEST, "affected_documents": documents}}
+    while True:
+        task = _instance(api, instance["id"])["ready_tasks"][0]
+        if task["bpmn_id"] == "make_effective":
+            return task
+        worker = Api(app, worker_for(task["bpmn_id"], task["lane"].lower().replace(" ", "_")))
+        _complete(worker, task, data[task["bpmn_id"]], task["signature"]["meaning"] if task["signature"] else None)
+
+
+def test_change_control_becomes_effective_only_once_its_documents_are_approved_and_trained(app):
+    with app.app_context():
+        task = _change_to_effective(app, [{"doc_no": "SOP-QA-001", "title": "Document control", "revision": "A"}])
+        qa = Api(app, "qa")
+        before = table_snapshot()
+        refused = qa.post(f"/api/v1/tasks/{task['id']}/complete", {"data": DATA_BY_TASK["make_effective"]})
+        assert refused.status_code == 422
+        assert "SOP-QA-001 revision A is not a controlled document version" in refused.get_json()["message"]
+        after = table_snapshot()
+        after.pop("audit_events"), before.pop("audit_events")
+        assert after == before
+
+        instance_id, _ = start_and_submit(app, number="SOP-QA-001")
+        refused = qa.post(f"/api/v1/tasks/{task['id']}/complete", {"data": DATA_BY_TASK["make_effective"]})
+        assert "SOP-QA-001 revision A is in_review, not approved" in refused.get_json()["message"]
+        review_all(app, instance_id)
+        approve(app, instance_id)
+        refused = qa.post(f"/api/v1/tasks/{task['id']}/complete", {"data": DATA_BY_TASK["make_effective"]})
+        assert refused.status_code == 422
+        assert "training not complete for production, warehouse" in refused.get_json()["message"]
+        sign_training(app, "warehouse", "SOP-QA-001")
+        refused = qa.post(f"/api/v1/tasks/{task['id']}/complete", {"data": DATA_BY_TASK["make_effective"]})
+        assert "training not complete for production" in refused.get_json()["message"]
+        sign_training(app, "production", "SOP-QA-001")
+        done = _complete(qa, task, DATA_BY_TASK["make_effective"])
+        assert done["process_instance"]["status"] == "completed"
+        refusals = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "task.gate_refused")).all()
+        assert len(refusals) == 4
+
+
+def test_training_is_a_read_and_understood_signature_of_the_trainee_only(app):
+    with app.app_context():
+        released(app)
+        record = db.session.scalar(select(TrainingRecord).where(TrainingRecord.user.has(username="warehouse")))
+        assert Api(app, "production").post(f"/api/v1/training/{record.id}/complete", {"password": PASSWORD}).status_code == 403
+        assert Api(app, "warehouse").post(f"/api/v1/training/{record.id}/complete", {"password": "wrong"}).status_code == 401
+        signed = Api(app, "warehouse").post(f"/api/v1/training/{record.id}/complete", {"password": PASSWORD}).get_json()
+        assert signed["meaning"] == "read_and_understood" and signed["printed_name"] == "Warehouse"
+        again = Api(app, "warehouse").post(f"/api/v1/training/{record.id}/complete", {"password": PASSWORD})
+        assert again.status_code == 409
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_pages_show_the_register_the_document_and_my_training(app):
+    with app.app_context():
+        released(app)
+    qa = Browser(app, "qa")
+    register = qa.get("/erp/documents").get_data(as_text=True)
+    assert "SOP-QA-001" in register
+    page = qa.get("/erp/documents/SOP-QA-001").get_data(as_text=True)
+    assert "SOP-QA-001.pdf" in page and "Qa2" in page
+    warehouse = Browser(app, "warehouse")
+    mine = warehouse.get("/erp/training").get_data(as_text=True)
+    assert "SOP-QA-001" in mine and "signature_password" in mine
+    with app.app_context():
+        record = db.session.scalar(select(TrainingRecord).where(TrainingRecord.user.has(username="warehouse")))
+        record_id = record.id
+    response = warehouse.post(
+        f"/erp/training/{record_id}/sign", {"signature_username": "warehouse", "signature_password": PASSWORD}
+    )
+    assert response.status_code == 302
+    with app.app_context():
+        assert db.session.get(TrainingRecord, record_id).status == "completed"
+    matrix = qa.get("/erp/training/matrix").get_data(as_text=True)
+    assert 'data-user="warehouse"' in matrix and 'data-user="production"' in matrix
