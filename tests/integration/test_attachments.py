@@ -18,7 +18,15 @@ from pypdf import PdfReader
 from sqlalchemy import func, select
 
 from tests.helpers import Api, Browser, table_snapshot
-from tests.integration.test_process_document_control import PDF, approve, ref, review_all, sign_training, start_and_submit, upload
+from tests.integration.test_process_document_control import (
+    PDF,
+    approve,
+    ref,
+    review_all,
+    sign_training,
+    start_and_submit,
+    upload,
+)
 from webapp.extensions import db
 from webapp.models import Attachment, AuditEvent
 
@@ -28,7 +36,10 @@ EXE = b"MZ\x90\x00\x03\x00\x00\x00\x04\x00\x00\x00\xff\xff\x00\x00" + b"\x00" * 
 
 def _post(api, name, data):
     return api.client.post(
-        "/api/v1/attachments", data={"file": (io.BytesIO(data), name)}, headers=api.headers, content_type="multipart/form-data"
+        "/api/v1/attachments",
+        data={"file": (io.BytesIO(data), name)},
+        headers=api.headers,
+        content_type="multipart/form-data",
     )
 
 
@@ -51,7 +62,9 @@ def test_upload_and_download_are_byte_identical_with_the_hash_and_audited(app):
         disposition = response.headers["Content-Disposition"]
         assert disposition.startswith("attachment;") and "filename*=UTF-8''%E4%BE%9B" in disposition
         assert hashlib.sha256(response.data).hexdigest() == answer["sha256"]
-        events = {e.action: e for e in db.session.scalars(select(AuditEvent).where(AuditEvent.entity_type == "attachment"))}
+        events = {
+            e.action: e for e in db.session.scalars(select(AuditEvent).where(AuditEvent.entity_type == "attachment"))
+        }
         assert events["attachment.upload"].after["sha256"] == answer["sha256"]
         assert events["attachment.download"].after["sha256"] == answer["sha256"]
         assert events["attachment.download"].actor_name == "warehouse"
@@ -95,7 +108,7 @@ def test_an_oversize_file_is_refused_with_the_limit_named(app):
 def test_names_are_sanitized_and_sent_back_safely(app):
     with app.app_context():
         api = Api(app, "qa")
-        answer = upload(api, '../../etc/<img src=x onerror=alert(1)>\u202ereport.txt', b"plain text\n")
+        answer = upload(api, "../../etc/<img src=x onerror=alert(1)>\u202ereport.txt", b"plain text\n")
         assert answer["name"] == "_img src=x onerror=alert(1)_report.txt"
         response = api.get(answer["url"])
         assert response.data == b"plain text\n"
@@ -134,7 +147,7 @@ def _gated_task(app):
 
 def test_a_task_requiring_training_is_refused_to_the_untrained_and_accepted_after_training(app):
     with app.app_context():
-        api, instance, task = _gated_task(app)
+        api, _instance, task = _gated_task(app)
         listing = upload(api, "packing-list.csv", b"item,qty\nCK-100,20\n")
         body = {"data": {"packing_list": ref(listing)}}
         refused = api.post(f"/api/v1/tasks/{task['id']}/claim")
@@ -168,10 +181,14 @@ def test_a_form_attachment_must_be_the_upload_and_is_immutable_once_the_task_com
         stray = upload(api, "mistake.txt", b"uploaded by mistake\n")
         wrong = {"data": {"packing_list": {**ref(mine), "sha256": "0" * 64}}}
         response = api.post(f"/api/v1/tasks/{task['id']}/complete", wrong)
-        assert response.status_code == 400 and response.get_json()["errors"] == {"packing_list": "does not match an uploaded file"}
+        assert response.status_code == 400 and response.get_json()["errors"] == {
+            "packing_list": "does not match an uploaded file"
+        }
         response = api.post(f"/api/v1/tasks/{task['id']}/complete", {"data": {"packing_list": ref(theirs)}})
         assert response.get_json()["errors"] == {"packing_list": "uploaded by another user"}
-        assert api.post(f"/api/v1/tasks/{task['id']}/complete", {"data": {"packing_list": ref(mine)}}).status_code == 200
+        assert (
+            api.post(f"/api/v1/tasks/{task['id']}/complete", {"data": {"packing_list": ref(mine)}}).status_code == 200
+        )
         row = db.session.get(Attachment, mine["id"])
         assert row.locked_at is not None and (row.owner_type, row.owner_id) == ("task", task["id"])
         assert api.client.delete(mine["url"], headers=api.headers).status_code == 409

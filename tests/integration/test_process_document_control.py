@@ -45,7 +45,10 @@ def _complete(api, task, data, meaning=None, expect=200):
 def upload(api, name="sop.pdf", data=PDF):
     """Upload a file through the API; its answer."""
     response = api.client.post(
-        "/api/v1/attachments", data={"file": (io.BytesIO(data), name)}, headers=api.headers, content_type="multipart/form-data"
+        "/api/v1/attachments",
+        data={"file": (io.BytesIO(data), name)},
+        headers=api.headers,
+        content_type="multipart/form-data",
     )
     assert response.status_code == 201, response.get_json()
     return response.get_json()
@@ -104,9 +107,9 @@ def sign_training(app, username, number):
 def _version(number, version):
     db.session.expire_all()
     return db.session.scalar(
-        select(DocumentVersion).join(DocumentVersion.document).where(
-            DocumentVersion.version == version, DocumentVersion.document.has(number=number)
-        )
+        select(DocumentVersion)
+        .join(DocumentVersion.document)
+        .where(DocumentVersion.version == version, DocumentVersion.document.has(number=number))
     )
 
 
@@ -163,7 +166,11 @@ def test_the_author_may_not_approve_and_a_change_request_goes_back_to_the_draft(
         review_all(app, instance_id, {"qa2": "changes"})
         assert [t["bpmn_id"] for t in _ready(Api(app, "qa"), instance_id)] == ["dc_draft"]
         assert _version("SOP-QA-001", "A").status == "draft"
-        revised = {**data, "change_summary": "Revised after review.", "file": ref(upload(Api(app, "qa"), "v2.pdf", PDF + b"v2"))}
+        revised = {
+            **data,
+            "change_summary": "Revised after review.",
+            "file": ref(upload(Api(app, "qa"), "v2.pdf", PDF + b"v2")),
+        }
         _complete(Api(app, "qa"), _ready(Api(app, "qa"), instance_id, "dc_draft")[0], revised)
         review_all(app, instance_id)
         author = Api(app, "qa")
@@ -191,7 +198,9 @@ def test_the_periodic_review_timer_opens_a_review_task(app):
         run_due(fired_at + timedelta(days=731))
         task = _ready(Api(app, "qa"), instance_id, "dc_periodic_review")
         assert len(task) == 1
-        _complete(Api(app, "qa"), task[0], {"periodic_outcome": "obsolete", "periodic_comments": "Replaced by SOP-QA-002."})
+        _complete(
+            Api(app, "qa"), task[0], {"periodic_outcome": "obsolete", "periodic_comments": "Replaced by SOP-QA-002."}
+        )
         assert _version("SOP-QA-001", "A").status == "obsolete"
 
 
@@ -242,8 +251,14 @@ def test_training_is_a_read_and_understood_signature_of_the_trainee_only(app):
     with app.app_context():
         released(app)
         record = db.session.scalar(select(TrainingRecord).where(TrainingRecord.user.has(username="warehouse")))
-        assert Api(app, "production").post(f"/api/v1/training/{record.id}/complete", {"password": PASSWORD}).status_code == 403
-        assert Api(app, "warehouse").post(f"/api/v1/training/{record.id}/complete", {"password": "wrong"}).status_code == 401
+        assert (
+            Api(app, "production").post(f"/api/v1/training/{record.id}/complete", {"password": PASSWORD}).status_code
+            == 403
+        )
+        assert (
+            Api(app, "warehouse").post(f"/api/v1/training/{record.id}/complete", {"password": "wrong"}).status_code
+            == 401
+        )
         signed = Api(app, "warehouse").post(f"/api/v1/training/{record.id}/complete", {"password": PASSWORD}).get_json()
         assert signed["meaning"] == "read_and_understood" and signed["printed_name"] == "Warehouse"
         again = Api(app, "warehouse").post(f"/api/v1/training/{record.id}/complete", {"password": PASSWORD})

@@ -29,6 +29,8 @@ DUMMY = {
     "message_id": 1,
     "business_key": "RC-1",
     "customer": "X-1",
+    "attachment_id": 1,
+    "record_id": 1,
 }
 
 

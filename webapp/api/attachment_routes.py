@@ -95,7 +95,9 @@ OPENAPI_PATHS = {
             "responses": {
                 "200": {
                     "description": "the file",
-                    "content": {mime: {"schema": {"type": "string", "format": "binary"}} for mime in attachments.CONTENT_TYPES},
+                    "content": {
+                        mime: {"schema": {"type": "string", "format": "binary"}} for mime in attachments.CONTENT_TYPES
+                    },
                 },
                 **_errors(401, 403, 404, 409),
             },

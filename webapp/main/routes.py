@@ -4,7 +4,15 @@ from flask import Blueprint, abort, flash, g, redirect, render_template, request
 from flask_babel import gettext as _
 
 from ..downloads import file_response
-from ..errors import AuthenticationFailed, Conflict, FileRefused, FormInvalid, GuardRefused, IncidentRaised, InvalidInput
+from ..errors import (
+    AuthenticationFailed,
+    Conflict,
+    FileRefused,
+    FormInvalid,
+    GuardRefused,
+    IncidentRaised,
+    InvalidInput,
+)
 from ..formrender import attachment_fields, display_pairs, fields_for, parse_submission
 from ..security import safe_next
 from ..services import attachments, incidents, instances, messages, notifications, queries, signatures, tasks

@@ -126,7 +126,13 @@ def checkpoint_text(checkpoint):
 def attachment_rows(attachments):
     """Rows of the attachment table: name, size, content type, SHA-256, since when immutable."""
     return [
-        [a.name, str(a.size), a.content_type, a.sha256, a.locked_at.strftime("%Y-%m-%d %H:%M:%S UTC") if a.locked_at else ""]
+        [
+            a.name,
+            str(a.size),
+            a.content_type,
+            a.sha256,
+            a.locked_at.strftime("%Y-%m-%d %H:%M:%S UTC") if a.locked_at else "",
+        ]
         for a in attachments
     ]
 

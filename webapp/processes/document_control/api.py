@@ -142,7 +142,10 @@ OPENAPI_PATHS = {
                     "application/json": {
                         "schema": {
                             "type": "object",
-                            "properties": {"password": {"type": "string", "minLength": 1}, "username": {"type": "string"}},
+                            "properties": {
+                                "password": {"type": "string", "minLength": 1},
+                                "username": {"type": "string"},
+                            },
                             "required": ["password"],
                         }
                     }

@@ -83,7 +83,9 @@ def submit(actor, instance, draft):
     if version is None:
         document = db.session.scalar(select(ControlledDocument).where(ControlledDocument.number == number))
         if document is None:
-            document = ControlledDocument(number=number, owner_id=actor.id, title=draft["title"], doc_type=draft["doc_type"])
+            document = ControlledDocument(
+                number=number, owner_id=actor.id, title=draft["title"], doc_type=draft["doc_type"]
+            )
             db.session.add(document)
         elif any(v.status in ("draft", "in_review", "approved") for v in document.versions):
             raise InvalidInput(f"{number} already has a version in progress", {"number": "a version is in progress"})

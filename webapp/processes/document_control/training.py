@@ -162,7 +162,11 @@ def released_documents_gate(actor, properties, data):
             missing.append({"reason": "%(doc)s revision %(revision)s is not a controlled document version", **label})
         elif version.status not in RELEASED:
             missing.append(
-                {"reason": "%(doc)s revision %(revision)s is %(status)s, not approved", **label, "status": version.status}
+                {
+                    "reason": "%(doc)s revision %(revision)s is %(status)s, not approved",
+                    **label,
+                    "status": version.status,
+                }
             )
         else:
             untrained = sorted(t.user.username for t in version.training if t.status != "completed")
@@ -213,7 +217,9 @@ def matrix():
             record = next((t for t in version.training if t.user_id == user.id), None)
             needed = bool(set(version.document.training_roles) & user.role_names)
             if record is not None:
-                cells.append("completed" if record.status == "completed" else "overdue" if is_overdue(record) else "assigned")
+                cells.append(
+                    "completed" if record.status == "completed" else "overdue" if is_overdue(record) else "assigned"
+                )
             else:
                 cells.append("missing" if needed else "")
         rows.append({"user": user.username, "name": user.display_name, "cells": cells})

@@ -124,7 +124,9 @@ def form_refs(schema, data):
         elif isinstance(node, dict) and node.get("type") == "array" and isinstance(value, list):
             item = node.get("items") or {}
             for index, row in enumerate(value):
-                found += [(f"{name}.{index}.{p}", ref) for p, ref in form_refs(item, row if isinstance(row, dict) else {})]
+                found += [
+                    (f"{name}.{index}.{p}", ref) for p, ref in form_refs(item, row if isinstance(row, dict) else {})
+                ]
     return found
 
 
