@@ -65,6 +65,7 @@ def test_demo_processes_leave_work_in_every_inbox(app):
         ("subcontract_release", ["sr_mrb_disposition"]),  # EO residual over the limit
         ("subcontract_release", ["sr_order"]),
         ("change_control", ["board_review", "regulatory_review"]),
+        ("document_control", ["dc_review", "dc_review"]),  # SOP-QA-010 under review by two reviewers
     ]
     with app.app_context():
         for username in ("requester", "qa", "board", "regulatory", "sales", "purchasing", "production", "mrb"):

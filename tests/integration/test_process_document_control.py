@@ -288,3 +288,22 @@ def test_pages_show_the_register_the_document_and_my_training(app):
         assert db.session.get(TrainingRecord, record_id).status == "completed"
     matrix = qa.get("/erp/training/matrix").get_data(as_text=True)
     assert 'data-user="warehouse"' in matrix and 'data-user="production"' in matrix
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_the_demo_has_effective_sops_one_under_review_and_one_user_with_overdue_training(app):
+    from tests.helpers import USERS
+    from webapp.processes.document_control.demo import load_demo
+
+    with app.app_context():
+        load_demo(dict.fromkeys(USERS, PASSWORD))
+        load_demo(dict.fromkeys(USERS, PASSWORD))  # idempotent
+        documents = {d["number"]: d for d in Api(app, "qa").get("/api/v1/documents").get_json()}
+        assert {n: d["status"] for n, d in documents.items()} == {
+            "SOP-STE-004": "effective",
+            "WI-WH-002": "effective",
+            "SOP-QA-010": "in_review",
+        }
+        training = {(t["user"], t["document"]): t["status"] for d in documents.values() for v in d["versions"] for t in v["training"]}
+        assert training[("production", "SOP-STE-004")] == "overdue"
+        assert training[("warehouse", "SOP-STE-004")] == "completed"
