@@ -304,6 +304,11 @@ def test_the_demo_has_effective_sops_one_under_review_and_one_user_with_overdue_
             "WI-WH-002": "effective",
             "SOP-QA-010": "in_review",
         }
-        training = {(t["user"], t["document"]): t["status"] for d in documents.values() for v in d["versions"] for t in v["training"]}
+        training = {
+            (t["user"], t["document"]): t["status"]
+            for d in documents.values()
+            for v in d["versions"]
+            for t in v["training"]
+        }
         assert training[("production", "SOP-STE-004")] == "overdue"
         assert training[("warehouse", "SOP-STE-004")] == "completed"

@@ -78,12 +78,19 @@ def load_demo(passwords):
         _draft("SOP-QA-010", "受控文件管理程序 Document control procedure", "sop", today + timedelta(days=30), ("qa",))
         return
     sterilization = _draft(
-        "SOP-STE-004", "EO灭菌作业指导书 EO sterilization work instruction", "sop", today - timedelta(days=20),
+        "SOP-STE-004",
+        "EO灭菌作业指导书 EO sterilization work instruction",
+        "sop",
+        today - timedelta(days=20),
         ("warehouse", "production"),
     )
     _release(sterilization, passwords["qa2"])
     receiving = _draft(
-        "WI-WH-002", "仓库收货作业指导书 Warehouse receiving", "work_instruction", today - timedelta(days=10), ("warehouse",)
+        "WI-WH-002",
+        "仓库收货作业指导书 Warehouse receiving",
+        "work_instruction",
+        today - timedelta(days=10),
+        ("warehouse",),
     )
     _release(receiving, passwords["qa2"])
     run_due(utcnow())  # both effective dates have passed: the timers make them effective now
