@@ -10,10 +10,10 @@ from tests.helpers import PASSWORD
 pytestmark = pytest.mark.browser
 
 
-def _switch(browser, code):
+def _switch(driver, code):
     from selenium.webdriver.common.by import By
 
-    browser.find_element(By.CSS_SELECTOR, f"button[name=locale][value={code}]").click()
+    driver.find_element(By.CSS_SELECTOR, f"button[name=locale][value={code}]").click()
 
 
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
