@@ -225,3 +225,20 @@ def test_the_task_page_renders_a_file_input_and_stores_the_chosen_file(app):
         assert data["packing_list"] == {"id": row.id, "name": "装箱单.csv", "size": row.size, "sha256": row.sha256}
     download = browser.get(f"/attachments/{row.id}")
     assert download.data == b"item,qty\nCK-100,20\n" and download.headers["X-Content-Type-Options"] == "nosniff"
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_the_inbox_and_the_task_page_say_why_a_gated_task_is_refused(app):
+    with app.app_context():
+        _, _instance, task = _gated_task(app)
+        _effective_sop(app)
+    browser = Browser(app, "warehouse")
+    inbox = browser.get("/").get_data(as_text=True)
+    assert "未完成 SOP-WH-001 版本 A 的培训" in inbox
+    assert "未完成 SOP-WH-001 版本 A 的培训" in browser.get(f"/tasks/{task['id']}").get_data(as_text=True)
+    refused = browser.post(f"/tasks/{task['id']}/claim", {})
+    assert refused.status_code == 302
+    assert "未完成 SOP-WH-001 版本 A 的培训" in browser.get("/").get_data(as_text=True)
+    sign_training(app, "warehouse", "SOP-WH-001")
+    assert "SOP-WH-001 版本 A" not in browser.get("/").get_data(as_text=True)
+    assert browser.post(f"/tasks/{task['id']}/claim", {}).headers["Location"].endswith(f"/tasks/{task['id']}")

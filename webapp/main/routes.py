@@ -27,7 +27,10 @@ def inbox():
     open_tasks = queries.open_tasks(g.user)
     mine = [t for t in open_tasks if t.assignee_id == g.user.id]
     available = [t for t in open_tasks if t.assignee_id is None]
-    return render_template("main/inbox.html", mine=mine, available=available, notes=notifications.unread(g.user))
+    gated = {t.task_id: _refusal_text(r) for t in open_tasks if (r := tasks.gate_refusal(g.user, t)) is not None}
+    return render_template(
+        "main/inbox.html", mine=mine, available=available, notes=notifications.unread(g.user), gated=gated
+    )
 
 
 @bp.route("/notifications/read", methods=["POST"])
@@ -103,6 +106,7 @@ def task(task_id):
         ask_username=not session.get("has_signed"),
         signed=signatures.signatures_on(row.task_id) if requirement else [],
         may_work=tasks.may_work(g.user, row),
+        gate_reason=_refusal_text(refusal) if (refusal := tasks.gate_refusal(g.user, row)) else None,
     ), status
 
 
@@ -150,8 +154,12 @@ def _signature_from(form, requirement):
 
 @bp.route("/tasks/<task_id>/claim", methods=["POST"])
 def claim(task_id):
-    """Take a task from the role queue."""
-    tasks.claim_task(g.user, task_id)
+    """Take a task from the role queue (refused, with the reason, when it requires training the user lacks)."""
+    try:
+        tasks.claim_task(g.user, task_id)
+    except GuardRefused as exc:
+        flash(_refusal_text(exc), "error")
+        return redirect(url_for("main.inbox"))
     return redirect(safe_next(request.form.get("next"), url_for("main.task", task_id=task_id)))
 
 

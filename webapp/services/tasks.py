@@ -64,21 +64,29 @@ def _require_open(row):
         raise Conflict("the task is no longer ready")
 
 
-def check_gates(actor, properties, data, task_id=None):
-    """Run the process packages' task gates (training on a document, released documents) for
-    `actor` on a task with these BPMN properties; a refusal is audited and raised (403/422)."""
+def _run_gates(actor, properties, data):
+    for gate in current_app.extensions.get("traceflow_task_gates", ()):
+        gate(actor, dict(properties or {}), dict(data or {}))
+
+
+def gate_refusal(actor, row):
+    """Why `actor` may not claim or complete task `row` by its gates (training, released
+    documents): the GuardRefused it would get, or None (for the inbox; nothing is audited)."""
+    if not row.gate_properties:
+        return None
     try:
-        for gate in current_app.extensions.get("traceflow_task_gates", ()):
-            gate(actor, dict(properties or {}), dict(data or {}))
+        _run_gates(actor, row.gate_properties, row.instance.data)
     except GuardRefused as exc:
-        audit_refusal(actor, "task.gate_refused", "task", task_id, exc.message)
-        raise
+        return exc
+    return None
 
 
-def task_properties(row):
-    """The BPMN properties of an open task row, read from its instance's workflow."""
-    ref = version_ref(row.instance.version)
-    return engine().human_task(engine().load(ref, row.instance.state_json), ref, row.task_id).properties
+def _check_gates(actor, row):
+    """Run the task gates of `row` for `actor` before a claim; a refusal is audited and raised."""
+    refusal = gate_refusal(actor, row)
+    if refusal is not None:
+        audit_refusal(actor, "task.gate_refused", "task", row.task_id, refusal.message)
+        raise refusal
 
 
 def claim_task(actor, task_id):
@@ -86,7 +94,7 @@ def claim_task(actor, task_id):
     row = get_task(task_id)
     _require_open(row)
     _authorize(actor, row, "claim")
-    check_gates(actor, task_properties(row), row.instance.data, row.task_id)
+    _check_gates(actor, row)
     with transaction():
         row.assignee_id = actor.id
         audit.record(actor, "task.claim", "task", row.task_id, after={"assignee": actor.username})
@@ -140,8 +148,7 @@ def complete_task(actor, task_id, data, signature=None, username_required=False,
         # reload of its own.
         task = engine().human_task(step.workflow, step.ref, row.task_id)
         forms.validate(record_choices.fill(task.form["schema"]) if task.form else None, data)
-        for gate in current_app.extensions.get("traceflow_task_gates", ()):
-            gate(actor, dict(task.properties or {}), dict(step.instance.data or {}))
+        _run_gates(actor, task.properties, step.instance.data)  # training, released documents (403/422)
         if req is not None and not _sign(step.session, actor, step.instance, row, req, data):
             row.assignee_id = None  # open for the next, different signer
             return None
