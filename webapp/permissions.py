@@ -127,6 +127,7 @@ ENDPOINT_PERMISSIONS = {
     "erp.my_training": "training.use",
     "erp.training_sign": "training.use",
     "erp.training_matrix": "training.matrix",
+    "erp.training_matrix_csv": "training.matrix",
     "api.list_documents": "document.view",
     "api.get_document": "document.view",
     "api.my_training": "training.use",

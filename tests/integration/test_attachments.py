@@ -147,7 +147,7 @@ def _gated_task(app):
 
 def test_a_task_requiring_training_is_refused_to_the_untrained_and_accepted_after_training(app):
     with app.app_context():
-        api, _instance, task = _gated_task(app)
+        api, instance, task = _gated_task(app)
         listing = upload(api, "packing-list.csv", b"item,qty\nCK-100,20\n")
         body = {"data": {"packing_list": ref(listing)}}
         refused = api.post(f"/api/v1/tasks/{task['id']}/claim")
@@ -164,6 +164,15 @@ def test_a_task_requiring_training_is_refused_to_the_untrained_and_accepted_afte
         assert done.get_json()["process_instance"]["data"]["packing_list"] == ref(listing)
         refusals = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "task.gate_refused")).all()
         assert len(refusals) == 3
+        # The completion records the completer's training at that moment; the record PDF names it.
+        completed = db.session.scalar(
+            select(AuditEvent).where(AuditEvent.action == "task.complete", AuditEvent.entity_id == task["id"])
+        )
+        [trained] = completed.after["training"]
+        assert (trained["document"], trained["revision"], trained["user"]) == ("SOP-WH-001", "A", "warehouse")
+        pdf = Browser(app, "qa").get(f"/audit/instances/{instance['id']}.pdf")
+        text = "".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf.data)).pages).replace("\n", "")
+        assert "SOP-WH-001 A" in text and trained["content_hash"] in text
 
 
 def _trained_warehouse(app):

@@ -288,6 +288,10 @@ def test_pages_show_the_register_the_document_and_my_training(app):
         assert db.session.get(TrainingRecord, record_id).status == "completed"
     matrix = qa.get("/erp/training/matrix").get_data(as_text=True)
     assert 'data-user="warehouse"' in matrix and 'data-user="production"' in matrix
+    rows = qa.get("/erp/training/matrix.csv").get_data(as_text=True).lstrip("\ufeff").splitlines()
+    assert rows[0] == "user,name,SOP-QA-001 A"
+    assert {"warehouse,Warehouse,completed", "production,Production,assigned"} <= set(rows[1:])
+    assert warehouse.get("/erp/training/matrix.csv").status_code == 403
 
 
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)

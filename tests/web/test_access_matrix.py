@@ -200,6 +200,7 @@ EXPECTED = {
         EVERYONE,
     ),
     "erp.training_matrix": {"qa", "qa_manager", "admin"},
+    "erp.training_matrix_csv": {"qa", "qa_manager", "admin"},
 }
 SESSION_ENDERS = {"auth.logout": ("POST", "/logout"), "api.revoke_token": ("DELETE", "/api/v1/auth/token")}
 ARGS = {

@@ -32,8 +32,9 @@ class ProcessPackage:
     openapi_paths: dict[str, Any] | None = None  # the OpenAPI path items of those routes
     templates: Path | None = None
     # Checks run before a task is claimed or completed: gate(actor, task properties, instance data)
-    # raises a DomainError to refuse (e.g. training required on a document).
-    task_gates: tuple[Callable[[Any, dict[str, Any], dict[str, Any]], None], ...] = ()
+    # raises a DomainError to refuse (e.g. training required on a document), else returns the
+    # evidence to record with the completion (a list of dicts) or None.
+    task_gates: tuple[Callable[[Any, dict[str, Any], dict[str, Any]], list[dict[str, Any]] | None], ...] = ()
 
 
 @cache
@@ -51,7 +52,7 @@ def packages() -> tuple[ProcessPackage, ...]:
     return tuple(found)
 
 
-def task_gates() -> list[Callable[[Any, dict[str, Any], dict[str, Any]], None]]:
+def task_gates() -> list[Callable[[Any, dict[str, Any], dict[str, Any]], list[dict[str, Any]] | None]]:
     """Every package's task gates (the app hands them to the task service)."""
     return [gate for p in packages() for gate in p.task_gates]
 

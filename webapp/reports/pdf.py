@@ -137,6 +137,23 @@ def attachment_rows(attachments):
     ]
 
 
+def training_rows(events):
+    """Rows of the completers' training at completion (a task requiring training records it with its
+    `task.complete` event): task, user, document and revision, when trained, the training signature's hash."""
+    return [
+        [
+            e.entity_id,
+            e.actor_name,
+            f"{t.get('document')} {t.get('revision')}",
+            t.get("trained_at") or "",
+            t.get("content_hash") or "",
+        ]
+        for e in events
+        if e.action == "task.complete"
+        for t in (e.after or {}).get("training") or []
+    ]
+
+
 def instance_record_pdf(
     instance, signatures, verify, events, generated_by, generated_at, checkpoint=None, attachments=()
 ):
@@ -167,6 +184,13 @@ def instance_record_pdf(
         ),
         _p("Electronic signatures", st["Heading2"]),
         _table(SIGNATURE_HEADER, signature_rows(signatures, verify), st, SIGNATURE_WIDTHS),
+        _p("Training of the completer at completion (tasks that require training)", st["Heading2"]),
+        _table(
+            ["task", "user", "document", "trained at", "training signature SHA-256"],
+            training_rows(events),
+            st,
+            [55 * mm, 30 * mm, 35 * mm, 45 * mm, 112 * mm],
+        ),
         _p("Audit trail", st["Heading2"]),
         _table(EVENT_HEADER, event_rows(events), st, EVENT_WIDTHS),
         _p(checkpoint_text(checkpoint), st["Normal"]),

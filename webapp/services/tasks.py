@@ -65,8 +65,11 @@ def _require_open(row):
 
 
 def _run_gates(actor, properties, data):
+    """Run every task gate; the evidence they return (e.g. the training a task requires), as a list."""
+    evidence = []
     for gate in current_app.extensions.get("traceflow_task_gates", ()):
-        gate(actor, dict(properties or {}), dict(data or {}))
+        evidence += gate(actor, dict(properties or {}), dict(data or {})) or []
+    return evidence
 
 
 def gate_refusal(actor, row):
@@ -148,7 +151,7 @@ def complete_task(actor, task_id, data, signature=None, username_required=False,
         # reload of its own.
         task = engine().human_task(step.workflow, step.ref, row.task_id)
         forms.validate(record_choices.fill(task.form["schema"]) if task.form else None, data)
-        _run_gates(actor, task.properties, step.instance.data)  # training, released documents (403/422)
+        trained = _run_gates(actor, task.properties, step.instance.data)  # training, released documents (403/422)
         if req is not None and not _sign(step.session, actor, step.instance, row, req, data):
             row.assignee_id = None  # open for the next, different signer
             return None
@@ -174,6 +177,7 @@ def complete_task(actor, task_id, data, signature=None, username_required=False,
                 "instance_status": step.snapshot.status,
                 "submitted": data,
                 "data": new,
+                **({"training": trained} if trained else {}),
             },
         )
 

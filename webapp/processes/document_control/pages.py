@@ -1,9 +1,12 @@
 """Document-control pages: the register, one document (versions, history, files, training), my
 training with its "read and understood" signature, and the training matrix. Added to the ERP
 blueprint by `add_pages(bp)` (endpoints erp.document_list, erp.document, erp.my_training,
-erp.training_sign, erp.training_matrix)."""
+erp.training_sign, erp.training_matrix, erp.training_matrix_csv)."""
 
-from flask import Blueprint, flash, g, redirect, render_template, request, session, url_for
+import csv
+import io
+
+from flask import Blueprint, Response, flash, g, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 
 from ...errors import AuthenticationFailed, Conflict
@@ -51,6 +54,21 @@ def training_matrix():
     return render_template("document_control/matrix.html", matrix=training.matrix())
 
 
+def training_matrix_csv():
+    """The training matrix as CSV (one row per user, one column per document version)."""
+    matrix = training.matrix()
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(["user", "name", *[f"{number} {version}" for number, version in matrix["documents"]]])
+    for row in matrix["rows"]:
+        writer.writerow([row["user"], row["name"], *row["cells"]])
+    return Response(
+        "\ufeff" + out.getvalue(),
+        mimetype="text/csv",
+        headers={"Content-Disposition": "attachment; filename=training-matrix.csv"},
+    )
+
+
 def add_pages(bp: Blueprint) -> None:
     """Register the document-control pages on the ERP blueprint (under /erp)."""
     bp.add_url_rule("/documents", view_func=document_list)
@@ -58,3 +76,4 @@ def add_pages(bp: Blueprint) -> None:
     bp.add_url_rule("/training", view_func=my_training)
     bp.add_url_rule("/training/<int:record_id>/sign", view_func=training_sign, methods=["POST"])
     bp.add_url_rule("/training/matrix", view_func=training_matrix)
+    bp.add_url_rule("/training/matrix.csv", view_func=training_matrix_csv)

@@ -122,15 +122,27 @@ def _effective(number):
 
 
 def training_gate(actor, properties, data):
-    """Refuse (403) a task requiring training the actor has not completed on the effective version."""
-    missing = []
+    """Refuse (403) a task requiring training the actor has not completed on the effective version;
+    otherwise the evidence (document, revision, when trained, the signature's hash) that the task's
+    completion records with its audit event and its record PDF shows."""
+    missing, evidence = [], []
     for number in _numbers(properties.get("requiresTraining")):
         version = _effective(number)
         if version is None:
             missing.append({"reason": "%(doc)s has no effective version", "doc": number})
             continue
-        done = any(t.user_id == actor.id and t.status == "completed" for t in version.training)
-        if not done:
+        done = next((t for t in version.training if t.user_id == actor.id and t.status == "completed"), None)
+        if done is not None:
+            evidence.append(
+                {
+                    "document": number,
+                    "revision": version.version,
+                    "user": actor.username,
+                    "trained_at": done.completed_at.isoformat(),
+                    "content_hash": done.content_hash,
+                }
+            )
+        else:
             missing.append(
                 {
                     "reason": "no completed training on %(doc)s revision %(revision)s",
@@ -140,6 +152,7 @@ def training_gate(actor, properties, data):
             )
     if missing:
         raise TrainingRequired("DOC-TRAINING", _text(missing), {"missing": missing})
+    return evidence
 
 
 def _text(missing):
