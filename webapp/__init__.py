@@ -28,9 +28,10 @@ def create_app(config=None):
     register_operations(operations)
     app.extensions["traceflow_operations"] = operations
     app.extensions["traceflow_engine"] = Engine(operations=operations)
-    from .processes import task_gates
+    from .processes import sweep_jobs, task_gates
 
     app.extensions["traceflow_task_gates"] = task_gates()  # checked by services/tasks before claim and completion
+    app.extensions["traceflow_sweep_jobs"] = sweep_jobs()  # run by the scheduler's sweep and `timers notify`
 
     db.init_app(app)
     migrate.init_app(app, db, directory=MIGRATIONS_DIR)

@@ -316,3 +316,26 @@ def test_the_demo_has_effective_sops_one_under_review_and_one_user_with_overdue_
         }
         assert training[("production", "SOP-STE-004")] == "overdue"
         assert training[("warehouse", "SOP-STE-004")] == "completed"
+
+
+def test_overdue_training_tells_the_trainee_and_escalates_to_the_qa_manager_once(app):
+    from webapp.models import Notification
+    from webapp.processes.document_control.training import remind_overdue
+
+    with app.app_context():
+        released(app)  # training due in 14 days for warehouse and production
+        assert remind_overdue() == 0
+        sign_training(app, "warehouse", "SOP-QA-001")
+        later = utcnow() + timedelta(days=15)
+        assert remind_overdue(later) == 2  # production, and the one QA manager
+        assert remind_overdue(later) == 0  # once per record
+        told = {
+            (n.kind, n.subject)
+            for n in db.session.scalars(select(Notification).where(Notification.kind.in_(("overdue", "escalated"))))
+        }
+        assert told == {
+            ("overdue", "Training overdue: SOP-QA-001 A Document control procedure"),
+            ("escalated", "Escalated, training overdue: production on SOP-QA-001 A Document control procedure"),
+        }
+        runner = app.test_cli_runner()
+        assert "queued 0 reminder(s)" in runner.invoke(args=["timers", "notify"]).output

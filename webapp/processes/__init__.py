@@ -34,6 +34,9 @@ class ProcessPackage:
     # Checks run before a task is claimed or completed: gate(actor, task properties, instance data)
     # raises a DomainError to refuse (e.g. training required on a document), else returns the
     # evidence to record with the completion (a list of dicts) or None.
+    # Jobs of the scheduler's sweep and `traceflow timers notify` (e.g. overdue training reminders):
+    # job(now=None) → how many notifications it queued.
+    sweep_jobs: tuple[Callable[..., int], ...] = ()
     task_gates: tuple[Callable[[Any, dict[str, Any], dict[str, Any]], list[dict[str, Any]] | None], ...] = ()
 
 
@@ -55,6 +58,11 @@ def packages() -> tuple[ProcessPackage, ...]:
 def task_gates() -> list[Callable[[Any, dict[str, Any], dict[str, Any]], list[dict[str, Any]] | None]]:
     """Every package's task gates (the app hands them to the task service)."""
     return [gate for p in packages() for gate in p.task_gates]
+
+
+def sweep_jobs() -> list[Callable[..., int]]:
+    """Every package's sweep jobs (the app hands them to the scheduler and the CLI)."""
+    return [job for p in packages() for job in p.sweep_jobs]
 
 
 def template_folders() -> list[Path]:

@@ -18,6 +18,8 @@ def start_scheduler(app, seconds=30):
             run_due()
             deliver_pending()
             remind_due()
+            for job in app.extensions.get("traceflow_sweep_jobs", ()):  # the process packages' own
+                job()
             send_pending()
 
     def daily():

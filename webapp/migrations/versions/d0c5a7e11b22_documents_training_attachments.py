@@ -88,6 +88,7 @@ def upgrade():
     sa.Column('assigned_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('due_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('completed_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('escalated_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('printed_name', sa.String(length=200), nullable=True),
     sa.Column('meaning', sa.String(length=40), nullable=True),
     sa.Column('content_hash', sa.String(length=64), nullable=True),

@@ -19,4 +19,5 @@ PACKAGE = ProcessPackage(
     add_api=api.add_routes,
     openapi_paths=api.OPENAPI_PATHS,
     task_gates=(training.training_gate, training.released_documents_gate),
+    sweep_jobs=(training.remind_overdue,),
 )

@@ -83,6 +83,7 @@ class TrainingRecord(db.Model):
     assigned_at = mapped_column(UTCDateTime, default=utcnow)
     due_at = mapped_column(UTCDateTime, nullable=True)
     completed_at = mapped_column(UTCDateTime, nullable=True)
+    escalated_at = mapped_column(UTCDateTime, nullable=True)  # overdue: trainee and manager role told
     printed_name: Mapped[str | None] = mapped_column(String(200), nullable=True)
     meaning: Mapped[str | None] = mapped_column(String(40), nullable=True)
     content_hash: Mapped[str | None] = mapped_column(String(64), nullable=True)

@@ -21,9 +21,9 @@ from ...errors import Conflict, GuardRefused, NotFound, PermissionDenied, Traini
 from ...extensions import db
 from ...models import Role, User
 from ...models._types import utcnow
-from ...services import audit
+from ...services import audit, notifications
 from ...services.audit import canonical_json
-from ...services.uow import transaction
+from ...services.uow import serialized, transaction
 from ...services.users import reauthenticate
 from .models import ControlledDocument, DocumentVersion, TrainingRecord
 
@@ -237,3 +237,43 @@ def matrix():
                 cells.append("missing" if needed else "")
         rows.append({"user": user.username, "name": user.display_name, "cells": cells})
     return {"documents": [(v.document.number, v.version) for v in versions], "rows": rows}
+
+
+def remind_overdue(now=None):
+    """Tell each trainee whose training is overdue, and the escalation role's members (config
+    TRAINING_ESCALATION_ROLE, the QA manager by default), once per record; the number told."""
+    from flask import current_app
+
+    now, count = now or utcnow(), 0
+    role = current_app.config.get("TRAINING_ESCALATION_ROLE") or "qa_manager"
+    with transaction() as session:
+        serialized(session, "training.remind_overdue")
+        records = session.scalars(
+            select(TrainingRecord).where(
+                TrainingRecord.status == "assigned",
+                TrainingRecord.escalated_at.is_(None),
+                TrainingRecord.due_at <= now,
+            )
+        ).all()
+        for record in records:
+            version = record.version
+            what = f"{version.document.number} {version.version} {version.document.title}"
+            due = f"Due {record.due_at:%Y-%m-%d} UTC."
+            notifications.queue([record.user_id], "overdue", f"Training overdue: {what}", due, "/erp/training")
+            managers = [u for u in notifications.recipients(role=role) if u != record.user_id]
+            notifications.queue(
+                managers,
+                "escalated",
+                f"Escalated, training overdue: {record.user.username} on {what}",
+                due,
+                "/erp/training/matrix",
+            )
+            record.escalated_at, count = now, count + 1 + len(managers)
+            audit.record(
+                None,
+                "training.escalated",
+                "training_record",
+                record.id,
+                after={"to_role": role, "due_at": record.due_at.isoformat()},
+            )
+    return count
