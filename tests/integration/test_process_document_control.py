@@ -339,3 +339,33 @@ def test_overdue_training_tells_the_trainee_and_escalates_to_the_qa_manager_once
         }
         runner = app.test_cli_runner()
         assert "queued 0 reminder(s)" in runner.invoke(args=["timers", "notify"]).output
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_the_draft_is_written_on_its_task_page_with_the_file_chosen_there(app):
+    author = Browser(app, "qa")
+    started = author.post("/processes/document_control/start", {})
+    task_url = started.headers["Location"]
+    page = author.get(task_url).get_data(as_text=True)
+    assert 'type="file" name="file"' in page and 'name="reviewers-0-username"' in page
+    form = {
+        "number": "WI-PK-007",
+        "title": "包装作业指导书",
+        "doc_type": "work_instruction",
+        "change_summary": "首次发布。",
+        "effective_date": "2027-02-01",
+        "review_interval_days": "365",
+        "training_days": "7",
+        "reviewers-0-username": "qa2",
+        "training_roles-0-role": "production",
+    }
+    missing = author.post(task_url, form, content_type="multipart/form-data")
+    assert missing.status_code == 400 and 'has-error" data-field="file"' in missing.get_data(as_text=True)
+    done = author.post(
+        task_url, {**form, "file": (io.BytesIO(PDF), "WI-PK-007 包装.pdf")}, content_type="multipart/form-data"
+    )
+    assert done.status_code == 302, done.get_data(as_text=True)
+    with app.app_context():
+        version = _version("WI-PK-007", "A")
+        assert version.status == "in_review" and version.files[0]["name"] == "WI-PK-007 包装.pdf"
+        assert version.document.training_roles == ["production"] and version.document.review_interval_days == 365
