@@ -44,7 +44,7 @@ def _post(api, name, data):
 
 
 def _files(app):
-    root = Path(app.config["FILES_DIR"])
+    root = Path(app.config["FILE_STORE_DIR"])
     return sorted(p for p in root.rglob("*") if p.is_file()) if root.exists() else []
 
 

@@ -3,7 +3,7 @@
 `LocalFileStore` keeps them in a folder (instance/files by default), two levels of directories by
 the hash's first characters. Another store (S3-compatible object storage) only has to offer the
 same three methods; `store()` returns the app's (config `FILE_STORE`, else a local one at
-`FILES_DIR`). A file is written before the database row that names it commits, so a rolled-back
+`FILE_STORE_DIR`). A file is written before the database row that names it commits, so a rolled-back
 upload leaves at most an unreferenced blob, never a row without bytes.
 """
 
@@ -71,4 +71,4 @@ def store() -> FileStore:
     configured = current_app.config.get("FILE_STORE")
     if configured is not None:
         return configured
-    return LocalFileStore(current_app.config["FILES_DIR"])
+    return LocalFileStore(current_app.config["FILE_STORE_DIR"])
