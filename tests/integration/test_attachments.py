@@ -251,3 +251,25 @@ def test_the_inbox_and_the_task_page_say_why_a_gated_task_is_refused(app):
     sign_training(app, "warehouse", "SOP-WH-001")
     assert "SOP-WH-001 版本 A" not in browser.get("/").get_data(as_text=True)
     assert browser.post(f"/tasks/{task['id']}/claim", {}).headers["Location"].endswith(f"/tasks/{task['id']}")
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_a_supplier_qualification_keeps_the_scanned_certificates_as_an_attachment(app):
+    from tests.erp_world import build_world
+    from tests.integration.test_process_supplier_qualification import certificates, request
+
+    with app.app_context():
+        build_world()
+    purchasing = Api(app, "purchasing")
+    instance = purchasing.post("/api/v1/process-instances", {"process_key": "supplier_qualification"}).get_json()
+    for bpmn_id, data in (("sq_request", request()), ("sq_documents", None)):
+        [task] = [t for t in instance["ready_tasks"] if t["bpmn_id"] == bpmn_id]
+        if data is None:
+            scan = upload(purchasing, "ISO 13485 证书.pdf", PDF + b"certificate scan")
+            data = {**certificates(), "certificates_file": ref(scan)}
+        response = purchasing.post(f"/api/v1/tasks/{task['id']}/complete", {"data": data})
+        assert response.status_code == 200, response.get_json()
+        instance = response.get_json()["process_instance"]
+    assert instance["data"]["certificates_file"] == ref(scan)
+    with app.app_context():
+        assert db.session.get(Attachment, scan["id"]).locked_at is not None
