@@ -128,6 +128,7 @@ ENDPOINT_PERMISSIONS = {
     "erp.training_sign": "training.use",
     "erp.training_matrix": "training.matrix",
     "erp.training_matrix_csv": "training.matrix",
+    "erp.user_training": "training.matrix",
     "api.list_documents": "document.view",
     "api.get_document": "document.view",
     "api.my_training": "training.use",

@@ -292,6 +292,8 @@ def test_pages_show_the_register_the_document_and_my_training(app):
     assert rows[0] == "user,name,SOP-QA-001 A"
     assert {"warehouse,Warehouse,completed", "production,Production,assigned"} <= set(rows[1:])
     assert warehouse.get("/erp/training/matrix.csv").status_code == 403
+    record_page = qa.get("/erp/training/users/warehouse").get_data(as_text=True)
+    assert "SOP-QA-001" in record_page and "signature_password" not in record_page and "已阅读并理解" in record_page
 
 
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)

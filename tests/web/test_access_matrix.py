@@ -201,6 +201,7 @@ EXPECTED = {
     ),
     "erp.training_matrix": {"qa", "qa_manager", "admin"},
     "erp.training_matrix_csv": {"qa", "qa_manager", "admin"},
+    "erp.user_training": {"qa", "qa_manager", "admin"},
 }
 SESSION_ENDERS = {"auth.logout": ("POST", "/logout"), "api.revoke_token": ("DELETE", "/api/v1/auth/token")}
 ARGS = {
@@ -226,6 +227,7 @@ ARGS = {
     "customer": "X-1",
     "attachment_id": "999",
     "record_id": "999",
+    "username": "nobody",
 }
 
 

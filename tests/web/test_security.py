@@ -31,6 +31,7 @@ DUMMY = {
     "customer": "X-1",
     "attachment_id": 1,
     "record_id": 1,
+    "username": "qa",
 }
 
 

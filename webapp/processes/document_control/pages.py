@@ -1,7 +1,7 @@
 """Document-control pages: the register, one document (versions, history, files, training), my
 training with its "read and understood" signature, and the training matrix. Added to the ERP
 blueprint by `add_pages(bp)` (endpoints erp.document_list, erp.document, erp.my_training,
-erp.training_sign, erp.training_matrix, erp.training_matrix_csv)."""
+erp.training_sign, erp.training_matrix, erp.training_matrix_csv, erp.user_training)."""
 
 import csv
 import io
@@ -49,6 +49,17 @@ def training_sign(record_id):
     return redirect(url_for("erp.my_training"))
 
 
+def user_training(username):
+    """One user's training record (for QA): every assignment, its due date and signature."""
+    user = records.user_named(username)
+    if user is None:
+        from ...errors import NotFound
+
+        raise NotFound(f"no user {username}")
+    rows = [records.training_view(r) for r in training.records_of(user)]
+    return render_template("document_control/training.html", rows=rows, trainee=user, ask_username=False)
+
+
 def training_matrix():
     """Users × documents: current, overdue, assigned or missing training on each effective version."""
     return render_template("document_control/matrix.html", matrix=training.matrix())
@@ -77,3 +88,4 @@ def add_pages(bp: Blueprint) -> None:
     bp.add_url_rule("/training/<int:record_id>/sign", view_func=training_sign, methods=["POST"])
     bp.add_url_rule("/training/matrix", view_func=training_matrix)
     bp.add_url_rule("/training/matrix.csv", view_func=training_matrix_csv)
+    bp.add_url_rule("/training/users/<username>", view_func=user_training)
