@@ -371,3 +371,21 @@ def test_the_draft_is_written_on_its_task_page_with_the_file_chosen_there(app):
         version = _version("WI-PK-007", "A")
         assert version.status == "in_review" and version.files[0]["name"] == "WI-PK-007 包装.pdf"
         assert version.document.training_roles == ["production"] and version.document.review_interval_days == 365
+
+
+def test_training_goes_to_every_active_holder_of_the_roles(app):
+    from webapp.services.users import create_user
+
+    with app.app_context():
+        create_user("qa3", "Another-Quality-Pass-7", ["qa"])
+        create_user("qa4", "Another-Quality-Pass-8", ["qa"])
+        from tests.helpers import user
+
+        user("qa4").active = False
+        db.session.commit()
+        released(app, roles=("qa", "mrb"))
+        trainees = {
+            (t["user"], t["role"])
+            for t in Api(app, "qa").get("/api/v1/documents/SOP-QA-001").get_json()["versions"][0]["training"]
+        }
+        assert trainees == {("qa", "qa"), ("qa2", "qa"), ("qa3", "qa"), ("mrb", "mrb")}
