@@ -103,6 +103,10 @@ def test_an_oversize_file_is_refused_with_the_limit_named(app):
         assert "larger than the limit of 0.0 MB" in response.get_json()["message"]
         assert db.session.scalar(select(func.count(Attachment.id))) == 0 and _files(app) == []
         assert _post(Api(app, "qa"), "small.txt", b"x" * 1024).status_code == 201
+        # Far over the limit: refused before the body is parsed, with the API's error body.
+        huge = _post(Api(app, "qa"), "huge.txt", b"x" * (200 * 1024))
+        assert huge.status_code == 413 and huge.get_json()["code"] == 413
+        assert db.session.scalar(select(func.count(Attachment.id))) == 1
 
 
 def test_names_are_sanitized_and_sent_back_safely(app):

@@ -12,6 +12,8 @@ from .blueprint import bp
 @bp.post("/attachments", endpoint="upload_attachment")
 def upload_attachment():
     """Upload one file (multipart field `file`): 201 with id, name, size, content type, SHA-256, URL."""
+    # A body far over the limit is refused (413) before it is parsed; one just over it, by the service.
+    request.max_content_length = attachments.max_bytes() + attachments.MULTIPART_MARGIN
     upload = request.files.get("file")
     if upload is None:
         raise InvalidInput("no file uploaded", {"file": "required"})

@@ -69,6 +69,9 @@ def task(task_id):
     requirement = signatures.requirement_of(row)
     values, errors, status = row.instance.data, {}, 200
     if request.method == "POST":
+        if attachment_fields(form):  # a body far over the attachment limit is refused (413) before it is parsed
+            count = len(attachment_fields(form))
+            request.max_content_length = count * attachments.max_bytes() + attachments.MULTIPART_MARGIN
         values = parse_submission(form, request.form)
         errors = _take_uploads(form, values)
         try:

@@ -28,6 +28,9 @@ from .store import FileStore, LocalFileStore, store
 __all__ = ["CONTENT_TYPES", "FileStore", "LocalFileStore", "safe_name", "store"]
 
 
+MULTIPART_MARGIN = 64 * 1024  # room for the multipart framing and the other fields of a form
+
+
 def max_bytes():
     """The configured size limit in bytes."""
     from flask import current_app
