@@ -58,7 +58,14 @@ def ref(answer):
     return {k: answer[k] for k in ("id", "name", "size", "sha256")}
 
 
-def draft(api, number="SOP-QA-001", effective=None, reviewers=("qa2", "regulatory"), roles=("warehouse", "production")):
+def draft(
+    api,
+    number="SOP-QA-001",
+    effective=None,
+    reviewers=("qa2", "regulatory"),
+    roles=("warehouse", "production"),
+    quiz=(),
+):
     file = upload(api, f"{number}.pdf", PDF + number.encode())
     return {
         "number": number,
@@ -71,6 +78,8 @@ def draft(api, number="SOP-QA-001", effective=None, reviewers=("qa2", "regulator
         "training_days": 14,
         "reviewers": [{"username": u} for u in reviewers],
         "training_roles": [{"role": r} for r in roles],
+        "pass_mark_pct": 80,
+        "quiz": list(quiz),
     }
 
 
@@ -360,6 +369,7 @@ def test_the_draft_is_written_on_its_task_page_with_the_file_chosen_there(app):
         "training_days": "7",
         "reviewers-0-username": "qa2",
         "training_roles-0-role": "production",
+        "pass_mark_pct": "80",
     }
     missing = author.post(task_url, form, content_type="multipart/form-data")
     assert missing.status_code == 400 and 'has-error" data-field="file"' in missing.get_data(as_text=True)
@@ -389,3 +399,42 @@ def test_training_goes_to_every_active_holder_of_the_roles(app):
             for t in Api(app, "qa").get("/api/v1/documents/SOP-QA-001").get_json()["versions"][0]["training"]
         }
         assert trainees == {("qa", "qa"), ("qa2", "qa"), ("qa3", "qa"), ("mrb", "mrb")}
+
+
+QUIZ = [
+    {"question": "How long is the EO pre-conditioning?", "choices": "60 min | 75 min | 90 min", "answer": "75 min"},
+    {"question": "Who releases the lot?", "choices": "Production | QA", "answer": "QA"},
+]
+
+
+def test_a_quiz_with_a_pass_mark_is_part_of_the_training(app):
+    with app.app_context():
+        instance_id, _ = start_and_submit(app, roles=("warehouse",), quiz=QUIZ)
+        review_all(app, instance_id)
+        approve(app, instance_id)
+    api = Api(app, "warehouse")
+    [record] = api.get("/api/v1/training").get_json()
+    assert record["quiz"] == [
+        {"question": "How long is the EO pre-conditioning?", "choices": ["60 min", "75 min", "90 min"]},
+        {"question": "Who releases the lot?", "choices": ["Production", "QA"]},
+    ]  # the answers are not shown
+    page = Browser(app, "warehouse")
+    shown = page.get("/erp/training").get_data(as_text=True)
+    assert 'name="answer-1" value="QA"' in shown and "须答对至少 80%" in shown
+    wrong = {"signature_username": "warehouse", "signature_password": PASSWORD, "answer-0": "60 min", "answer-1": "QA"}
+    page.post(f"/erp/training/{record['id']}/sign", wrong)
+    assert "测验得分 50% 低于及格线 80%" in page.get("/erp/training").get_data(as_text=True)
+    url = f"/api/v1/training/{record['id']}/complete"
+    assert api.post(url, {"password": PASSWORD}).status_code == 400
+    failed = api.post(url, {"password": PASSWORD, "answers": ["75 min", "Production"]})
+    assert failed.status_code == 422 and "quiz score 50% is below the pass mark of 80%" in failed.get_json()["message"]
+    [again] = api.get("/api/v1/training").get_json()
+    assert (again["status"], again["attempts"], again["quiz_score_pct"]) == ("assigned", 2, 50)
+    passed = api.post(url, {"password": PASSWORD, "answers": ["75 min", "QA"]}).get_json()
+    assert (passed["status"], passed["attempts"], passed["quiz_score_pct"]) == ("completed", 3, 100)
+    assert 'name="answer-1"' not in page.get("/erp/training").get_data(as_text=True)  # completed: no form
+    with app.app_context():
+        events = [
+            e.action for e in db.session.scalars(select(AuditEvent).where(AuditEvent.entity_type == "training_record"))
+        ]
+        assert events == ["training.quiz_failed", "training.quiz_failed", "training.complete"]

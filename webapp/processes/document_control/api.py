@@ -23,12 +23,16 @@ def my_training():
 
 
 def complete_training(record_id):
-    """Sign a training record "read and understood" (password re-checked)."""
+    """Sign a training record "read and understood" (password re-checked), with the quiz's answers if it has one."""
     body = request.get_json(silent=True)
     if not isinstance(body, dict) or not isinstance(body.get("password"), str) or not body["password"]:
         raise InvalidInput("the request is invalid", {"password": "required"})
     username = body.get("username") if isinstance(body.get("username"), str) else None
-    return jsonify(records.training_view(training.complete(g.user, record_id, body["password"], username)))
+    answers = body.get("answers")
+    if answers is not None and not (isinstance(answers, list) and all(isinstance(a, str) for a in answers)):
+        raise InvalidInput("the request is invalid", {"answers": "a list of the chosen answers"})
+    record = training.complete(g.user, record_id, body["password"], username, answers)
+    return jsonify(records.training_view(record))
 
 
 _ERROR = {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorResponse"}}}
@@ -45,6 +49,19 @@ _TRAINING = {
         "user": {"type": "string"},
         "role": {"type": "string"},
         "status": {"type": "string", "enum": ["assigned", "overdue", "completed"]},
+        "quiz": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "properties": {
+                    "question": {"type": "string"},
+                    "choices": {"type": "array", "items": {"type": "string"}},
+                },
+            },
+        },
+        "pass_mark_pct": {"type": "integer"},
+        "attempts": {"type": "integer"},
+        "quiz_score_pct": {"type": "integer", "nullable": True},
         "assigned_at": _TIME,
         "due_at": _TIME,
         "completed_at": _TIME,
@@ -65,6 +82,8 @@ _VERSION = {
         "files": {"type": "array", "items": {"type": "object"}},
         "reviews": {"type": "array", "items": {"type": "object"}},
         "approvals": {"type": "array", "items": {"type": "object"}},
+        "quiz_questions": {"type": "integer"},
+        "pass_mark_pct": {"type": "integer"},
         "effective_date": {"type": "string", "format": "date", "nullable": True},
         "submitted_at": _TIME,
         "approved_at": _TIME,
@@ -151,7 +170,7 @@ OPENAPI_PATHS = {
                     }
                 },
             },
-            "responses": {**_ok(_TRAINING), **_errors(400, 401, 403, 404, 409)},
+            "responses": {**_ok(_TRAINING), **_errors(400, 401, 403, 404, 409, 422)},
         }
     },
 }

@@ -54,6 +54,8 @@ def _draft(number, title, doc_type, effective, roles, reviewers=("qa2", "regulat
             "training_days": 14,
             "reviewers": [{"username": u} for u in reviewers],
             "training_roles": [{"role": r} for r in roles],
+            "pass_mark_pct": 80,
+            "quiz": [],
         },
     )
     return instance

@@ -52,6 +52,9 @@ class DocumentVersion(db.Model):
     files: Mapped[list] = mapped_column(JSON, default=list)
     reviews: Mapped[list] = mapped_column(JSON, default=list)
     approvals: Mapped[list] = mapped_column(JSON, default=list)
+    # The training quiz: [{question, choices: [...], answer}] and the share of right answers it needs.
+    quiz: Mapped[list] = mapped_column(JSON, default=list)
+    pass_mark_pct: Mapped[int] = mapped_column(Integer, default=80, server_default="80")
     effective_date: Mapped[date | None] = mapped_column(Date, nullable=True)
     submitted_at = mapped_column(UTCDateTime, nullable=True)
     approved_at = mapped_column(UTCDateTime, nullable=True)
@@ -84,6 +87,8 @@ class TrainingRecord(db.Model):
     due_at = mapped_column(UTCDateTime, nullable=True)
     completed_at = mapped_column(UTCDateTime, nullable=True)
     escalated_at = mapped_column(UTCDateTime, nullable=True)  # overdue: trainee and manager role told
+    attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")  # quiz attempts
+    quiz_score_pct: Mapped[int | None] = mapped_column(Integer, nullable=True)  # the last attempt's score
     printed_name: Mapped[str | None] = mapped_column(String(200), nullable=True)
     meaning: Mapped[str | None] = mapped_column(String(40), nullable=True)
     content_hash: Mapped[str | None] = mapped_column(String(64), nullable=True)

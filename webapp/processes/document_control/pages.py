@@ -9,7 +9,7 @@ import io
 from flask import Blueprint, Response, flash, g, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 
-from ...errors import AuthenticationFailed, Conflict
+from ...errors import AuthenticationFailed, Conflict, InvalidInput
 from . import records, training
 
 
@@ -37,12 +37,25 @@ def training_sign(record_id):
     if not session.get("has_signed") and not username:
         flash(_("The first signature of a session needs the username as well."), "error")
         return redirect(url_for("erp.my_training"))
+    record = training.get_record(record_id)
+    answers = [request.form.get(f"answer-{i}") or "" for i in range(len(record.version.quiz or []))]
     try:
-        training.complete(g.user, record_id, request.form.get("signature_password", ""), username)
+        training.complete(g.user, record_id, request.form.get("signature_password", ""), username, answers)
     except AuthenticationFailed:
         flash(_("Signature refused: wrong username or password."), "error")
     except Conflict:
         flash(_("This training is completed already."), "info")
+    except training.QuizFailed as exc:
+        flash(
+            _(
+                "Quiz score %(score)s%% is below the pass mark of %(mark)s%%: read the document and try again.",
+                score=exc.errors["score_pct"],
+                mark=exc.errors["pass_mark_pct"],
+            ),
+            "error",
+        )
+    except InvalidInput:
+        flash(_("Answer every quiz question."), "error")
     else:
         session["has_signed"] = True
         flash(_("Training signed: read and understood."), "success")

@@ -102,10 +102,26 @@ def submit(actor, instance, draft):
     version.change_summary = draft.get("change_summary") or ""
     version.files = [draft["file"]] if draft.get("file") else []
     version.effective_date = date.fromisoformat(draft["effective_date"])
+    version.quiz, version.pass_mark_pct = _quiz(draft.get("quiz") or []), int(draft.get("pass_mark_pct", 80))
     version.reviews = []
     db.session.flush()
     audit.record(actor, "document.submit", "document_version", version.id, after=_summary(version))
     return {"number": document.number, "version": version.version, "version_id": version.id}
+
+
+def _quiz(rows):
+    """The quiz of a draft: choices split on "|"; each answer must be one of its choices."""
+    quiz = []
+    for index, row in enumerate(rows):
+        choices = [c.strip() for c in str(row["choices"]).split("|") if c.strip()]
+        answer = str(row["answer"]).strip()
+        if answer not in choices:
+            raise InvalidInput(
+                f"quiz question {index + 1}: the answer is not one of its choices",
+                {f"quiz.{index}.answer": "not a choice"},
+            )
+        quiz.append({"question": str(row["question"]).strip(), "choices": choices, "answer": answer})
+    return quiz
 
 
 def _version(instance):
@@ -230,6 +246,10 @@ def training_view(record):
         "user": record.user.username,
         "role": record.role,
         "status": "overdue" if is_overdue(record) else record.status,
+        "quiz": [{"question": q["question"], "choices": q["choices"]} for q in record.version.quiz or []],
+        "pass_mark_pct": record.version.pass_mark_pct,
+        "attempts": record.attempts,
+        "quiz_score_pct": record.quiz_score_pct,
         "assigned_at": _iso(record.assigned_at),
         "due_at": _iso(record.due_at),
         "completed_at": _iso(record.completed_at),
@@ -251,6 +271,8 @@ def version_view(version):
         "files": version.files or [],
         "reviews": version.reviews or [],
         "approvals": version.approvals or [],
+        "quiz_questions": len(version.quiz or []),
+        "pass_mark_pct": version.pass_mark_pct,
         "effective_date": version.effective_date.isoformat() if version.effective_date else None,
         "submitted_at": _iso(version.submitted_at),
         "approved_at": _iso(version.approved_at),

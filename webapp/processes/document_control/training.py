@@ -17,7 +17,7 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
-from ...errors import Conflict, GuardRefused, NotFound, PermissionDenied, TrainingRequired
+from ...errors import Conflict, DomainError, GuardRefused, InvalidInput, NotFound, PermissionDenied, TrainingRequired
 from ...extensions import db
 from ...models import Role, User
 from ...models._types import utcnow
@@ -28,6 +28,14 @@ from ...services.users import reauthenticate
 from .models import ControlledDocument, DocumentVersion, TrainingRecord
 
 MEANING = "read_and_understood"
+
+
+class QuizFailed(DomainError):
+    """The trainee's quiz score is below the document's pass mark: the attempt is counted, the training stays open."""
+
+    status, code = 422, "quiz_failed"
+
+
 RELEASED = ("approved", "effective")
 
 
@@ -72,8 +80,17 @@ def signed_content(record):
     }
 
 
-def complete(actor, record_id, password, username=None):
-    """The trainee's "read and understood" signature on their training record."""
+def score(quiz, answers):
+    """The percentage of right answers (answers by question, in order); 100 for no quiz."""
+    if not quiz:
+        return 100
+    right = sum(1 for q, a in zip(quiz, list(answers or []) + [None] * len(quiz)) if a == q["answer"])
+    return round(100 * right / len(quiz))
+
+
+def complete(actor, record_id, password, username=None, answers=None):
+    """The trainee's "read and understood" signature on their training record; a version with a
+    quiz needs its pass mark as well (a failed attempt is counted and audited, nothing else changes)."""
     import hashlib
 
     record = get_record(record_id)
@@ -81,9 +98,29 @@ def complete(actor, record_id, password, username=None):
         raise PermissionDenied("only the trainee signs their own training")
     if record.status == "completed":
         raise Conflict("this training is completed already")
+    quiz = record.version.quiz or []
+    if quiz and (not isinstance(answers, list) or len(answers) != len(quiz)):
+        raise InvalidInput(f"answer each of the {len(quiz)} quiz questions", {"answers": f"{len(quiz)} answers"})
     reauthenticate(actor, password, username)
-    content = signed_content(record)
+    result = score(quiz, answers)
+    if result < record.version.pass_mark_pct:
+        with transaction():
+            record.attempts, record.quiz_score_pct = record.attempts + 1, result
+            audit.record(
+                actor,
+                "training.quiz_failed",
+                "training_record",
+                record.id,
+                after={"score_pct": result, "pass_mark_pct": record.version.pass_mark_pct, "attempt": record.attempts},
+            )
+        raise QuizFailed(
+            f"quiz score {result}% is below the pass mark of {record.version.pass_mark_pct}%; read the document and try again",
+            {"score_pct": result, "pass_mark_pct": record.version.pass_mark_pct},
+        )
+    content = {**signed_content(record), **({"quiz_score_pct": result, "answers": answers} if quiz else {})}
     with transaction():
+        if quiz:
+            record.attempts, record.quiz_score_pct = record.attempts + 1, result
         record.status, record.completed_at = "completed", utcnow()
         record.printed_name, record.meaning = actor.display_name, MEANING
         record.content_hash = hashlib.sha256(canonical_json(content).encode("utf-8")).hexdigest()
