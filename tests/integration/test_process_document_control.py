@@ -435,6 +435,9 @@ def test_a_quiz_with_a_pass_mark_is_part_of_the_training(app):
     assert 'name="answer-1"' not in page.get("/erp/training").get_data(as_text=True)  # completed: no form
     with app.app_context():
         events = [
-            e.action for e in db.session.scalars(select(AuditEvent).where(AuditEvent.entity_type == "training_record"))
+            e.action
+            for e in db.session.scalars(
+                select(AuditEvent).where(AuditEvent.entity_type == "training_record").order_by(AuditEvent.seq)
+            )
         ]
         assert events == ["training.quiz_failed", "training.quiz_failed", "training.complete"]
