@@ -163,6 +163,8 @@ def test_a_version_is_reviewed_approved_trained_and_effective_on_its_date_supers
         a, b = _version("SOP-QA-001", "A"), _version("SOP-QA-001", "B")
         assert (a.status, b.status) == ("superseded", "effective")
         assert a.superseded_at == b.effective_at
+        shown = api.get("/api/v1/documents/SOP-QA-001").get_json()
+        assert shown["next_review_at"] == (b.effective_at + timedelta(days=730)).isoformat()
         assert api.get("/api/v1/documents/SOP-QA-001").get_json()["current_version"] == "B"
         assert first != second
         actions = set(db.session.scalars(select(AuditEvent.action)))

@@ -105,6 +105,7 @@ _DOCUMENT = {
         "training_days": {"type": "integer"},
         "current_version": _TEXT,
         "status": _TEXT,
+        "next_review_at": _TIME,
         "versions": {"type": "array", "items": _VERSION},
     },
 }

@@ -283,10 +283,21 @@ def version_view(version):
     }
 
 
+def next_review(document):
+    """When the effective version's periodic review falls due (last review or effective time + interval), or None."""
+    from datetime import timedelta
+
+    current = current_version(document)
+    if current is None or current.status != "effective" or current.last_review_at is None:
+        return None
+    return current.last_review_at + timedelta(days=document.review_interval_days)
+
+
 def document_view(document):
     """A controlled document as plain data: what GET /api/v1/documents/<number> returns."""
     current = current_version(document)
     return {
+        "next_review_at": _iso(next_review(document)),
         "number": document.number,
         "title": document.title,
         "doc_type": document.doc_type,
