@@ -166,7 +166,10 @@ def test_a_version_is_reviewed_approved_trained_and_effective_on_its_date_supers
         shown = api.get("/api/v1/documents/SOP-QA-001").get_json()
         assert shown["next_review_at"] == (b.effective_at + timedelta(days=730)).isoformat()
         assert api.get("/api/v1/documents/SOP-QA-001").get_json()["current_version"] == "B"
-        assert first != second
+        # A's periodic review falls due after it was superseded: its instance ends without a review.
+        run_due(datetime(2029, 1, 10, tzinfo=utcnow().tzinfo))
+        assert _instance(api, first)["status"] == "completed" and _ready(api, first) == []
+        assert _instance(api, second)["status"] == "running" and _ready(api, second) == []
         actions = set(db.session.scalars(select(AuditEvent.action)))
         assert {"document.submit", "document.approve", "document.effective", "attachment.upload"} <= actions
 
