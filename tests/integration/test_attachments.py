@@ -236,6 +236,8 @@ def test_the_task_page_renders_a_file_input_and_stores_the_chosen_file(app):
         assert row.locked_at is not None and row.owner_id == task["id"]
         data = Api(app, "qa").get(f"/api/v1/process-instances/{instance['id']}").get_json()["data"]
         assert data["packing_list"] == {"id": row.id, "name": "装箱单.csv", "size": row.size, "sha256": row.sha256}
+    shown = browser.get(f"/instances/{instance['id']}").get_data(as_text=True)
+    assert f'href="/attachments/{row.id}">装箱单.csv</a>' in shown and row.sha256 in shown and "附件" in shown
     download = browser.get(f"/attachments/{row.id}")
     assert download.data == b"item,qty\nCK-100,20\n" and download.headers["X-Content-Type-Options"] == "nosniff"
 

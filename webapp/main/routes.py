@@ -244,4 +244,5 @@ def instance(instance_id):
         pending_messages=messages.pending_from(inst.id),
         events=queries.instance_events(inst),
         latest=latest_version(inst.version.key),
+        files=attachments.of_instance(inst.id),
     )
