@@ -4,22 +4,22 @@ the "read and understood" signature that completes a training record."""
 from flask import Blueprint, g, jsonify, request
 
 from ...errors import InvalidInput
-from . import records, training
+from . import records, training, views
 
 
 def list_documents():
     """Every controlled document with its current version."""
-    return jsonify([records.document_view(d) for d in records.list_documents()])
+    return jsonify([views.document_view(d) for d in records.list_documents()])
 
 
 def get_document(number):
     """One controlled document: versions, files, reviews, approvals, training."""
-    return jsonify(records.document_view(records.get_document(number)))
+    return jsonify(views.document_view(records.get_document(number)))
 
 
 def my_training():
     """The caller's training records."""
-    return jsonify([records.training_view(r) for r in training.records_of(g.user)])
+    return jsonify([views.training_view(r) for r in training.records_of(g.user)])
 
 
 def complete_training(record_id):
@@ -32,7 +32,7 @@ def complete_training(record_id):
     if answers is not None and not (isinstance(answers, list) and all(isinstance(a, str) for a in answers)):
         raise InvalidInput("the request is invalid", {"answers": "a list of the chosen answers"})
     record = training.complete(g.user, record_id, body["password"], username, answers)
-    return jsonify(records.training_view(record))
+    return jsonify(views.training_view(record))
 
 
 _ERROR = {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorResponse"}}}

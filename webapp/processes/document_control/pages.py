@@ -10,24 +10,24 @@ from flask import Blueprint, Response, flash, g, redirect, render_template, requ
 from flask_babel import gettext as _
 
 from ...errors import AuthenticationFailed, Conflict, InvalidInput
-from . import records, training
+from . import records, training, views
 
 
 def document_list():
     """The register of controlled documents."""
     return render_template(
-        "document_control/documents.html", documents=[records.document_view(d) for d in records.list_documents()]
+        "document_control/documents.html", documents=[views.document_view(d) for d in records.list_documents()]
     )
 
 
 def document(number):
     """One controlled document: its versions with approvers, files (name and hash), reviews, training."""
-    return render_template("document_control/document.html", doc=records.document_view(records.get_document(number)))
+    return render_template("document_control/document.html", doc=views.document_view(records.get_document(number)))
 
 
 def my_training():
     """The current user's training: what is assigned (and overdue), what is completed."""
-    rows = [records.training_view(r) for r in training.records_of(g.user)]
+    rows = [views.training_view(r) for r in training.records_of(g.user)]
     return render_template("document_control/training.html", rows=rows, ask_username=not session.get("has_signed"))
 
 
@@ -69,7 +69,7 @@ def user_training(username):
         from ...errors import NotFound
 
         raise NotFound(f"no user {username}")
-    rows = [records.training_view(r) for r in training.records_of(user)]
+    rows = [views.training_view(r) for r in training.records_of(user)]
     return render_template("document_control/training.html", rows=rows, trainee=user, ask_username=False)
 
 
