@@ -170,7 +170,9 @@ def _restore(url):
 @pytest.fixture
 def app(database_url, tmp_path):
     """The app on a fresh database with the shipped processes deployed and one user per demo role."""
-    app = create_app({**TEST_CONFIG, "SQLALCHEMY_DATABASE_URI": database_url})
+    app = create_app(
+        {**TEST_CONFIG, "SQLALCHEMY_DATABASE_URI": database_url, "FILE_STORE_DIR": str(tmp_path / "files")}
+    )
     yield app
     with app.app_context():
         db.session.remove()

@@ -30,11 +30,14 @@ def create_app(config=None):
     register_operations(operations)
     app.extensions["traceflow_operations"] = operations
     app.extensions["traceflow_engine"] = Engine(operations=operations)
-    from .processes import packages
+    from .processes import packages, sweep_jobs, task_gates
     from .services import task_checks
 
     for package in packages():  # the process packages' checks of their task forms
         task_checks.register(app, package.key, package.task_checks or {})
+
+    app.extensions["traceflow_task_gates"] = task_gates()  # checked by services/tasks before claim and completion
+    app.extensions["traceflow_sweep_jobs"] = sweep_jobs()  # run by the scheduler's sweep and `timers notify`
 
     db.init_app(app)
     migrate.init_app(app, db, directory=MIGRATIONS_DIR)

@@ -389,6 +389,8 @@ def timers_notify_command():
     from .services.notifications import remind_due, send_pending
 
     queued = remind_due()
+    for job in current_app.extensions.get("traceflow_sweep_jobs", ()):  # e.g. overdue training
+        queued += job()
     click.echo(f"queued {queued} reminder(s), sent {send_pending()} notification(s)")
 
 

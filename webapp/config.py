@@ -44,7 +44,11 @@ def from_environment(instance_path):
         "SESSION_IDLE_MINUTES": int(env.get("TRACEFLOW_SESSION_IDLE_MINUTES", "15")),
         "SESSION_MAX_HOURS": int(env.get("TRACEFLOW_SESSION_MAX_HOURS", "12")),
         "METRICS_TOKEN": env.get("TRACEFLOW_METRICS_TOKEN") or None,
+        # Attachments: the local file store's folder (content-addressed by SHA-256) and the size limit.
         "FILE_STORE_DIR": env.get("TRACEFLOW_FILE_STORE_DIR") or str(Path(instance_path) / "files"),
+        # The role told when someone's training on a controlled document is overdue.
+        "TRAINING_ESCALATION_ROLE": env.get("TRACEFLOW_TRAINING_ESCALATION_ROLE", "qa_manager"),
+        "ATTACHMENT_MAX_BYTES": int(float(env.get("TRACEFLOW_ATTACHMENT_MAX_MB", "25")) * 1024 * 1024),
     }
 
 

@@ -1,6 +1,7 @@
 """Demo data for `make run`: one user per role, a few change requests in different states, the ERP
-records of DOMAIN.md's demo scenario (webapp/demo_erp.py) and its CAPA, recall, supplier and
-subcontract instances (webapp/demo_processes.py)."""
+records of DOMAIN.md's demo scenario (webapp/demo_erp.py), its CAPA, recall, supplier and
+subcontract instances (webapp/demo_processes.py) and controlled documents with training
+(webapp/processes/document_control/demo.py)."""
 
 from sqlalchemy import select
 
@@ -8,6 +9,7 @@ from .demo_erp import load_erp_demo
 from .demo_processes import load_process_demo
 from .extensions import db
 from .models import User
+from .processes.document_control.demo import load_demo as load_document_demo
 from .services import instances, queries, tasks
 from .services.users import create_user
 
@@ -50,4 +52,5 @@ def load_demo():
         tasks.complete_task(requester, first.task_id, SAMPLE_REQUEST)
     load_erp_demo()
     load_process_demo()
+    load_document_demo({u: p for u, p, _, _ in DEMO_USERS})
     return [(u, p, r) for u, p, r, _ in DEMO_USERS]

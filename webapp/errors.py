@@ -87,3 +87,21 @@ class IncidentRaised(DomainError):
     """A service task failed: nothing was saved, an incident records the error and can be retried."""
 
     status, code = 422, "incident"
+
+
+class FileRefused(DomainError):
+    """An upload whose content is not of an allowed type (or does not match its name); nothing was stored."""
+
+    status, code = 422, "file_refused"
+
+
+class FileTooLarge(FileRefused):
+    """An upload over the configured size limit; nothing was stored."""
+
+    status, code = 413, "file_too_large"
+
+
+class TrainingRequired(GuardRefused):
+    """The user has no completed training on the effective version of a document the task requires."""
+
+    status, code = 403, "training_required"

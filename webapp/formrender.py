@@ -1,7 +1,9 @@
 """JSON-Schema forms in HTML: fields to render from a schema, and data parsed back from a POST.
 
 Supports what the process forms use: strings (text, textarea, enum, date), numbers, integers,
-booleans and arrays of objects (a table whose rows are named `field-<row>-<column>`).
+booleans, arrays of objects (a table whose rows are named `field-<row>-<column>`) and attachments
+(an object marked `x-attachment`: a file input, plus a hidden input with the id of a file uploaded
+before; the page's view stores the file and puts {id, name, size, sha256} in the data).
 """
 
 import re
@@ -40,6 +42,8 @@ def _ordered(schema, ui_schema):
 
 def _kind(node, ui):
     radio = (ui or {}).get("ui:widget") == "radio"
+    if node.get("x-attachment"):
+        return "file"
     if node.get("type") == "array":
         return "table"
     if "enum" in node:
@@ -132,6 +136,11 @@ def parse_submission(form, post):
         if node.get("type") == "array":
             data[name] = _parse_rows(name, node.get("items") or {}, post)
             continue
+        if node.get("x-attachment"):  # the id of a file uploaded before; a new file is the view's
+            raw = (post.get(name) or "").strip()
+            if raw.isdigit():
+                data[name] = int(raw)
+            continue
         value = _scalar(node, post.get(name), ui.get(name))
         if value is not None:
             data[name] = value
@@ -172,7 +181,15 @@ def display_pairs(form, data):
     return pairs
 
 
+def attachment_fields(form):
+    """The names of a form's top-level attachment fields."""
+    props = ((form or {}).get("schema") or {}).get("properties") or {}
+    return [name for name, node in props.items() if isinstance(node, dict) and node.get("x-attachment")]
+
+
 def _display(node, value):
+    if node.get("x-attachment") and isinstance(value, dict):
+        return f"{value.get('name')} (SHA-256 {value.get('sha256')})"
     if "enum" in node:
         return dict(enum_labels(node)).get(value, value)
     if node.get("type") == "array" and isinstance(value, list):

@@ -98,10 +98,12 @@ def test_demo_prints_logins_and_starts_instances(app, runner):
     for username, password, _, _ in DEMO_USERS:
         assert username in result.output and password in result.output
     with app.app_context():
-        assert db.session.scalar(select(func.count()).select_from(ProcessInstance)) == 14  # which: test_erp_demo.py
+        # which: test_erp_demo.py; with the controlled document under review (the test users' passwords
+        # are not the demo's, so the demo signs no approval or training for them: one document instance)
+        assert db.session.scalar(select(func.count()).select_from(ProcessInstance)) == 15
     assert runner.invoke(args=["demo"]).exit_code == 0
     with app.app_context():
-        assert db.session.scalar(select(func.count()).select_from(ProcessInstance)) == 14
+        assert db.session.scalar(select(func.count()).select_from(ProcessInstance)) == 15
 
 
 @pytest.mark.postgres
@@ -128,4 +130,5 @@ def test_init_deploy_and_demo_on_a_new_postgresql_database(empty_postgres_url, t
             "SELECT entity_id, after -> 'roles' FROM audit_events WHERE action = 'role.create'"
         ).fetchall()
         assert entity_id == "access_policy" and "process_owner" in roles and len(roles) > 10
-        assert conn.execute("SELECT count(*) FROM process_instances").fetchone()[0] == 14
+        # 14, and three controlled documents (two effective, one under review): 17
+        assert conn.execute("SELECT count(*) FROM process_instances").fetchone()[0] == 17

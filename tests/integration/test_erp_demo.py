@@ -71,6 +71,7 @@ def test_demo_processes_leave_work_in_every_inbox(app):
         ("complaint", ["cp_investigation"]),  # the monitor malfunction, no harm: nothing to report
         ("complaint", ["cp_investigation"]),  # the first open seal on K-26110
         ("complaint", ["cp_trend_assessment"]),  # the third open seal in 30 days: the trend task
+        ("document_control", ["dc_review", "dc_review"]),  # SOP-QA-010 under review by two reviewers
     ]
     with app.app_context():
         from webapp.processes.complaint.models import Complaint

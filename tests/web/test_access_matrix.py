@@ -196,6 +196,28 @@ EXPECTED = {
         QUALITY,
     ),
     **{e: {"admin", "qa_manager"} for e in ("api.create_import", "erp.import_page")},
+    # attachments: everyone downloads; everyone but the administrator (who edits no GxP record) uploads
+    "api.upload_attachment": EVERYONE - {"admin"},
+    "api.remove_attachment": EVERYONE - {"admin"},
+    "api.download_attachment": EVERYONE,
+    "main.attachment": EVERYONE,
+    # controlled documents and training; the matrix is for QA (and the administrator)
+    **dict.fromkeys(
+        (
+            "erp.document_list",
+            "erp.document",
+            "erp.my_training",
+            "erp.training_sign",
+            "api.list_documents",
+            "api.get_document",
+            "api.my_training",
+            "api.complete_training",
+        ),
+        EVERYONE,
+    ),
+    "erp.training_matrix": {"qa", "qa_manager", "admin"},
+    "erp.training_matrix_csv": {"qa", "qa_manager", "admin"},
+    "erp.user_training": {"qa", "qa_manager", "admin"},
 }
 SESSION_ENDERS = {"auth.logout": ("POST", "/logout"), "api.revoke_token": ("DELETE", "/api/v1/auth/token")}
 ARGS = {
@@ -220,6 +242,9 @@ ARGS = {
     "business_key": "RC-999",
     "report_id": "999",
     "customer": "X-1",
+    "attachment_id": "999",
+    "record_id": "999",
+    "username": "nobody",
 }
 
 

@@ -30,6 +30,9 @@ DUMMY = {
     "business_key": "RC-1",
     "report_id": 1,
     "customer": "X-1",
+    "attachment_id": 1,
+    "record_id": 1,
+    "username": "qa",
 }
 
 

@@ -1,7 +1,7 @@
 """REST API v1 (a fixed contract: paths and JSON shapes are relied on outside this repository)."""
 
 from ..processes import packages
-from . import erp_master_routes, erp_routes, routes  # noqa: F401  (register the routes on bp)
+from . import attachment_routes, erp_master_routes, erp_routes, routes  # noqa: F401  (register the routes on bp)
 from .blueprint import bp
 
 for _package in packages():  # the process packages' own API routes under /api/v1

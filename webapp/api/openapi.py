@@ -8,7 +8,7 @@ from apispec.ext.marshmallow import MarshmallowPlugin
 from ..bounds import MAX_INT
 from ..processes import packages
 from ..services import inbox
-from . import schemas
+from . import attachment_routes, schemas
 from .erp_openapi import add_erp
 
 _BEARER = [{"bearerAuth": []}]
@@ -303,6 +303,8 @@ def openapi_document():
         },
     )
     add_erp(spec, _op, _path)
+    for path, operations in attachment_routes.OPENAPI_PATHS.items():
+        spec.path(path, operations=operations)
     for package in packages():  # the process packages' own API routes
         for path, operations in (package.openapi_paths or {}).items():
             spec.path(path, operations=operations)

@@ -3,12 +3,22 @@
 from flask import Blueprint, abort, flash, g, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 
-from ..errors import AuthenticationFailed, Conflict, FormInvalid, IncidentRaised, InvalidInput, PermissionDenied
-from ..formrender import display_pairs, fields_for, parse_submission
+from ..downloads import file_response
+from ..errors import (
+    AuthenticationFailed,
+    Conflict,
+    FileRefused,
+    FormInvalid,
+    GuardRefused,
+    IncidentRaised,
+    InvalidInput,
+    PermissionDenied,
+)
+from ..formrender import attachment_fields, display_pairs, fields_for, parse_submission
 from ..i18n import task_title
 from ..security import safe_next
+from ..services import attachments, incidents, instances, messages, notifications, queries, signatures, tasks
 from ..services import inbox as inbox_service
-from ..services import incidents, instances, messages, notifications, queries, signatures, tasks
 from ..services.deployments import latest_version
 
 bp = Blueprint("main", __name__)
@@ -27,6 +37,7 @@ def inbox():
         "main/inbox.html",
         found=found,
         cannot_sign=_cannot_sign(found.rows),
+        gated={t.task_id: _refusal_text(r) for t in found.rows if (r := tasks.gate_refusal(g.user, t)) is not None},
         query=query,
         filters=filters,
         cursor=cursor,
@@ -102,8 +113,14 @@ def task(task_id):
     requirement = signatures.requirement_of(row)
     values, errors, status = row.instance.data, {}, 200
     if request.method == "POST":
+        if attachment_fields(form):  # a body far over the attachment limit is refused (413) before it is parsed
+            count = len(attachment_fields(form))
+            request.max_content_length = count * attachments.max_bytes() + attachments.MULTIPART_MARGIN
         values = parse_submission(form, request.form)
+        errors = _take_uploads(form, values)
         try:
+            if errors:
+                raise FormInvalid("refused uploads", errors)
             instance = tasks.complete_task(
                 g.user,
                 task_id,
@@ -117,9 +134,9 @@ def task(task_id):
         except InvalidInput as exc:
             errors, status = exc.errors, 400
             flash(_("The signature is incomplete."), "error")
-        except IncidentRaised as exc:
+        except (IncidentRaised, GuardRefused) as exc:
             status = 422
-            flash(exc.message, "error")
+            flash(_refusal_text(exc), "error")
         except AuthenticationFailed:
             errors, status = {"signature": _("Signature refused: wrong username or password.")}, 401
             flash(_("Signature refused: wrong username or password."), "error")
@@ -146,6 +163,7 @@ def task(task_id):
         may_work=tasks.may_work(g.user, row),
         segregation=_segregation_text(*conflict) if conflict else None,
         other_signers=signatures.eligible_signers(requirement, row.instance, row) if conflict else [],
+        gate_reason=_refusal_text(refusal) if (refusal := tasks.gate_refusal(g.user, row)) else None,
     ), status
 
 
@@ -161,10 +179,14 @@ def _segregation_text(kind, step=None):
 
 
 def _refusal_text(exc):
-    """A refused completion as the page says it: segregation of duties by its rule, else the reason."""
+    """A refusal in the user's language: segregation of duties by its rule; a missing-training or
+    unreleased-documents gate names what is missing; other refusals keep their message."""
     if exc.errors and exc.errors.get("segregation"):
         return _segregation_text(exc.errors["segregation"], exc.errors.get("step"))
-    return _("You may not complete this task.")
+    missing = exc.errors.get("missing") if isinstance(exc, GuardRefused) else None
+    if not missing:
+        return exc.message
+    return _("Refused: %(missing)s.", missing="; ".join(_(m["reason"], **m) for m in missing))
 
 
 def _after_completion(instance):
@@ -174,6 +196,28 @@ def _after_completion(instance):
         flash(_("Next: %(task)s.", task=task_title(row)), "info")
         return url_for("main.task", task_id=row.task_id)
     return url_for("main.instance", instance_id=instance.id, done=1)  # the page offers the inbox's next task
+
+
+def _take_uploads(form, values):
+    """Store the files chosen in the form's attachment inputs (their refs go into `values`); a
+    field error for each refused one. A hidden id names a file uploaded at an earlier attempt."""
+    errors = {}
+    for name in attachment_fields(form):
+        upload = request.files.get(name)
+        if upload is not None and upload.filename:
+            try:
+                values[name] = attachments.upload(g.user, upload.filename, upload.stream).ref()
+            except FileRefused as exc:
+                errors[name] = exc.errors.get("file") or exc.message
+        elif isinstance(values.get(name), int):
+            values[name] = attachments.get(values[name]).ref()
+    return errors
+
+
+@bp.route("/attachments/<int:attachment_id>")
+def attachment(attachment_id):
+    """Download an attachment (permission-checked and audited like the API's)."""
+    return file_response(*attachments.download(g.user, attachment_id))
 
 
 def _signature_from(form, requirement):
@@ -189,8 +233,12 @@ def _signature_from(form, requirement):
 
 @bp.route("/tasks/<task_id>/claim", methods=["POST"])
 def claim(task_id):
-    """Take a task from the role queue."""
-    tasks.claim_task(g.user, task_id)
+    """Take a task from the role queue (refused, with the reason, when it requires training the user lacks)."""
+    try:
+        tasks.claim_task(g.user, task_id)
+    except GuardRefused as exc:
+        flash(_refusal_text(exc), "error")
+        return redirect(url_for("main.inbox"))
     return redirect(safe_next(request.form.get("next"), url_for("main.task", task_id=task_id)))
 
 
@@ -276,4 +324,5 @@ def instance(instance_id):
         next_task=(inbox_service.page(g.user, inbox_service.InboxQuery(), limit=1).rows or [None])[0]
         if request.args.get("done")
         else None,
+        files=attachments.of_instance(inst.id),
     )

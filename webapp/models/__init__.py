@@ -1,5 +1,6 @@
 """SQL tables: columns, relationships and small invariants; no Flask, no JSON shaping."""
 
+from .attachments import Attachment
 from .audit import AuditCheckpoint, AuditEvent
 from .erp_items import Location, Lot, Material, Serial
 from .erp_ledger import Movement, Shipment, ShipmentLine, TemperatureRecord
@@ -22,6 +23,7 @@ from .users import ApiToken, PasswordHistory, Role, User, UserSession, user_role
 __all__ = [
     "NO_DUE_DATE",
     "ApiToken",
+    "Attachment",
     "AuditCheckpoint",
     "AuditEvent",
     "BusinessKeyCounter",

@@ -153,6 +153,9 @@ class HumanTaskRow(db.Model):
     form_file: Mapped[str | None] = mapped_column(String(255))
     form_ui_file: Mapped[str | None] = mapped_column(String(255))
     signature_properties: Mapped[dict | None] = mapped_column(JSON, nullable=True)
+    # The task's `requires…` properties (requiresTraining, requiresReleasedDocuments): the gates that
+    # services/tasks checks before a claim or completion, and the inbox explains.
+    gate_properties: Mapped[dict | None] = mapped_column(JSON, nullable=True)
     candidate_role: Mapped[str | None] = mapped_column(String(80))
     assignee_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
     due_at = mapped_column(UTCDateTime, nullable=True)

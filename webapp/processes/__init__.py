@@ -35,6 +35,13 @@ class ProcessPackage:
     # {bpmn_id: check(submitted, task_data, instance) -> {field: message}}: record and time checks of
     # a task's form beyond its JSON Schema (services/task_checks.py), run at every completion
     task_checks: dict[str, Callable[..., dict[str, str]]] | None = None
+    # Jobs of the scheduler's sweep and `traceflow timers notify` (e.g. overdue training reminders):
+    # job(now=None) → how many notifications it queued.
+    sweep_jobs: tuple[Callable[..., int], ...] = ()
+    # Checks run before a task is claimed or completed: gate(actor, task properties, instance data)
+    # raises a DomainError to refuse (e.g. training required on a document), else returns the
+    # evidence to record with the completion (a list of dicts) or None.
+    task_gates: tuple[Callable[[Any, dict[str, Any], dict[str, Any]], list[dict[str, Any]] | None], ...] = ()
 
 
 @cache
@@ -50,6 +57,16 @@ def packages() -> tuple[ProcessPackage, ...]:
                 package = ProcessPackage(**{**package.__dict__, "templates": folder})
             found.append(package)
     return tuple(found)
+
+
+def task_gates() -> list[Callable[[Any, dict[str, Any], dict[str, Any]], list[dict[str, Any]] | None]]:
+    """Every package's task gates (the app hands them to the task service)."""
+    return [gate for p in packages() for gate in p.task_gates]
+
+
+def sweep_jobs() -> list[Callable[..., int]]:
+    """Every package's sweep jobs (the app hands them to the scheduler and the CLI)."""
+    return [job for p in packages() for job in p.sweep_jobs]
 
 
 def template_folders() -> list[Path]:

@@ -123,8 +123,42 @@ def checkpoint_text(checkpoint):
     )
 
 
-def instance_record_pdf(instance, signatures, verify, events, generated_by, generated_at, checkpoint=None):
-    """The record of one process instance: data, signatures and audit trail (with the checkpoint)."""
+def attachment_rows(attachments):
+    """Rows of the attachment table: name, size, content type, SHA-256, since when immutable."""
+    return [
+        [
+            a.name,
+            str(a.size),
+            a.content_type,
+            a.sha256,
+            a.locked_at.strftime("%Y-%m-%d %H:%M:%S UTC") if a.locked_at else "",
+        ]
+        for a in attachments
+    ]
+
+
+def training_rows(events):
+    """Rows of the completers' training at completion (a task requiring training records it with its
+    `task.complete` event): task, user, document and revision, when trained, the training signature's hash."""
+    return [
+        [
+            e.entity_id,
+            e.actor_name,
+            f"{t.get('document')} {t.get('revision')}",
+            t.get("trained_at") or "",
+            t.get("content_hash") or "",
+        ]
+        for e in events
+        if e.action == "task.complete"
+        for t in (e.after or {}).get("training") or []
+    ]
+
+
+def instance_record_pdf(
+    instance, signatures, verify, events, generated_by, generated_at, checkpoint=None, attachments=()
+):
+    """The record of one process instance: data, attachments (by name and hash), signatures and
+    audit trail (with the checkpoint)."""
     st = _styles()
     blocks = [
         _p(f"{instance.business_key} · {instance.version.name} v{instance.version.version}", st["Title"]),
@@ -141,8 +175,22 @@ def instance_record_pdf(instance, signatures, verify, events, generated_by, gene
             st,
             [60 * mm, 217 * mm],
         ),
+        _p("Attachments", st["Heading2"]),
+        _table(
+            ["name", "bytes", "content type", "SHA-256", "immutable since"],
+            attachment_rows(attachments),
+            st,
+            [60 * mm, 18 * mm, 45 * mm, 114 * mm, 40 * mm],
+        ),
         _p("Electronic signatures", st["Heading2"]),
         _table(SIGNATURE_HEADER, signature_rows(signatures, verify), st, SIGNATURE_WIDTHS),
+        _p("Training of the completer at completion (tasks that require training)", st["Heading2"]),
+        _table(
+            ["task", "user", "document", "trained at", "training signature SHA-256"],
+            training_rows(events),
+            st,
+            [55 * mm, 30 * mm, 35 * mm, 45 * mm, 112 * mm],
+        ),
         _p("Audit trail", st["Heading2"]),
         _table(EVENT_HEADER, event_rows(events), st, EVENT_WIDTHS),
         _p(checkpoint_text(checkpoint), st["Normal"]),

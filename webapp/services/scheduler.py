@@ -42,6 +42,8 @@ def _with_jobs(scheduler, app, seconds):
                 log.info("timers fired in process %s: %s", os.getpid(), ",".join(map(str, woken)))
             deliver_pending()
             remind_due()
+            for job in app.extensions.get("traceflow_sweep_jobs", ()):  # the process packages' own
+                job()
             send_pending()
 
     def daily():

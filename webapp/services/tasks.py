@@ -9,13 +9,14 @@ as it was.
 import json
 from dataclasses import replace
 
+from flask import current_app
 from sqlalchemy import select
 
-from ..errors import Conflict, FormInvalid, InvalidInput, NotFound, PermissionDenied
+from ..errors import Conflict, FormInvalid, GuardRefused, InvalidInput, NotFound, PermissionDenied
 from ..extensions import db
 from ..models import HumanTaskRow
 from ..models._types import utcnow
-from . import audit, forms, incidents, metrics, record_choices, signatures, task_checks
+from . import attachments, audit, forms, incidents, metrics, record_choices, signatures, task_checks
 from .deployments import version_ref
 from .driver import AuditEntry, Drive, drive
 from .engine_access import engine
@@ -63,11 +64,40 @@ def _require_open(row):
         raise Conflict("the task is no longer ready")
 
 
+def _run_gates(actor, properties, data):
+    """Run every task gate; the evidence they return (e.g. the training a task requires), as a list."""
+    evidence = []
+    for gate in current_app.extensions.get("traceflow_task_gates", ()):
+        evidence += gate(actor, dict(properties or {}), dict(data or {})) or []
+    return evidence
+
+
+def gate_refusal(actor, row):
+    """Why `actor` may not claim or complete task `row` by its gates (training, released
+    documents): the GuardRefused it would get, or None (for the inbox; nothing is audited)."""
+    if not row.gate_properties:
+        return None
+    try:
+        _run_gates(actor, row.gate_properties, row.instance.data)
+    except GuardRefused as exc:
+        return exc
+    return None
+
+
+def _check_gates(actor, row):
+    """Run the task gates of `row` for `actor` before a claim; a refusal is audited and raised."""
+    refusal = gate_refusal(actor, row)
+    if refusal is not None:
+        audit_refusal(actor, "task.gate_refused", "task", row.task_id, refusal.message)
+        raise refusal
+
+
 def claim_task(actor, task_id):
     """Assign an open task to `actor`."""
     row = get_task(task_id)
     _require_open(row)
     _authorize(actor, row, "claim")
+    _check_gates(actor, row)
     with transaction():
         row.assignee_id = actor.id
         audit.record(actor, "task.claim", "task", row.task_id, after={"assignee": actor.username})
@@ -137,9 +167,12 @@ def complete_task(actor, task_id, data, signature=None, username_required=False,
         # reload of its own.
         task = engine().human_task(step.workflow, step.ref, row.task_id)
         _validate(step, task, row, data)
+        trained = _run_gates(actor, task.properties, step.instance.data)  # training, released documents (403/422)
         if req is not None and not _sign(step.session, actor, step.instance, row, req, data):
             row.assignee_id = None  # open for the next, different signer
             return None
+        if task.form:  # the files its x-attachment fields name: bound to the task, immutable from now on
+            attachments.claim_form_refs(actor, task.form["schema"], data, "task", row.task_id)
         before = dict(step.instance.data)
         engine().complete_task(step.workflow, row.task_id, data)
         step.snapshot = engine().snapshot(step.workflow, step.ref)
@@ -161,11 +194,15 @@ def complete_task(actor, task_id, data, signature=None, username_required=False,
                 "instance_status": step.snapshot.status,
                 "submitted": data,
                 "data": new,
+                **({"training": trained} if trained else {}),
             },
         )
 
     try:
         instance = drive(actor, row.instance_id, complete, task_id=row.task_id, data=data).instance
+    except GuardRefused as exc:  # a task gate (training, released documents): nothing saved, refusal audited
+        audit_refusal(actor, "task.gate_refused", "task", row.task_id, exc.message)
+        raise
     except PermissionDenied as exc:
         audit_refusal(actor, "task.sign_refused", "task", row.task_id, exc.message)
         raise

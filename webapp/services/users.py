@@ -187,6 +187,12 @@ def create_user(username, password, roles=(), full_name="", actor=None, must_cha
     return user
 
 
+def password_verifies(user, password):
+    """True when `password` is `user`'s (no lockout count, no audit: for the demo loader, which signs
+    only as users whose demo password it knows)."""
+    return user is not None and bool(password) and _matches(user.password_hash, password)
+
+
 def _fail_login(user, username, action="auth.login_failed", count=True):
     """Count a failed attempt, lock the account at the threshold, audit both; then refuse."""
     with transaction():

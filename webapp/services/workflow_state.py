@@ -61,6 +61,7 @@ def apply_snapshot(session, instance, snapshot, before=NOTHING_BEFORE):
                 form_file=task.properties.get("formJsonSchemaFilename"),
                 form_ui_file=task.properties.get("formUiSchemaFilename"),
                 signature_properties={k: v for k, v in task.properties.items() if k.startswith("signature")} or None,
+                gate_properties={k: v for k, v in task.properties.items() if k.startswith("requires")} or None,
                 type=task.type,
                 lane=task.lane,
                 candidate_role=task.role,
