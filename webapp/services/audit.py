@@ -73,6 +73,9 @@ def _chain_head(session):
     """(seq, hash) of the head the next event links to: the checkpoint's, so after events were cut
     off the end the next event still follows the last one the checkpoint knew and the gap stays in
     the chain; the last event when the checkpoint row is missing; None for an empty trail."""
+    # The chain lock is held until the commit, and every audited transaction needs it: write the
+    # change being audited first, so only the event, the checkpoint and the commit wait in line.
+    session.flush()
     serialized(session, "audit.chain")  # appends to the chain one transaction at a time
     table = AuditCheckpoint.__table__
     head = session.execute(select(table.c.head_seq, table.c.head_hash).where(table.c.id == 1)).first()
