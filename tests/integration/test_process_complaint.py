@@ -685,3 +685,20 @@ def test_the_complaint_files_validate_without_errors_or_warnings(app):
         report = validate(ProcessBundle.from_paths(*sorted((ROOT / "processes" / "complaint").glob("*"))))
     assert report.errors == () and report.warnings == ()
     assert [p.key for p in report.processes] == ["complaint"]
+
+
+def test_the_intake_takes_the_customers_letter_as_an_attachment_bound_to_the_complaint(world):
+    from tests.integration.test_process_document_control import PDF, ref, upload
+    from webapp.models import Attachment
+
+    qa = Api(world, "qa")
+    letter = upload(qa, "客户来函.pdf", PDF)
+    instance = qa.post("/api/v1/process-instances", {"process_key": "complaint"}).get_json()
+    task = _task(qa, instance["id"], "cp_intake")
+    assert task["form"]["schema"]["properties"]["evidence_file"]["x-attachment"] is True
+    _complete(qa, instance["id"], "cp_intake", intake(evidence_file=ref(letter)))
+    with world.app_context():
+        stored = db.session.get(Attachment, letter["id"])
+        assert stored.locked_at is not None and stored.owner_id == task["id"]  # bound to the intake, immutable
+    assert _instance(qa, instance["id"])["data"]["evidence_file"]["sha256"] == letter["sha256"]
+    assert qa.client.delete(letter["url"], headers=qa.headers).status_code == 409
