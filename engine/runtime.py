@@ -15,6 +15,8 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any, ClassVar, TypeAlias
 from uuid import UUID
 
+from SpiffWorkflow.bpmn.specs.defaults import ExclusiveGateway, StartEvent
+from SpiffWorkflow.bpmn.specs.event_definitions.simple import NoneEventDefinition
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 from SpiffWorkflow.util.task import TaskState
 
@@ -22,7 +24,7 @@ from . import messages, migration, timers
 from .errors import EngineError, ScriptError, TaskNotReady
 from .sandbox import script_engine
 from .serializer import spec_serializer, state_serializer
-from .tasks import HumanTask, describe, is_human
+from .tasks import HumanTask, describe, describe_spec, is_human
 from .workflow import TraceflowWorkflow, unfinished_tasks
 
 if TYPE_CHECKING:
@@ -120,6 +122,30 @@ class Engine:
                 raise EngineError(f"no start event of {spec.name} catches {message.get('name')}")
         self._advance(workflow)
         return workflow
+
+    def first_human_task(self, version: VersionRef) -> HumanTask | None:
+        """The human task a start by hand reaches first when nothing runs before it (the process's
+        one plain start event flows straight into a user or manual task), else None. Read off the
+        spec: nothing runs, so a page can show the first form before any instance exists."""
+        spec, _subprocesses = self._specs_for(version)
+        plain = [
+            t
+            for t in spec.task_specs.values()
+            if isinstance(t, StartEvent) and isinstance(t.event_definition, NoneEventDefinition)
+        ]
+        if len(plain) != 1:
+            return None
+        node = plain[0]
+        for _ in range(10):  # through merge gateways (one way out, nothing evaluated)
+            nexts = [o for o in node.outputs if type(o).__name__ != "StartEventJoin"]  # Spiff's own join
+            if len(nexts) != 1:
+                return None
+            node = nexts[0]
+            if is_human(node):
+                return describe_spec(node, version.files)
+            if not (isinstance(node, ExclusiveGateway) and len(node.outputs) == 1):
+                return None
+        return None
 
     def load(self, version: VersionRef, state_json: str) -> TraceflowWorkflow:
         """Restore a workflow of `version` from lean state JSON."""

@@ -110,6 +110,23 @@ def _due_date(properties: Mapping[str, str], data: Mapping[str, Any]) -> date | 
         return None
 
 
+def describe_spec(spec: TaskSpec, files: Mapping[str, str]) -> HumanTask:
+    """A HumanTask for a task spec not yet reached (no task, no data): what its form will ask."""
+    extensions = getattr(spec, "extensions", None) or {}
+    properties = dict(extensions.get("properties") or {})
+    return HumanTask(
+        id="",
+        bpmn_id=spec.bpmn_id,
+        title=spec.bpmn_name or spec.bpmn_id,
+        type="userTask" if isinstance(spec, UserTask) else "manualTask",
+        lane=spec.lane,
+        role=lane_to_role(spec.lane),
+        instructions=render_instructions(extensions.get("instructionsForEndUser"), {}),
+        form=_form(properties, files),
+        properties=properties,
+    )
+
+
 def describe(task: Task, files: Mapping[str, str]) -> HumanTask:
     """A HumanTask for the SpiffWorkflow `task`; `files` maps form file names to their text."""
     spec = task.task_spec

@@ -48,6 +48,7 @@ ENDPOINT_PERMISSIONS = {
     "main.inbox": "workflow.use",
     "main.processes": "workflow.use",
     "main.start": "workflow.use",
+    "main.start_form": "workflow.use",
     "main.task": "workflow.use",
     "main.claim": "workflow.use",
     "main.unclaim": "workflow.use",

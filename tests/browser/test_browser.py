@@ -92,14 +92,18 @@ def test_submit_a_change_request_with_added_rows_in_chromium(app, live_server, b
     _login(browser, live_server, "requester")
     assert "待办" in browser.title
     browser.get(f"{live_server}/processes")
-    browser.find_element(By.CSS_SELECTOR, "form[action$='/start'] button").click()
-    _wait_for_url(browser, "/tasks/")
+    browser.find_element(By.CSS_SELECTOR, "a[href$='/change_control/new']").click()
+    _wait_for_url(browser, "/processes/change_control/new")
     assert "提交变更申请" in browser.find_element(By.TAG_NAME, "h1").text
 
-    # Submitting empty shows field errors next to the fields, in Chinese.
+    # Submitting empty shows field errors next to the fields, in Chinese, and creates no record.
     browser.find_element(By.CSS_SELECTOR, ".task-form button[type=submit]").click()
     title_error = browser.find_element(By.CSS_SELECTOR, "[data-field=title] .error")
     assert title_error.text == "必填"
+    with app.app_context():
+        from webapp.services import queries
+
+        assert queries.recent_instances() == []  # the record is created by the first valid submit
 
     browser.find_element(By.NAME, "title").send_keys("更换备用灭菌供应商")
     browser.find_element(By.NAME, "description").send_keys("增加一家 EO 灭菌备用供应商。")
@@ -171,9 +175,8 @@ def test_complaint_pages_in_chromium_in_chinese_and_english(app, live_server, br
     _qa, harmless = start(app, {}, lot="K2", outcome="no_harm")
     _login(browser, live_server, "qa")
     browser.get(f"{live_server}/processes")
-    starts = browser.find_elements(By.CSS_SELECTOR, "form[action$='/complaint/start'] button")
-    starts[0].click()
-    _wait_for_url(browser, "/tasks/")
+    browser.find_element(By.CSS_SELECTOR, "a[href$='/complaint/new']").click()
+    _wait_for_url(browser, "/processes/complaint/new")
     assert "投诉受理" in browser.find_element(By.TAG_NAME, "h1").text
     date_input = browser.find_element(By.NAME, "awareness_date")
     browser.execute_script("arguments[0].value = arguments[1]", date_input, days(3).isoformat())

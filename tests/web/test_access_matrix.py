@@ -34,6 +34,7 @@ EXPECTED = {
     "main.inbox": EVERYONE,
     "main.processes": EVERYONE,
     "main.start": EVERYONE,
+    "main.start_form": EVERYONE,
     "main.task": EVERYONE,
     "main.claim": EVERYONE,
     "main.unclaim": EVERYONE,

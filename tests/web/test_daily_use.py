@@ -86,3 +86,38 @@ def test_after_a_completion_the_next_task_is_offered(app, browsers):
     moved = qa.post(f"/tasks/{assessment}", form_fields(DATA_BY_TASK["impact_assessment"]))
     assert moved.status_code == 302 and re.search(r"/tasks/[0-9a-f-]{36}$", moved.headers["Location"])
     assert "下一步" in qa.get(moved.headers["Location"]).get_data(as_text=True)
+
+
+def test_a_start_creates_the_record_only_on_the_first_valid_submit(app, browsers):
+    requester = browsers("requester")
+    page = requester.get("/processes/change_control/new")
+    body = page.get_data(as_text=True)
+    assert page.status_code == 200 and 'id="start-form"' in body and "提交此表单时才创建记录" in body
+    with app.app_context():
+        before = table_snapshot()
+    empty = requester.post("/processes/change_control/new", {})
+    text = empty.get_data(as_text=True)
+    assert empty.status_code == 400 and text.count('class="error"') >= 5  # every required field at once
+    with app.app_context():
+        after = table_snapshot()
+    after.pop("audit_events"), before.pop("audit_events")
+    assert after == before  # no instance, no task row, no business-key number spent
+    done = requester.post("/processes/change_control/new", form_fields(DATA_BY_TASK["submit_request"]))
+    assert done.status_code == 302 and "/instances/" in done.headers["Location"]
+    with app.app_context():
+        from webapp.services import queries
+
+        [instance] = queries.recent_instances()
+        assert (
+            instance.business_key == "CC-2026-0001"
+            and instance.data["title"] == DATA_BY_TASK["submit_request"]["title"]
+        )
+        rows = queries.instance_tasks(instance.id)
+        assert rows[0].bpmn_id == "submit_request" and rows[0].completed_at is not None
+    # A process whose first step is not the starter's form starts from a button, as before.
+    capa = browsers("qa").get("/processes/capa/new").get_data(as_text=True)
+    assert 'action="/processes/capa/start"' in capa and 'id="start-form"' not in capa
+    assert browsers("qa").get("/processes/nothing/new").status_code == 404
+    english = browsers("qa2")
+    english.post("/locale", {"locale": "en", "next": "/"})
+    assert "leaving the page creates nothing" in english.get("/processes/recall/new").get_data(as_text=True)

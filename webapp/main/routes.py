@@ -17,7 +17,7 @@ from ..errors import (
 from ..formrender import attachment_fields, display_pairs, fields_for, parse_submission
 from ..i18n import task_title
 from ..security import safe_next
-from ..services import attachments, incidents, instances, messages, notifications, queries, signatures, tasks
+from ..services import attachments, incidents, instances, messages, notifications, queries, signatures, starting, tasks
 from ..services import inbox as inbox_service
 from ..services.deployments import latest_version
 
@@ -90,6 +90,41 @@ def processes():
     versions = {key: vs[0] for key, vs in instances.versions_by_key().items()}
     startable = {k: v for k, v in versions.items() if instances.may_start(g.user, v)}
     return render_template("main/processes.html", versions=startable)
+
+
+@bp.route("/processes/<key>/new", methods=["GET", "POST"])
+def start_form(key):
+    """The first form of a process: the instance is created by the first submit (an abandoned
+    start leaves nothing); processes without such a form are started from a button, as before."""
+    version = latest_version(key)  # NotFound (404) for a process that does not exist
+    first = starting.first_form(g.user, key)
+    if first is None:  # a start button, as before (its POST checks the start roles, audited)
+        return render_template("main/start.html", key=key, first=None, fields=[], errors={}, version=version)
+    values, errors, status = {}, {}, 200
+    if request.method == "POST":
+        values = parse_submission(first.form, request.form)
+        errors = _take_uploads(first.form, values)
+        try:
+            if errors:
+                raise FormInvalid("refused uploads", errors)
+            instance = starting.start_with_first_task(g.user, key, values)
+        except FormInvalid as exc:
+            errors, status = exc.errors, 400
+            flash(_("Please correct the marked fields."), "error")
+        except (IncidentRaised, GuardRefused, InvalidInput, PermissionDenied) as exc:
+            errors, status = exc.errors or {}, exc.status
+            flash(_refusal_text(exc), "error")
+        else:
+            flash(_("Started %(key)s.", key=instance.business_key), "success")
+            return redirect(_after_completion(instance))
+    return render_template(
+        "main/start.html",
+        key=key,
+        first=first,
+        version=version,
+        fields=fields_for(first.form, values, errors),
+        errors=errors,
+    ), status
 
 
 @bp.route("/processes/<key>/start", methods=["POST"])

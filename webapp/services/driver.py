@@ -265,6 +265,12 @@ def after_commit(work: Callable[[Outcome], None]) -> Callable[[Outcome], None]:
     return work
 
 
+def run_after_commit(outcome: Outcome) -> None:
+    """For a unit of work that wraps several drives itself (e.g. start and first completion): the
+    after-commit work its inner drives left to the outermost, once it committed."""
+    _after_commit(outcome)
+
+
 def _after_commit(outcome: Outcome) -> None:
     """Run the registered after-commit work. Never raises: the step is committed whatever happens
     here, and a failing delivery is recorded on its outbox row by the delivery itself."""
