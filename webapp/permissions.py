@@ -156,6 +156,7 @@ ENDPOINT_PERMISSIONS = {
     "erp.shipment_ship": "erp.shipment.edit",
     "erp.shipment_void": "erp.shipment.edit",
     "erp.trace_page": "trace.view",
+    "erp.pick": "erp.view",
     "erp.trace_csv": "trace.view",
     "erp.import_page": "erp.import",
 }

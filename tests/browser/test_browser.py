@@ -242,3 +242,27 @@ def test_the_inbox_on_a_phone_folds_its_menu_and_never_scrolls_sideways(app, liv
     browser.get(f"{live_server}/")
     assert browser.find_element(By.CSS_SELECTOR, "nav.main-nav").is_displayed()  # no button on a desk
     assert not browser.find_element(By.CSS_SELECTOR, "label.menu-button").is_displayed()
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_the_trace_page_suggests_materials_and_their_lots_as_you_type(app, live_server, browser):
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    from tests.erp_world import build_world, receive
+
+    with app.app_context():
+        receive(build_world(), "TUBE", "T-2610", 40)
+    _login(browser, live_server, "qa")
+    browser.get(f"{live_server}/erp/trace")
+    material = browser.find_element(By.NAME, "material")
+    material.send_keys("tub")
+
+    def options(list_id):
+        return [o.get_attribute("value") for o in browser.find_elements(By.CSS_SELECTOR, f"#{list_id} option")]
+
+    WebDriverWait(browser, 10).until(lambda b: options("pick-material") == ["TUBE"])
+    material.clear()
+    material.send_keys("TUBE")
+    browser.find_element(By.NAME, "lot").send_keys("26")
+    WebDriverWait(browser, 10).until(lambda b: options("pick-lot") == ["T-2610"])

@@ -108,6 +108,7 @@ EXPECTED = {
             "erp.shipment",
             "erp.shipment_list",
             "erp.udi",
+            "erp.pick",
             "api.trace",
             "erp.trace_csv",
             "erp.trace_page",

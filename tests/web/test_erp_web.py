@@ -218,3 +218,20 @@ def test_import_page_shows_the_report(app):
     assert ok.status_code == 200 and "suppliers.csv" in ok.get_data(as_text=True)
     with app.app_context():
         assert user("admin") is not None
+
+
+def test_record_pickers_suggest_the_records_that_match_what_was_typed(world):
+    qa = Browser(world, "qa")
+    materials = qa.get("/erp/pick/material?q=tub").get_json()
+    assert materials == [{"value": "TUBE", "label": "TUBE PVC tubing"}]
+    by_name = [m["value"] for m in qa.get("/erp/pick/material?q=kit").get_json()]
+    assert "KIT" in by_name and "REAGENT" in by_name and "TUBE" not in by_name  # code or name, any case
+    lots = qa.get("/erp/pick/lot?q=T&material=TUBE").get_json()
+    assert [lot["value"] for lot in lots] == ["T1", "T2"]
+    assert qa.get("/erp/pick/lot?q=T&material=KIT").get_json() == []
+    assert qa.get("/erp/pick/material?q=%25").get_json() == []  # LIKE wildcards are literal
+    assert qa.get("/erp/pick/nothing?q=a").status_code == 400
+    receive_page = qa.get("/erp/receive").get_data(as_text=True)
+    assert 'list="pick-material"' in receive_page and 'data-pick="/erp/pick/supplier"' in receive_page
+    trace_page = qa.get("/erp/trace").get_data(as_text=True)
+    assert 'data-pick="/erp/pick/lot" data-pick-material="material"' in trace_page

@@ -1,9 +1,10 @@
 """The trace page (tree and tables, CSV export) and the CSV import page."""
 
-from flask import Response, flash, g, render_template, request
+from flask import Response, flash, g, jsonify, render_template, request
 from flask_babel import gettext as _
 
 from ..errors import ImportRejected, InvalidInput, NotFound
+from ..services import record_choices
 from ..services.erp import imports, trace, trace_export
 from ..services.erp.common import by_code, find_lot
 from ..services.erp.import_rows import HEADERS
@@ -31,6 +32,13 @@ def trace_page():
     return render_template(
         "erp/trace.html", args=args, result=result and result.as_dict(), root=root, truncated=truncated
     ), status
+
+
+@bp.route("/pick/<kind>")
+def pick(kind):
+    """Type-ahead suggestions for a record field: [{"value", "label"}] of the records valid now."""
+    found = record_choices.search(kind, request.args.get("q", "")[:100], request.args.get("material") or None)
+    return jsonify([{"value": value, "label": label} for value, label in found])
 
 
 @bp.route("/trace.csv")

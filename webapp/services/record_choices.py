@@ -13,6 +13,7 @@ import copy
 
 from sqlalchemy import or_, select
 
+from ..errors import InvalidInput
 from ..extensions import db
 from ..models import Customer, Location, Lot, Material, Shipment, Supplier, User
 from .erp.common import business_date
@@ -126,3 +127,39 @@ def fill(schema):
     filled = copy.deepcopy(schema)
     _fill_node(filled, {})
     return filled
+
+
+PICK_LIMIT = 20
+PICKABLE = ("material", "supplier", "customer", "lot", "location")
+
+
+def search(kind, text, material=None, limit=PICK_LIMIT):
+    """Records of `kind` whose code or name contains `text` (any case), valid now, for a type-ahead
+    picker: [(value, label)], at most `limit`. Lots may be narrowed to one material's code."""
+    if kind not in PICKABLE:
+        raise InvalidInput(f"no picker for {kind}", {"kind": f"one of {', '.join(PICKABLE)}"})
+    pattern = "%" + (text or "").strip().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+    if kind == "lot":
+        query = (
+            select(Material.code, Lot.lot_number, Lot.status)
+            .join(Material, Lot.material_id == Material.id)
+            .where(Lot.voided_at.is_(None), Lot.status.in_(LOT_STATES), Lot.lot_number.ilike(pattern, escape="\\"))
+            .order_by(Material.code, Lot.lot_number)
+            .limit(limit)
+        )
+        if material:
+            query = query.where(Material.code == material)
+        return [(lot, f"{code} {lot} ({status})") for code, lot, status in db.session.execute(query)]
+    model = {"material": Material, "supplier": Supplier, "customer": Customer, "location": Location}[kind]
+    query = (
+        select(model)
+        .where(
+            model.voided_at.is_(None),
+            or_(model.code.ilike(pattern, escape="\\"), model.name.ilike(pattern, escape="\\")),
+        )
+        .order_by(model.code)
+        .limit(limit)
+    )
+    if kind == "supplier":
+        query = query.where(Supplier.status.in_(("approved", "conditional")))
+    return [(r.code, f"{r.code} {r.name}") for r in db.session.scalars(query)]
