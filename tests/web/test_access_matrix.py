@@ -226,6 +226,7 @@ ARGS = {
     "task_id": "00000000-0000-0000-0000-000000000000",
     "instance_id": "999",
     "key": "nothing",
+    "kind": "material",
     "user_id": "999",
     "deployment_id": "999",
     "number": "999",

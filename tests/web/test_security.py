@@ -12,6 +12,7 @@ DUMMY = {
     "task_id": "00000000-0000-0000-0000-000000000000",
     "instance_id": 1,
     "key": "change_control",
+    "kind": "material",
     "user_id": 1,
     "entity_type": "user",
     "entity_id": "1",
