@@ -121,3 +121,26 @@ def test_a_start_creates_the_record_only_on_the_first_valid_submit(app, browsers
     english = browsers("qa2")
     english.post("/locale", {"locale": "en", "next": "/"})
     assert "leaving the page creates nothing" in english.get("/processes/recall/new").get_data(as_text=True)
+
+
+def test_the_instance_list_searches_filters_and_pages_beyond_fifty(app, browsers):
+    from tests.helpers import user
+    from webapp.services import instances
+
+    with app.app_context():
+        started = [instances.start_instance(user("requester"), "change_control") for _ in range(53)]
+        capa = instances.start_instance(user("qa"), "capa")
+        keys = [i.business_key for i in started]
+        capa_key = capa.business_key
+    qa = browsers("qa")
+    first = qa.get("/instances").get_data(as_text=True)
+    assert "54 条记录" in first and first.count('href="/instances/') == 50
+    older = re.search(r'href="([^"]+)" rel="next" id="older-instances"', first).group(1).replace("&amp;", "&")
+    rest = qa.get(older).get_data(as_text=True)
+    assert rest.count('href="/instances/') == 4 and keys[0] in rest and keys[-1] not in rest
+    only_capa = qa.get("/instances?process=capa").get_data(as_text=True)
+    assert "1 条记录" in only_capa and capa_key in only_capa
+    found = qa.get(f"/instances?q={keys[7].lower()}").get_data(as_text=True)
+    assert "1 条记录" in found and keys[7] in found
+    mine = qa.get("/instances?mine=1").get_data(as_text=True)
+    assert "1 条记录" in mine and capa_key in mine

@@ -3,6 +3,7 @@
 from flask import Blueprint, abort, flash, g, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 
+from ..bounds import int_arg
 from ..downloads import file_response
 from ..errors import (
     AuthenticationFailed,
@@ -325,11 +326,32 @@ def retry_message(instance_id, message_id):
 
 @bp.route("/instances")
 def instance_list():
-    """Recent process instances, or (?attention=1) those with an open incident or an undelivered message."""
+    """Process instances, newest first, 50 a page: search by business key, filter by process, status,
+    started by me, or (?attention=1) those with an open incident or an undelivered message."""
     attention = queries.needing_attention()
     only = request.args.get("attention") == "1"
-    shown = queries.recent_instances(limit=200 if only else 50, ids=set(attention) if only else None)
-    return render_template("main/instances.html", instances=shown, attention=attention, only_attention=only)
+    args = request.args
+    shown, total, older = queries.instance_page(
+        process=args.get("process") or None,
+        status=args.get("status") or None,
+        q=(args.get("q") or "").strip()[:100] or None,
+        mine_id=g.user.id if args.get("mine") == "1" else None,
+        ids=set(attention) if only else None,
+        before=int_arg("before"),
+    )
+    filters = {k: v for k, v in args.items() if k != "before" and v}
+    return render_template(
+        "main/instances.html",
+        instances=shown,
+        attention=attention,
+        only_attention=only,
+        total=total,
+        capped=total > queries.INSTANCE_COUNT_CAP,
+        older=older,
+        filters=filters,
+        processes=instances.versions_by_key(),
+        statuses=queries.INSTANCE_STATUSES,
+    )
 
 
 @bp.route("/instances/<int:instance_id>")

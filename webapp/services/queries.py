@@ -3,7 +3,7 @@
 from sqlalchemy import and_, func, or_, select
 
 from ..extensions import db
-from ..models import AuditEvent, HumanTaskRow, Incident, OutboxMessage, ProcessInstance, Signature
+from ..models import AuditEvent, HumanTaskRow, Incident, OutboxMessage, ProcessInstance, ProcessVersion, Signature
 
 
 def open_tasks(user, mine=False, process_instance_id=None):
@@ -58,6 +58,33 @@ def instance_events(instance):
         )
         .order_by(AuditEvent.seq)
     ).all()
+
+
+INSTANCE_STATUSES = ("running", "completed", "cancelled")
+INSTANCE_COUNT_CAP = 10_000
+
+
+def instance_page(process=None, status=None, q=None, mine_id=None, ids=None, before=None, limit=50):
+    """One page of instances, newest first, after id `before`; (rows, total matching up to the cap,
+    the `before` of the next page or None). `q` finds a business key (any part, any case) or title."""
+    query = select(ProcessInstance)
+    if process:
+        query = query.join(ProcessInstance.version).where(ProcessVersion.key == process)
+    if status in INSTANCE_STATUSES:
+        query = query.where(ProcessInstance.status == status)
+    if mine_id is not None:
+        query = query.where(ProcessInstance.initiator_id == mine_id)
+    if ids is not None:
+        query = query.where(ProcessInstance.id.in_(sorted(ids) or [0]))
+    if q:
+        pattern = "%" + q.strip().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        query = query.where(ProcessInstance.business_key.ilike(pattern, escape="\\"))
+    counted = query.with_only_columns(ProcessInstance.id).order_by(None).limit(INSTANCE_COUNT_CAP + 1).subquery()
+    total = db.session.scalar(select(func.count()).select_from(counted)) or 0
+    if before is not None:
+        query = query.where(ProcessInstance.id < before)
+    rows = db.session.scalars(query.order_by(ProcessInstance.id.desc()).limit(limit + 1)).all()
+    return rows[:limit], total, rows[limit - 1].id if len(rows) > limit else None
 
 
 def recent_instances(limit=50, initiator_id=None, ids=None):
