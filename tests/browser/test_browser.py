@@ -227,7 +227,15 @@ def test_the_inbox_on_a_phone_folds_its_menu_and_never_scrolls_sideways(app, liv
     for language, menu in (("zh_CN", "菜单"), ("en", "Menu")):
         browser.get(f"{live_server}/")
         if language == "en":
+            from selenium.webdriver.support.ui import WebDriverWait
+
             browser.find_element(By.CSS_SELECTOR, "button[name=locale][value=en]").click()
+            WebDriverWait(browser, 10).until(
+                lambda b: (
+                    b.execute_script("return document.readyState === 'complete' && document.documentElement.lang")
+                    == "en"
+                )
+            )  # the page after the switch, not the one before it
         nav = browser.find_element(By.CSS_SELECTOR, "nav.main-nav")
         button = browser.find_element(By.CSS_SELECTOR, "label.menu-button")
         assert menu in button.text and not nav.is_displayed()
@@ -238,6 +246,20 @@ def test_the_inbox_on_a_phone_folds_its_menu_and_never_scrolls_sideways(app, liv
         width = browser.execute_script("return document.documentElement.scrollWidth")
         assert width <= 375, f"{language}: the page is {width} px wide"
         browser.save_screenshot(str(tmp_path / f"inbox-375-{language}.png"))
+    # The pages warehouse and QA staff open on a handheld: none is wider than the screen.
+    with app.app_context():
+        from tests.erp_world import build_world, receive
+        from webapp.models import Lot
+        from webapp.services import queries
+
+        receive(build_world(), "TUBE", "T-2610", 40)
+        lot_id = db.session.query(Lot.id).filter(Lot.lot_number == "T-2610").scalar()
+        task_id = queries.open_tasks(user("qa"))[0].task_id
+        db.session.remove()
+    for path in (f"/tasks/{task_id}", f"/erp/lots/{lot_id}", "/erp/trace?material=TUBE&lot=T-2610", "/instances"):
+        browser.get(f"{live_server}{path}")
+        width = browser.execute_script("return document.documentElement.scrollWidth")
+        assert width <= 375, f"{path} is {width} px wide at 375"
     browser.set_window_size(1366, 900)
     browser.get(f"{live_server}/")
     assert browser.find_element(By.CSS_SELECTOR, "nav.main-nav").is_displayed()  # no button on a desk
