@@ -200,7 +200,7 @@ def test_audit_views_filter_and_export(trail):
     assert csv_text.splitlines()[-2].startswith("checkpoint_seq,checkpoint_hash")
     pdf = qa.get("/audit/export.pdf")
     assert pdf.status_code == 200 and pdf.data.startswith(b"%PDF")
-    assert "audit checkpoint: seq" in _pdf_text(pdf.data)
+    assert "审计检查点：序号" in _pdf_text(pdf.data)
     assert "exported" not in page
     with trail.app_context():
         from webapp.models import AuditEvent
@@ -230,8 +230,8 @@ def test_instance_pdf_shows_signatures(app):
     pdf = Browser(app, "qa").get(f"/audit/instances/{instance['id']}.pdf")
     assert pdf.status_code == 200 and pdf.data.startswith(b"%PDF")
     text_content = _pdf_text(pdf.data)
-    assert "Qa2 (qa2)" in text_content and "approved" in text_content and "UTC" in text_content
-    assert "audit checkpoint: seq" in text_content
+    assert "Qa2 (qa2)" in text_content and "批准" in text_content and "UTC" in text_content
+    assert "审计检查点：序号" in text_content
 
 
 def _pdf_text(data):

@@ -9,7 +9,7 @@ from flask import Blueprint, Response, g, render_template, request
 from ..bounds import int_arg
 from ..models._types import utcnow
 from ..reports.pdf import audit_events_pdf, instance_record_pdf
-from ..services import attachments, audit, instances, queries, signatures
+from ..services import attachments, audit, instances, queries, signatures, tasks
 from ..services.audit_queries import EventFilter, csv_rows, filter_choices, find_events
 
 bp = Blueprint("audit", __name__, url_prefix="/audit")
@@ -106,6 +106,7 @@ def instance_pdf(instance_id):
         utcnow(),
         anchor,
         attachments.of_instance(instance.id),
+        tasks.instance_forms(instance),
     )
     _exported("audit.export_record_pdf", "process_instance", instance.id, {})
     return Response(

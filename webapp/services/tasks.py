@@ -129,6 +129,21 @@ def task_form(row):
     return {"schema": record_choices.fill(schema), "ui_schema": ui or {}}
 
 
+def instance_forms(instance):
+    """The forms of every task of `instance` so far (each form file once), to label its data."""
+    rows = db.session.scalars(
+        select(HumanTaskRow)
+        .where(HumanTaskRow.instance_id == instance.id, HumanTaskRow.form_file.is_not(None))
+        .order_by(HumanTaskRow.id)
+    ).all()
+    seen, forms = set(), []
+    for row in rows:
+        if row.form_file not in seen:
+            seen.add(row.form_file)
+            forms.append(task_form(row))
+    return [f for f in forms if f]
+
+
 _PARSED: dict = {}
 
 
