@@ -34,9 +34,7 @@ def queue(user_ids, kind, subject, body="", link=None, message=None):
     makes it readable in each reader's language; `subject`/`body` are then its English text (the
     log, the API, and what is shown should the message not render)."""
     for user_id in dict.fromkeys(user_ids):
-        db.session.add(
-            Notification(user_id=user_id, kind=kind, subject=subject, body=body, link=link, message=message)
-        )
+        db.session.add(Notification(user_id=user_id, kind=kind, subject=subject, body=body, link=link, message=message))
 
 
 def message(subject, body="", **params):
