@@ -19,7 +19,14 @@ def init_app(app):
         task_title=task_title,
         meaning_label=meaning_label,
         may=_may,
+        notification_text=_notification_text,
     )
+
+
+def _notification_text(note):
+    from .services.notifications import text
+
+    return text(note)
 
 
 def _may(permission):

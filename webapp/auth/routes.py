@@ -7,6 +7,7 @@ from ..errors import AuthenticationFailed, InvalidInput
 from ..i18n import SUPPORTED
 from ..security import log_in, log_out, safe_next
 from ..services.users import authenticate, record_login
+from ..services.users import set_locale as remember_locale
 from ..services.users import change_password as change_password_service
 
 bp = Blueprint("auth", __name__)
@@ -45,6 +46,8 @@ def set_locale():
     choice = request.form.get("locale")
     if choice in SUPPORTED:
         session["locale"] = choice
+        if g.get("user") is not None:
+            remember_locale(g.user, choice)
     return redirect(_safe_next(request.form.get("next")))
 
 

@@ -1,6 +1,6 @@
 """Notifications to users: written in the transaction that causes them, sent later (outbox)."""
 
-from sqlalchemy import ForeignKey, String, Text
+from sqlalchemy import JSON, ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..extensions import db
@@ -21,3 +21,6 @@ class Notification(db.Model):
     sent_at = mapped_column(UTCDateTime, nullable=True, index=True)
     sent_via: Mapped[str | None] = mapped_column(String(20), nullable=True)
     read_at = mapped_column(UTCDateTime, nullable=True)
+    # {"subject": msgid, "body": msgid, "params": {...}}: rendered in the reader's language; rows
+    # without it (older ones, free-text messages) show the stored subject and body.
+    message: Mapped[dict | None] = mapped_column(JSON, nullable=True)

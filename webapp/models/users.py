@@ -39,6 +39,7 @@ class User(db.Model):
     password_changed_at = mapped_column(UTCDateTime, default=utcnow)
     must_change_password: Mapped[bool] = mapped_column(Boolean, default=False)
     last_login_at = mapped_column(UTCDateTime, nullable=True)
+    locale: Mapped[str | None] = mapped_column(String(10), nullable=True)  # last chosen language (e-mail)
     roles: Mapped[list[Role]] = relationship(secondary=user_roles, lazy="selectin", order_by=Role.name)
 
     @property

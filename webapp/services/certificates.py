@@ -18,9 +18,11 @@ WARN_DAYS = (90, 60, 30)
 RECIPIENT_ROLES = ("purchasing", "qa")
 
 
-def _tell(kind, subject, link):
+def _tell(kind, link, subject, **params):
+    """Tell purchasing and QA; `subject` an English msgid with named parameters."""
     users = [user_id for role in RECIPIENT_ROLES for user_id in notifications.recipients(role=role)]
-    notifications.queue(users, kind, subject, "", link)
+    msg = notifications.message(subject, "", **params)
+    notifications.queue(users, kind, *notifications.english(msg), link=link, message=msg)
 
 
 def _renewed(cert):
@@ -69,9 +71,14 @@ def check_certificates(today=None):
                     outcome = start_requalification(supplier, f"Re-qualification: certificate {expired}")
                     _tell(
                         "certificate",
-                        f"Supplier {supplier.code} blocked: {cert.type} {cert.number} expired; "
-                        f"re-qualification {outcome[0]}: {outcome[1]}",
                         link,
+                        "Supplier %(supplier)s blocked: %(type)s %(number)s expired; "
+                        "re-qualification %(outcome)s: %(detail)s",
+                        supplier=supplier.code,
+                        type=cert.type,
+                        number=cert.number,
+                        outcome=outcome[0],
+                        detail=outcome[1],
                     )
                     blocked.append(supplier.code)
                     requalification[supplier.code] = list(outcome)
@@ -81,8 +88,13 @@ def check_certificates(today=None):
                 cert.warned_days, cert.updated_at = threshold, utcnow()
                 _tell(
                     "certificate",
-                    f"{supplier.code}: {cert.type} {cert.number} expires in {left} days ({cert.valid_until:%Y-%m-%d})",
                     link,
+                    "%(supplier)s: %(type)s %(number)s expires in %(days)s days (%(until)s)",
+                    supplier=supplier.code,
+                    type=cert.type,
+                    number=cert.number,
+                    days=left,
+                    until=f"{cert.valid_until:%Y-%m-%d}",
                 )
                 warned.append(f"{supplier.code}/{cert.type}")
     return {"warned": warned, "blocked": blocked, "requalification": requalification}

@@ -3,10 +3,11 @@ in the user's inbox until read. Reminders for tasks due soon and overdue run fro
 
 import logging
 import smtplib
-from datetime import timedelta
+from datetime import datetime, timedelta
 from email.message import EmailMessage
 
 from flask import current_app
+from flask_babel import force_locale, format_datetime, gettext
 from sqlalchemy import select
 
 from ..extensions import db
@@ -28,10 +29,66 @@ def recipients(role=None, user_id=None):
     return db.session.scalars(query).all()
 
 
-def queue(user_ids, kind, subject, body="", link=None):
-    """Add one notification per user id to the current transaction."""
+def queue(user_ids, kind, subject, body="", link=None, message=None):
+    """Add one notification per user id to the current transaction. `message` (from `message()`)
+    makes it readable in each reader's language; `subject`/`body` are then its English text (the
+    log, the API, and what is shown should the message not render)."""
     for user_id in dict.fromkeys(user_ids):
-        db.session.add(Notification(user_id=user_id, kind=kind, subject=subject, body=body, link=link))
+        db.session.add(Notification(user_id=user_id, kind=kind, subject=subject, body=body, link=link, message=message))
+
+
+def message(subject, body="", **params):
+    """A notification as English msgids with named parameters (%(name)s). A parameter is a string,
+    a {"zh": …, "en": …} pair (a task's title) or {"at": ISO datetime} (shown in the site's zone)."""
+    return {"subject": subject, "body": body, "params": params}
+
+
+def when(value):
+    """A datetime parameter for `message()`."""
+    return {"at": value.isoformat()}
+
+
+def in_languages(zh, en=None):
+    """A parameter with a Chinese and an English value (the English one falls back to the Chinese)."""
+    return {"zh": zh, "en": en or zh}
+
+
+def english(msg):
+    """(subject, body) of `message()` in English, without a request (what is stored beside it)."""
+    params = {k: _param(v, "en", english_time=True) for k, v in msg["params"].items()}
+    return (msg["subject"] % params)[:300], (msg["body"] % params) if msg["body"] else ""
+
+
+def _param(value, language, english_time=False):
+    if not isinstance(value, dict):
+        return value
+    if "at" in value:
+        at = datetime.fromisoformat(value["at"])
+        return f"{at:%Y-%m-%d %H:%M} UTC" if english_time else format_datetime(at, "yyyy-MM-dd HH:mm (zzz)")
+    return value.get(language) or value.get("zh") or value.get("en") or ""
+
+
+def text(note):
+    """(subject, body) of a notification in the current language; a row without a message (older
+    ones, free text) keeps its stored text."""
+    msg = note.message
+    if not msg:
+        return note.subject, note.body
+    from ..i18n import current_language
+
+    language = current_language()
+    params = {k: _param(v, language) for k, v in (msg.get("params") or {}).items()}
+    try:
+        subject = gettext(msg["subject"], **params)
+        body = gettext(msg["body"], **params) if msg.get("body") else ""
+    except (KeyError, ValueError, TypeError):  # a catalogue entry with a wrong placeholder
+        return note.subject, note.body
+    return subject, body
+
+
+def _queue_message(user_ids, kind, link, subject, body="", **params):
+    msg = message(subject, body, **params)
+    queue(user_ids, kind, *english(msg), link=link, message=msg)
 
 
 def task_ready(row, initiator_id):
@@ -40,12 +97,13 @@ def task_ready(row, initiator_id):
     shows them; due reminders follow)."""
     person = row.assignee_id or (initiator_id if row.candidate_role is None else None)
     if person is not None:
-        queue(
+        _queue_message(
             [person],
             "task_assigned",
-            f"{row.title}",
-            f"A task is waiting for you: {row.title}.",
             f"/tasks/{row.task_id}",
+            "A task is waiting for you: %(title)s",
+            "A task is waiting for you: %(title)s.",
+            title=in_languages(row.title, row.title_en),
         )
 
 
@@ -72,8 +130,16 @@ def remind_due(now=None):
                 if row.candidate_role
                 else recipients(user_id=row.instance.initiator_id)
             )
-            subject = f"{'Overdue' if kind == 'overdue' else 'Due soon'}: {row.title} ({row.instance.business_key})"
-            queue(users, kind, subject, f"Due {row.due_at:%Y-%m-%d %H:%M} UTC.", f"/tasks/{row.task_id}")
+            _queue_message(
+                users,
+                kind,
+                f"/tasks/{row.task_id}",
+                "Overdue: %(title)s (%(key)s)" if kind == "overdue" else "Due soon: %(title)s (%(key)s)",
+                "Due %(due)s.",
+                title=in_languages(row.title, row.title_en),
+                key=row.instance.business_key,
+                due=when(row.due_at),
+            )
             row.reminded, count = kind, count + len(users)
             if kind == "overdue" and row.escalate_role:
                 count += _escalate(row, set(users))
@@ -83,12 +149,16 @@ def remind_due(now=None):
 def _escalate(row, told):
     """Tell the members of the task's `escalateTo` role (not already told) that it is overdue."""
     managers = [u for u in recipients(role=row.escalate_role) if u not in told]
-    queue(
+    _queue_message(
         managers,
         "escalated",
-        f"Escalated, overdue: {row.title} ({row.instance.business_key})",
-        f"Due {row.due_at:%Y-%m-%d %H:%M} UTC; assigned to role {row.candidate_role or '-'}.",
         f"/tasks/{row.task_id}",
+        "Escalated, overdue: %(title)s (%(key)s)",
+        "Due %(due)s; assigned to role %(role)s.",
+        title=in_languages(row.title, row.title_en),
+        key=row.instance.business_key,
+        due=when(row.due_at),
+        role=row.candidate_role or "-",
     )
     return len(managers)
 
@@ -111,7 +181,9 @@ def send_pending(limit=200):
             for note in pending:
                 user = session.get(User, note.user_id)
                 if server and getattr(user, "email", None):
-                    if not mailer.send(user.email, note):
+                    with force_locale(user.locale or current_app.config.get("BABEL_DEFAULT_LOCALE", "zh_CN")):
+                        subject, body = text(note)
+                    if not mailer.send(user.email, note, subject, body):
                         continue
                     note.sent_via = "smtp"
                 else:
@@ -130,14 +202,14 @@ class _Mailer:
     def __enter__(self):
         return self
 
-    def send(self, address, note):
-        """True when the server accepted the message."""
+    def send(self, address, note, subject, body):
+        """True when the server accepted the message (`subject`, `body`: in the recipient's language)."""
         if self.broken:
             return False
         message = EmailMessage()
         message["From"] = current_app.config.get("MAIL_FROM", "traceflow@localhost")
-        message["To"], message["Subject"] = address, note.subject
-        message.set_content(f"{note.body}\n\n{note.link or ''}")
+        message["To"], message["Subject"] = address, subject
+        message.set_content(f"{body}\n\n{note.link or ''}")
         try:
             if self.smtp is None:
                 self.smtp = smtplib.SMTP(self.server, current_app.config.get("MAIL_PORT", 25), timeout=10)

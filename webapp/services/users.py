@@ -213,6 +213,15 @@ def record_login(user):
         audit.record(user, "auth.login", "user", user.id)
 
 
+def set_locale(user, locale):
+    """Remember the user's language (notifications by e-mail are written in it); not audited: a
+    display preference, not a record."""
+    with transaction() as session:
+        row = session.get(User, user.id)
+        if row is not None and row.locale != locale:
+            row.locale = locale
+
+
 def create_with_one_time_password(admin, username, roles, full_name=""):
     """An admin creates an account: a random one-time password, shown once, changed at first login."""
     temporary = secrets.token_urlsafe(12)

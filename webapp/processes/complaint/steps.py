@@ -234,11 +234,19 @@ def escalate_report(actor, report_id, stage):
     key = report.complaint.business_key
     with transaction():
         setattr(report, column, utcnow())
-        what = "逾期 overdue" if stage == "overdue" else f"{stage}% 时限 of the deadline"
-        subject = f"监管报告 Regulator report {key} {report.market} {report.rule}: {what}"
-        body = f"{key}: the {report.market} report ({report.rule}) is due {_iso(report.due_at)}."
+        msg = notifications.message(
+            "Regulator report %(key)s %(market)s %(rule)s: overdue"
+            if stage == "overdue"
+            else "Regulator report %(key)s %(market)s %(rule)s: %(stage)s%% of the deadline",
+            "%(key)s: the %(market)s report (%(rule)s) is due %(due)s.",
+            key=key,
+            market=report.market,
+            rule=report.rule,
+            stage=str(stage),
+            due=notifications.when(report.due_at),
+        )
         users = notifications.recipients(role="qa_manager") + notifications.recipients(role="regulatory")
-        notifications.queue(users, "escalated", subject, body)
+        notifications.queue(users, "escalated", *notifications.english(msg), message=msg)
         audit.record(
             actor,
             "complaint.report_overdue" if stage == "overdue" else "complaint.report_escalated",

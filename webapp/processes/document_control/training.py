@@ -197,15 +197,15 @@ def remind_overdue(now=None):
         for record in records:
             version = record.version
             what = f"{version.document.number} {version.version} {version.document.title}"
-            due = f"Due {record.due_at:%Y-%m-%d} UTC."
-            notifications.queue([record.user_id], "overdue", f"Training overdue: {what}", due, "/erp/training")
-            managers = [u for u in notifications.recipients(role=role) if u != record.user_id]
+            params = {"what": what, "due": notifications.when(record.due_at), "user": record.user.username}
+            msg = notifications.message("Training overdue: %(what)s", "Due %(due)s.", **params)
             notifications.queue(
-                managers,
-                "escalated",
-                f"Escalated, training overdue: {record.user.username} on {what}",
-                due,
-                "/erp/training/matrix",
+                [record.user_id], "overdue", *notifications.english(msg), link="/erp/training", message=msg
+            )
+            managers = [u for u in notifications.recipients(role=role) if u != record.user_id]
+            msg = notifications.message("Escalated, training overdue: %(user)s on %(what)s", "Due %(due)s.", **params)
+            notifications.queue(
+                managers, "escalated", *notifications.english(msg), link="/erp/training/matrix", message=msg
             )
             record.escalated_at, count = now, count + 1 + len(managers)
             audit.record(
