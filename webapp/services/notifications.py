@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 from email.message import EmailMessage
 
 from flask import current_app
-from flask_babel import force_locale, format_datetime, gettext
+from flask_babel import force_locale, format_datetime, get_locale, gettext
 from sqlalchemy import select
 
 from ..extensions import db
@@ -74,9 +74,7 @@ def text(note):
     msg = note.message
     if not msg:
         return note.subject, note.body
-    from ..i18n import current_language
-
-    language = current_language()
+    language = "en" if str(get_locale()).startswith("en") else "zh"  # as i18n.current_language (no cycle)
     params = {k: _param(v, language) for k, v in (msg.get("params") or {}).items()}
     try:
         subject = gettext(msg["subject"], **params)
