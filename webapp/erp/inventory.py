@@ -41,6 +41,7 @@ def lot(lot_id):
         lot=item,
         stock=stock.stock_rows(lot_ids=[item.id], include_customer=True),
         movements=lots.lot_movements(item),
+        temperatures=lots.temperature_records(item),
         parents=parents,
         children=children,
         status_options=LOT_STATUS_OPTIONS,

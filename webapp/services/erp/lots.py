@@ -6,7 +6,7 @@ from sqlalchemy import select
 
 from ...errors import Conflict
 from ...extensions import db
-from ...models import Lot, Movement
+from ...models import Lot, Movement, TemperatureRecord
 from ...models._types import utcnow
 from ...models.erp_items import LOT_ORIGINS, LOT_STATUSES
 from .. import audit
@@ -146,4 +146,14 @@ def lot_movements(lot, limit=500):
     """The ledger of one lot, oldest first."""
     return db.session.scalars(
         select(Movement).where(Movement.lot_id == lot.id).order_by(Movement.moved_at, Movement.id).limit(limit)
+    ).all()
+
+
+def temperature_records(lot):
+    """The cold-chain records of the lot's receipts, oldest first: (movement, record) pairs."""
+    return db.session.execute(
+        select(Movement, TemperatureRecord)
+        .join(TemperatureRecord, TemperatureRecord.movement_id == Movement.id)
+        .where(Movement.lot_id == lot.id)
+        .order_by(Movement.moved_at, Movement.id)
     ).all()
