@@ -7,8 +7,8 @@ from ..errors import AuthenticationFailed, InvalidInput
 from ..i18n import SUPPORTED
 from ..security import log_in, log_out, safe_next
 from ..services.users import authenticate, record_login
-from ..services.users import set_locale as remember_locale
 from ..services.users import change_password as change_password_service
+from ..services.users import set_locale as remember_locale
 
 bp = Blueprint("auth", __name__)
 
