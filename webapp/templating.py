@@ -1,6 +1,7 @@
 """Jinja filters and globals the pages share."""
 
 import json
+from datetime import UTC, datetime
 
 import markdown as md
 import nh3
@@ -24,7 +25,38 @@ def init_app(app):
     app.jinja_env.filters["markdown"] = render_markdown
     app.jinja_env.filters["present"] = present
     app.jinja_env.filters["changes"] = changes
-    app.context_processor(lambda: {"now": utcnow()})
+    app.jinja_env.filters["localtime"] = localtime
+    app.context_processor(lambda: {"now": utcnow(), "time_zone": time_zone_label()})
+
+
+def time_zone_label():
+    """The zone pages show times in, with its offset now: "Asia/Shanghai (UTC+08:00)"."""
+    from flask_babel import get_timezone
+
+    zone = get_timezone()
+    offset = datetime.now(zone).strftime("%z") or "+0000"
+    return f"{zone} (UTC{offset[:3]}:{offset[3:]})"
+
+
+def localtime(value, fmt="yyyy-MM-dd HH:mm"):
+    """A stored UTC time (datetime or ISO text) in the site's zone, as a <time> element whose title
+    names the zone; the one way pages print a time (flask-babel's format_datetime, BABEL_DEFAULT_TIMEZONE)."""
+    from flask_babel import format_datetime
+
+    if value in (None, ""):
+        return ""
+    if isinstance(value, str):
+        try:
+            value = datetime.fromisoformat(value.replace("Z", "+00:00").replace(" ", "T", 1))
+        except ValueError:
+            return value
+    if isinstance(value, datetime) and value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    if not isinstance(value, datetime):  # a date: no zone to convert
+        return value.isoformat()
+    return Markup('<time datetime="{}" title="{}">{}</time>').format(
+        value.astimezone(UTC).isoformat(), time_zone_label(), format_datetime(value, fmt)
+    )
 
 
 # What rendered Markdown may contain: the tags Markdown makes, links to http(s), mailto and relative
